@@ -1,0 +1,42 @@
+# Every target builds .venv itself, so a fresh clone needs nothing but python3 (>= 3.11).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck unit bench serve clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## demo: start the mock on embedded defaults and send it one sample of every event type.
+demo: $(STAMP)
+	$(BIN)/mock-ft demo
+
+## serve: run the mock on 127.0.0.1:8765.
+serve: $(STAMP)
+	$(BIN)/mock-ft serve
+
+## test: lint, type-check and run the whole suite with the branch-coverage gate.
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
+
+## bench: REST ingest throughput and latency against a bare ASGI app, side by side.
+bench: $(STAMP)
+	bash bench/ensure-tools
+	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .mock-ft .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,124 @@
+"""The app factory: `create_app(settings)` builds the mock; nothing happens at import time."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from mock_ft._version import __version__
+from mock_ft.contracts import IntegrationContract, integration_contract
+from mock_ft.crm.control import ControlAuthError, build_control_router
+from mock_ft.crm.rest import RestIngest
+from mock_ft.ingest.pipeline import Pipeline
+from mock_ft.ingest.problems import json_path
+from mock_ft.journal import Journal
+from mock_ft.settings import Settings
+
+__all__ = ["create_app"]
+
+INGEST_TAG = "FT Integration API"
+
+
+def create_app(settings: Settings | None = None, journal: Journal | None = None) -> FastAPI:
+    """Build the mock FT server. Pass `journal` to share one already started (tests, demo)."""
+    settings = settings or Settings()
+    contract = integration_contract()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = journal is None
+        app.state.journal = journal or Journal(settings.journal, sync=settings.journal_sync).start()
+        app.state.pipeline = Pipeline(
+            app.state.journal, contract, freshness_target_ms=settings.freshness_target_ms
+        )
+        try:
+            yield
+        finally:
+            if own:
+                app.state.journal.close()
+
+    app = FastAPI(
+        title="mock-ft",
+        version=__version__,
+        summary="A local Fast Track: the Integration API, its journal and the mock's controls.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(build_control_router(settings))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {
+                "path": json_path([p for p in err["loc"] if isinstance(p, str | int)]),
+                "code": str(err["type"]),
+                "message": str(err["msg"]),
+            }
+            for err in exc.errors()
+        ]
+        body = {
+            "error": "invalid_request",
+            "message": f"{len(problems)} invalid parameter(s); see `problems`",
+            "problems": problems,
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(ControlAuthError)
+    async def _control_auth(request: Request, exc: ControlAuthError) -> JSONResponse:
+        body = {
+            "error": "unauthorized",
+            "message": "missing or wrong control token; send Authorization: Bearer <token>",
+            "problems": [],
+        }
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    app.add_middleware(RestIngest, state=app.state, settings=settings, routes=list(contract.routes))
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = merged_openapi(app, contract, settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def merged_openapi(app: FastAPI, contract: IntegrationContract, settings: Settings) -> dict[str, Any]:
+    """FastAPI's OpenAPI for the control API plus the contract's ingest operations, verbatim.
+
+    The ingest side is copied from contracts/integration-api.yaml, adjusted only for what the
+    settings change: the API key header name, or no auth at all.
+    """
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        routes=app.routes,
+        tags=[
+            {"name": INGEST_TAG, "description": "What the operator publishes (REST transport)."},
+            {"name": "mock control", "description": "Inspect and steer the mock."},
+        ],
+    )
+    doc = copy.deepcopy(contract.document)
+    components = schema.setdefault("components", {})
+    for section in ("schemas", "responses", "securitySchemes"):
+        components.setdefault(section, {}).update(doc["components"].get(section, {}))
+    components["securitySchemes"]["ApiKeyAuth"]["name"] = settings.api_key_header
+    for path, item in doc["paths"].items():
+        for operation in item.values():
+            operation["tags"] = [INGEST_TAG]
+            if settings.auth_enabled:
+                operation["security"] = [{"ApiKeyAuth": []}]
+            else:
+                operation["security"] = []
+                operation["responses"].pop("401", None)
+        schema["paths"][path] = item
+    return schema

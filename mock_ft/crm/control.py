@@ -1,0 +1,185 @@
+"""The mock's own control API under /_mock/: events, wait, reset, stats, health."""
+
+from __future__ import annotations
+
+import hmac
+import math
+import time
+from dataclasses import replace
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from mock_ft._version import __version__
+from mock_ft.crm.schemas import (
+    ErrorBody,
+    EventPublic,
+    EventsPublic,
+    Health,
+    ResetResult,
+    Stats,
+    WaitTimeout,
+)
+from mock_ft.journal import EventFilter, Journal
+from mock_ft.settings import Settings
+
+__all__ = ["build_control_router"]
+
+_bearer = HTTPBearer(auto_error=False, description="MOCK_FT_CONTROL_TOKEN, when one is set.")
+Verdict = Literal["accepted", "rejected"]
+
+
+class ControlAuthError(Exception):
+    """Raised by the control-token dependency; rendered as a 401 ErrorBody."""
+
+
+def _journal(request: Request) -> Journal:
+    journal: Journal = request.app.state.journal
+    return journal
+
+
+JournalDep = Annotated[Journal, Depends(_journal)]
+
+
+def _filters(
+    type: Annotated[str | None, Query(description="Event type, e.g. PAYMENT.")] = None,  # noqa: A002
+    user_id: Annotated[str | None, Query()] = None,
+    verdict: Annotated[Verdict | None, Query()] = None,
+    transport: Annotated[str | None, Query(description="rest, rabbitmq or kafka.")] = None,
+    since: Annotated[float | None, Query(description="Unix time, inclusive.")] = None,
+    until: Annotated[float | None, Query(description="Unix time, exclusive.")] = None,
+) -> EventFilter:
+    return EventFilter(type, user_id, verdict, transport, since, until)
+
+
+FilterDep = Annotated[EventFilter, Depends(_filters)]
+
+
+def _percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def build_control_router(settings: Settings) -> APIRouter:
+    """The /_mock/ router; protected by the control token when one is configured."""
+    token = settings.control_token.get_secret_value().encode() if settings.control_token else None
+
+    def require_token(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if token is None:
+            return
+        sent = credentials.credentials.encode() if credentials else b""
+        if not hmac.compare_digest(sent, token):
+            raise ControlAuthError
+
+    protected = [Depends(require_token)] if token else []
+    errors: dict[int | str, dict[str, object]] = {
+        422: {"model": ErrorBody, "description": "A query parameter is invalid."}
+    }
+    if token:
+        errors[401] = {"model": ErrorBody, "description": "Missing or wrong control token."}
+    router = APIRouter(prefix="/_mock", tags=["mock control"], responses=errors)
+
+    @router.get("/health")
+    async def health(journal: JournalDep) -> Health:
+        """Report that the mock is up and where its journal is."""
+        return Health(status="ok", version=__version__, journal=journal.path)
+
+    @router.get("/events", dependencies=protected)
+    async def list_events(
+        journal: JournalDep,
+        flt: FilterDep,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        after_id: Annotated[int | None, Query(ge=0, description="Cursor: ids above it.")] = None,
+        before_id: Annotated[int | None, Query(ge=0, description="Cursor: ids below it.")] = None,
+        order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+    ) -> EventsPublic:
+        """List journaled attempts matching the filters, oldest first unless order=desc."""
+        flt = replace(flt, after_id=after_id, before_id=before_id)
+        entries = await journal.run(Journal.query(flt, limit=limit, newest_first=order == "desc"))
+        cursor = entries[-1].id if len(entries) == limit else None
+        return EventsPublic(
+            data=[EventPublic.of(e) for e in entries], count=len(entries), next_cursor=cursor
+        )
+
+    @router.get(
+        "/events/wait",
+        dependencies=protected,
+        response_model=EventsPublic,
+        responses={408: {"model": WaitTimeout, "description": "Too few matched in time."}},
+    )
+    async def wait_for_events(
+        journal: JournalDep,
+        flt: FilterDep,
+        count: Annotated[int, Query(ge=1, le=1000)] = 1,
+        timeout: Annotated[float, Query(gt=0, description="Seconds; capped by the server.")] = 5.0,
+        after_id: Annotated[int | None, Query(ge=0, description="Only ids above it.")] = None,
+    ) -> EventsPublic | JSONResponse:
+        """Answer as soon as `count` attempts match (long-poll), or 408 with what was seen."""
+        flt = replace(flt, after_id=after_id)
+        deadline = time.monotonic() + min(timeout, settings.wait_max_seconds)
+        while True:
+            matched = await journal.run(Journal.query(flt, limit=count))
+            if len(matched) >= count:
+                return EventsPublic(
+                    data=[EventPublic.of(e) for e in matched], count=len(matched), next_cursor=None
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            await journal.next_commit(remaining)
+        recent = await journal.run(Journal.query(EventFilter(), limit=5, newest_first=True))
+        body = WaitTimeout(
+            message=f"wanted {count} matching event(s), saw {len(matched)} within {timeout:g} s",
+            wanted=count,
+            seen=[EventPublic.of(e) for e in matched],
+            recent=[EventPublic.of(e) for e in recent],
+        )
+        return JSONResponse(body.model_dump(mode="json"), status_code=408)
+
+    @router.get(
+        "/events/{event_id}",
+        dependencies=protected,
+        response_model=EventPublic,
+        responses={404: {"model": ErrorBody, "description": "No such event."}},
+    )
+    async def get_event(
+        journal: JournalDep, event_id: Annotated[int, Path(ge=0)]
+    ) -> EventPublic | JSONResponse:
+        """One journaled attempt by id."""
+        entry = await journal.run(Journal.get(event_id))
+        if entry is None:
+            body = ErrorBody(error="not_found", message=f"no event #{event_id} in the journal")
+            return JSONResponse(body.model_dump(), status_code=404)
+        return EventPublic.of(entry)
+
+    @router.post("/reset", dependencies=protected)
+    async def reset(journal: JournalDep) -> ResetResult:
+        """Delete every journaled attempt and all stream-check state."""
+        return ResetResult(removed=await journal.run(Journal.reset))
+
+    @router.get("/stats", dependencies=protected)
+    async def stats(journal: JournalDep) -> Stats:
+        """Counts by verdict, type, error and warning, and delivery latency percentiles."""
+        counters = await journal.run(Journal.counters)
+        latencies = await journal.run(Journal.recent_latencies)
+        by_verdict = counters.get("verdict", {})
+        return Stats(
+            total=sum(by_verdict.values()),
+            by_verdict=by_verdict,
+            by_type=counters.get("type", {}),
+            errors=counters.get("error", {}),
+            warnings=counters.get("warning", {}),
+            latency_ms={
+                "p50": _percentile(latencies, 0.50),
+                "p99": _percentile(latencies, 0.99),
+                "max": latencies[-1] if latencies else None,
+            },
+        )
+
+    return router

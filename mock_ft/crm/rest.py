@@ -1,0 +1,154 @@
+"""REST transport of the Integration API, as a plain ASGI layer in front of FastAPI.
+
+The hot path (every event the operator publishes) skips FastAPI's routing and models: it reads
+the body within the size limit, checks the key, and hands an `Attempt` to the shared pipeline.
+Everything else falls through to the FastAPI app (control API, docs).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hmac
+import json
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mock_ft.contracts import EventRoute
+from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline, mask_headers
+from mock_ft.ingest.problems import Problem
+from mock_ft.settings import Settings
+
+__all__ = ["RestIngest"]
+
+INGEST_PREFIXES = ("/v1/integration/", "/v2/integration/")
+_JOURNALED_PREFIX_BYTES = 65_536  # how much of an oversized body the journal keeps
+
+
+class RestIngest:
+    """ASGI middleware serving FT's Integration API paths through the ingest pipeline."""
+
+    def __init__(self, app: ASGIApp, *, state: Any, settings: Settings, routes: list[EventRoute]) -> None:
+        self.app = app
+        self.state = state  # app.state: the pipeline appears there once the lifespan has started
+        self.settings = settings
+        self.routes = {(r.method, r.path): r for r in routes}
+        self.methods: dict[str, list[str]] = {}
+        for route in routes:
+            self.methods.setdefault(route.path, []).append(route.method)
+        self.key_header = settings.api_key_header.lower().encode()
+        self.api_key = settings.api_key.get_secret_value().encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(INGEST_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        received_at = time.time()
+        pipeline: Pipeline = self.state.pipeline
+        method, path = scope["method"], scope["path"]
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        body, too_large, disconnected = await self._read_body(receive, raw_headers)
+        if disconnected:
+            return  # nothing was answered, so nothing is promised; the client will retry
+        route = self.routes.get((method, path))
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}
+        attempt = Attempt(
+            transport="rest",
+            received_at=received_at,
+            body=body,
+            event_type=route.event_type if route else None,
+            headers=mask_headers(headers, self.settings.api_key_header),
+            method=method,
+            path=path,
+        )
+        outcome = await self._decide(attempt, route, raw_headers, too_large, pipeline)
+        extra: list[tuple[bytes, bytes]] = []
+        if outcome.error_code == "method_not_allowed":
+            extra.append((b"allow", ", ".join(self.methods[path]).encode()))
+        await _respond(send, outcome.status_code, outcome.body(), extra)
+
+    async def _decide(
+        self,
+        attempt: Attempt,
+        route: EventRoute | None,
+        raw_headers: list[tuple[bytes, bytes]],
+        too_large: bool,
+        pipeline: Pipeline,
+    ) -> Outcome:
+        path = attempt.path or ""
+        if route is None:
+            if path in self.methods:
+                allowed = ", ".join(self.methods[path])
+                message = f"{attempt.method} is not allowed on {path}; use {allowed}"
+                return await pipeline.reject(attempt, "method_not_allowed", message)
+            near = difflib.get_close_matches(path, self.methods, n=1)
+            hint = f"; did you mean {near[0]}?" if near else "; GET /openapi.json lists them"
+            message = f"{path} is not an FT Integration API path{hint}"
+            return await pipeline.reject(attempt, "unknown_endpoint", message)
+        if self.settings.auth_enabled and not self._authorized(raw_headers):
+            header = self.settings.api_key_header
+            message = f"missing or wrong API key; send it in the {header} header"
+            problem = Problem(f"header.{header}", "unauthorized", message)
+            return await pipeline.reject(attempt, "unauthorized", message, (problem,))
+        if too_large:
+            limit = self.settings.max_body_bytes
+            message = (
+                f"the body exceeds {limit} bytes; raise MOCK_FT_MAX_BODY_BYTES if this is intended"
+            )
+            return await pipeline.reject(attempt, "body_too_large", message)
+        content_type = _header(raw_headers, b"content-type")
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media != "application/json":
+            got = f"got {content_type!r}" if content_type else "none was sent"
+            message = f"Content-Type must be application/json; {got}"
+            problem = Problem("header.Content-Type", "unsupported_media_type", message)
+            return await pipeline.reject(attempt, "unsupported_media_type", message, (problem,))
+        return await pipeline.ingest(attempt)
+
+    def _authorized(self, raw_headers: list[tuple[bytes, bytes]]) -> bool:
+        sent = _header(raw_headers, self.key_header).encode("latin-1")
+        return hmac.compare_digest(sent, self.api_key)
+
+    async def _read_body(
+        self, receive: Receive, raw_headers: list[tuple[bytes, bytes]]
+    ) -> tuple[bytes, bool, bool]:
+        """Read the body up to the limit: (body or its prefix, too large?, client gone?)."""
+        limit = self.settings.max_body_bytes
+        declared = _header(raw_headers, b"content-length")
+        if declared.isdigit() and int(declared) > limit:
+            return b"", True, False  # refuse without reading what we would not keep
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"", False, True
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                kept = b"".join(chunks)[:_JOURNALED_PREFIX_BYTES]
+                return kept, True, False
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), False, False
+
+
+def _header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> str:
+    for key, value in raw_headers:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+async def _respond(
+    send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]
+) -> None:
+    data = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(data)).encode()),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})

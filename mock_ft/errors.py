@@ -1,0 +1,41 @@
+"""The one exception tree of mock-ft. Every message says what went wrong and how to fix it.
+
+    MockFTError
+    ├── ConfigError        settings, flags, environment or config file are wrong
+    ├── ContractError      a contract in contracts/ is missing or inconsistent
+    └── JournalError       the SQLite journal cannot be opened or written
+
+The CLI turns each into one red headline (`headline`) plus one explanation, and exits 2.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "ContractError", "JournalError", "MockFTError"]
+
+
+class MockFTError(Exception):
+    """Base of every error mock-ft raises on purpose."""
+
+    headline = "mock-ft failed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(MockFTError):
+    """A setting, flag, environment variable or config file is invalid."""
+
+    headline = "Invalid configuration"
+
+
+class ContractError(MockFTError):
+    """A contract file is missing or does not say what the code needs."""
+
+    headline = "Broken contract"
+
+
+class JournalError(MockFTError):
+    """The journal database cannot be opened or written."""
+
+    headline = "Journal unavailable"

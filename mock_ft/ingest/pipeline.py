@@ -1,0 +1,210 @@
+"""The one ingest pipeline: decode, validate, check and journal. Transports only decode and answer.
+
+REST, RabbitMQ and Kafka all hand an `Attempt` to `Pipeline.ingest`; the `Outcome` says what to
+answer (HTTP status, or ack/reject). An accepted outcome is returned only after its journal commit.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_ft.contracts import IntegrationContract
+from mock_ft.ingest.checks import apply_stream_checks, idempotency_key, record_marks
+from mock_ft.ingest.problems import Problem
+from mock_ft.ingest.timestamps import parse_ft_timestamp
+from mock_ft.ingest.validation import EventValidator
+from mock_ft.journal import Journal, NewEntry
+from mock_ft.journal.store import insert_entry
+
+__all__ = ["ERROR_STATUS", "Attempt", "Outcome", "Pipeline", "mask_headers"]
+
+# The documented status of every rejection (contracts/integration-api.yaml, components.responses).
+ERROR_STATUS = {
+    "validation_failed": 400,
+    "malformed_json": 400,
+    "empty_body": 400,
+    "invalid_encoding": 400,
+    "unauthorized": 401,
+    "unknown_endpoint": 404,
+    "method_not_allowed": 405,
+    "body_too_large": 413,
+    "unsupported_media_type": 415,
+}
+_SECRET_WORDS = ("key", "token", "secret", "password", "auth", "cookie", "signature")
+MASK = "***"
+
+
+def mask_headers(headers: dict[str, str], secret_header: str) -> dict[str, str]:
+    """Headers fit for the journal: any that may carry a secret is masked."""
+    secret = secret_header.lower()
+    return {
+        name: MASK if name == secret or any(w in name for w in _SECRET_WORDS) else value
+        for name, value in headers.items()
+    }
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One delivery attempt as a transport received it."""
+
+    transport: str
+    received_at: float
+    body: bytes
+    event_type: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    method: str | None = None
+    path: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Outcome:
+    """What the pipeline decided and journaled."""
+
+    status_code: int
+    event_id: int
+    error_code: str | None = None
+    message: str = ""
+    problems: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    duplicate_of: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """True when the event was accepted (answer 200 / ack)."""
+        return self.error_code is None
+
+    def body(self) -> dict[str, Any]:
+        """The documented JSON answer (`Accepted` or `Error` in the contract)."""
+        if self.accepted:
+            return {
+                "status": "accepted",
+                "event_id": self.event_id,
+                "duplicate_of": self.duplicate_of,
+                "warnings": [w.to_dict() for w in self.warnings],
+            }
+        return {
+            "error": self.error_code,
+            "message": self.message,
+            "event_id": self.event_id,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+class Pipeline:
+    """Validates, checks and journals attempts from any transport."""
+
+    def __init__(
+        self, journal: Journal, contract: IntegrationContract, *, freshness_target_ms: float
+    ) -> None:
+        self.journal = journal
+        self.routes = contract.by_type()
+        self.validator = EventValidator(contract)
+        self.freshness_target_ms = freshness_target_ms
+
+    async def reject(
+        self,
+        attempt: Attempt,
+        error_code: str,
+        message: str,
+        problems: tuple[Problem, ...] = (),
+        payload: Any = None,
+    ) -> Outcome:
+        """Journal a rejected attempt and return its outcome."""
+        status = ERROR_STATUS[error_code]
+        entry = self._entry(attempt, "rejected", status, payload)
+        entry.error_code = error_code
+        entry.errors = list(problems)
+        event_id = await self.journal.run(Journal.append(entry))
+        return Outcome(status, event_id, error_code, message, problems)
+
+    async def ingest(self, attempt: Attempt) -> Outcome:
+        """Decode, validate, stream-check and journal one attempt whose event type is known."""
+        assert attempt.event_type in self.routes  # transports resolve the type first
+        body = attempt.body
+        if not body.strip():
+            return await self.reject(
+                attempt, "empty_body", "the body is empty; send the event as a JSON object"
+            )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            message = f"the body is not UTF-8 (byte {exc.start}); send UTF-8 encoded JSON"
+            return await self.reject(attempt, "invalid_encoding", message)
+        try:
+            payload = json.loads(text)
+        except ValueError as exc:
+            line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
+            reason = getattr(exc, "msg", str(exc))
+            message = f"the body is not valid JSON: {reason} at line {line} column {col}"
+            problem = Problem("$", "malformed_json", message)
+            return await self.reject(attempt, "malformed_json", message, (problem,))
+        verdict = self.validator.validate(attempt.event_type, payload)
+        if verdict.errors:
+            count = len(verdict.errors)
+            message = (
+                f"{attempt.event_type} failed validation: {count} problem(s); "
+                "see `problems` for each JSON path"
+            )
+            return await self.reject(
+                attempt, "validation_failed", message, verdict.errors, payload=payload
+            )
+        return await self._accept(attempt, payload, list(verdict.warnings))
+
+    async def _accept(self, attempt: Attempt, payload: dict[str, Any], warnings: list[Problem]) -> Outcome:
+        route = self.routes[attempt.event_type or ""]
+        entry = self._entry(attempt, "accepted", 200, payload)
+        entry.warnings = warnings
+        entry.idempotency_key = idempotency_key(route, payload)
+        stamp = payload.get("timestamp")
+        moment = parse_ft_timestamp(stamp) if isinstance(stamp, str) else None
+        if moment is not None:
+            entry.event_timestamp = stamp
+            entry.latency_ms = round((attempt.received_at - moment.timestamp()) * 1000, 3)
+            if entry.latency_ms > self.freshness_target_ms:
+                warnings.append(
+                    Problem(
+                        "$.timestamp",
+                        "late_delivery",
+                        f"arrived {entry.latency_ms:.0f} ms after its timestamp; FT expects "
+                        f"events within {self.freshness_target_ms:.0f} ms",
+                    )
+                )
+            elif entry.latency_ms < -self.freshness_target_ms:
+                warnings.append(
+                    Problem(
+                        "$.timestamp",
+                        "future_timestamp",
+                        f"timestamp is {-entry.latency_ms:.0f} ms in the future; check the "
+                        "publisher's clock and time zone",
+                    )
+                )
+
+        def job(conn: sqlite3.Connection) -> int:
+            marks = apply_stream_checks(conn, entry, route, payload)
+            event_id = insert_entry(conn, entry)
+            record_marks(conn, marks, event_id)
+            return event_id
+
+        event_id = await self.journal.run(job)
+        return Outcome(
+            200, event_id, warnings=tuple(entry.warnings), duplicate_of=entry.duplicate_of
+        )
+
+    @staticmethod
+    def _entry(attempt: Attempt, verdict: str, status: int, payload: Any) -> NewEntry:
+        user_id = payload.get("user_id") if isinstance(payload, dict) else None
+        return NewEntry(
+            transport=attempt.transport,
+            received_at=attempt.received_at,
+            verdict=verdict,
+            status_code=status,
+            method=attempt.method,
+            path=attempt.path,
+            event_type=attempt.event_type,
+            user_id=str(user_id) if isinstance(user_id, str | int) and user_id != "" else None,
+            payload=attempt.body.decode("utf-8", errors="replace") if attempt.body else None,
+            headers=attempt.headers,
+        )

@@ -1,0 +1,151 @@
+"""One typed Settings class. Precedence, lowest to highest: defaults, config file, MOCK_FT_* env, flags."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from mock_ft.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+DEFAULT_API_KEY = "mock-ft-local-key"
+
+
+class Settings(BaseSettings):
+    """Every knob of the mock. Each field is also `MOCK_FT_<NAME>` and a config-file key."""
+
+    model_config = SettingsConfigDict(env_prefix="MOCK_FT_", extra="forbid", validate_default=True)
+
+    host: str = Field("127.0.0.1", description="Interface to bind. Beyond loopback needs a control token.")
+    port: int = Field(8765, ge=0, le=65535, description="TCP port (0 picks a free one).")
+    journal: str = Field(
+        ".mock-ft/journal.sqlite3", description="SQLite journal file, or `:memory:` for a throwaway one."
+    )
+    journal_sync: Literal["normal", "full"] = Field(
+        "normal",
+        description="SQLite synchronous mode: `normal` survives a killed process, `full` also a power cut.",
+    )
+    auth_enabled: bool = Field(True, description="Require the API key on the ingest API.")
+    api_key: SecretStr = Field(SecretStr(DEFAULT_API_KEY), description="Key the operator must send.")
+    api_key_header: str = Field("X-API-Key", min_length=1, description="Header that carries the key.")
+    control_token: SecretStr | None = Field(
+        None, description="Bearer token for /_mock/ endpoints; required when bound beyond loopback."
+    )
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Largest accepted event body, in bytes.")
+    freshness_target_ms: float = Field(
+        1000.0, gt=0, description="Delivery later than this (receive time minus `timestamp`) is warned."
+    )
+    wait_max_seconds: float = Field(60.0, gt=0, description="Upper bound for /_mock/events/wait timeout.")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="uvicorn log level."
+    )
+
+    @field_validator("api_key_header")
+    @classmethod
+    def _header_is_token(cls, value: str) -> str:
+        if not all(c.isalnum() or c in "-_" for c in value):
+            msg = f"{value!r} is not a valid HTTP header name; use letters, digits and '-'"
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _control_token_beyond_loopback(self) -> Settings:
+        if not is_loopback(self.host) and self.control_token is None:
+            msg = (
+                f"binding {self.host} exposes the control API beyond this machine; "
+                "set MOCK_FT_CONTROL_TOKEN (or --control-token) to protect /_mock/"
+            )
+            raise ValueError(msg)
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Flags arrive as init kwargs and win over the environment; no .env or secret files.
+        return (init_settings, env_settings)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses, which need no control token."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a YAML, JSON or TOML config file into a dict of setting names to values."""
+    if not path.is_file():
+        msg = f"config file {path} does not exist; pass an existing YAML, JSON or TOML file"
+        raise ConfigError(msg)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        msg = f"config file {path} cannot be parsed: {exc}"
+        raise ConfigError(msg) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        msg = f"config file {path} must hold a mapping of setting names to values"
+        raise ConfigError(msg)
+    known = set(Settings.model_fields)
+    for key in data:
+        if key not in known:
+            hint = difflib.get_close_matches(str(key), known, n=1)
+            did_you_mean = f"; did you mean {hint[0]!r}?" if hint else ""
+            msg = f"config file {path}: unknown setting {key!r}{did_you_mean}"
+            raise ConfigError(msg)
+    return data
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build Settings from file, environment and explicit overrides (None overrides are ignored)."""
+    file_values = read_config_file(config_file) if config_file else {}
+    flags = {k: v for k, v in overrides.items() if v is not None}
+
+    class _FromFile(Settings):
+        """Settings with the config file as the lowest-priority source."""
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, InitSettingsSource(settings_cls, file_values))
+
+    try:
+        loaded = _FromFile(**flags)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'} (MOCK_FT_"
+            f"{'_'.join(str(p) for p in err['loc']).upper()}): {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(problems) from None
+    return Settings.model_construct(**dict(loaded))
