@@ -30,18 +30,23 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     settings = settings or Settings()
     contract = integration_contract()
 
+    def attach(app: FastAPI, attached: Journal) -> None:
+        app.state.journal = attached
+        app.state.pipeline = Pipeline(
+            attached, contract, freshness_target_ms=settings.freshness_target_ms
+        )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own = journal is None
-        app.state.journal = journal or Journal(settings.journal, sync=settings.journal_sync).start()
-        app.state.pipeline = Pipeline(
-            app.state.journal, contract, freshness_target_ms=settings.freshness_target_ms
-        )
+        if journal is not None:  # owned by the caller, already attached
+            yield
+            return
+        own = Journal(settings.journal, sync=settings.journal_sync).start()
+        attach(app, own)
         try:
             yield
         finally:
-            if own:
-                app.state.journal.close()
+            own.close()
 
     app = FastAPI(
         title="mock-ft",
@@ -50,6 +55,8 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
         lifespan=lifespan,
     )
     app.state.settings = settings
+    if journal is not None:  # usable without a lifespan (in-process tools such as Schemathesis)
+        attach(app, journal)
     app.include_router(build_control_router(settings))
 
     @app.exception_handler(RequestValidationError)

@@ -29,6 +29,7 @@ __all__ = ["build_control_router"]
 
 _bearer = HTTPBearer(auto_error=False, description="MOCK_FT_CONTROL_TOKEN, when one is set.")
 Verdict = Literal["accepted", "rejected"]
+MAX_ID = 2**63 - 1  # SQLite INTEGER range
 
 
 class ControlAuthError(Exception):
@@ -95,8 +96,8 @@ def build_control_router(settings: Settings) -> APIRouter:
         journal: JournalDep,
         flt: FilterDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        after_id: Annotated[int | None, Query(ge=0, description="Cursor: ids above it.")] = None,
-        before_id: Annotated[int | None, Query(ge=0, description="Cursor: ids below it.")] = None,
+        after_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Cursor: ids above it.")] = None,
+        before_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Cursor: ids below it.")] = None,
         order: Annotated[Literal["asc", "desc"], Query()] = "asc",
     ) -> EventsPublic:
         """List journaled attempts matching the filters, oldest first unless order=desc."""
@@ -118,7 +119,7 @@ def build_control_router(settings: Settings) -> APIRouter:
         flt: FilterDep,
         count: Annotated[int, Query(ge=1, le=1000)] = 1,
         timeout: Annotated[float, Query(gt=0, description="Seconds; capped by the server.")] = 5.0,
-        after_id: Annotated[int | None, Query(ge=0, description="Only ids above it.")] = None,
+        after_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Only ids above it.")] = None,
     ) -> EventsPublic | JSONResponse:
         """Answer as soon as `count` attempts match (long-poll), or 408 with what was seen."""
         flt = replace(flt, after_id=after_id)
@@ -149,7 +150,7 @@ def build_control_router(settings: Settings) -> APIRouter:
         responses={404: {"model": ErrorBody, "description": "No such event."}},
     )
     async def get_event(
-        journal: JournalDep, event_id: Annotated[int, Path(ge=0)]
+        journal: JournalDep, event_id: Annotated[int, Path(ge=0, le=MAX_ID)]
     ) -> EventPublic | JSONResponse:
         """One journaled attempt by id."""
         entry = await journal.run(Journal.get(event_id))

@@ -1,0 +1,135 @@
+"""The `mock-ft` command. Exit codes: 0 success, 1 a check failed, 2 usage/config/input error."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from mock_ft._version import __version__
+from mock_ft.errors import MockFTError
+from mock_ft.settings import DEFAULT_API_KEY, Settings, load_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mock-ft",
+    help="A local Fast Track CRM: prove your FT integration before go-live.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True, highlight=False)
+# Wide enough for the demo table when output is piped (make, CI logs).
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML, JSON or TOML file of settings.", show_default=False),
+]
+
+
+def fail(exc: MockFTError) -> NoReturn:
+    """One red headline, one explanation, exit 2: how every user mistake ends."""
+    err.print(f"[bold red]{exc.headline}[/]")
+    err.print(exc.message)
+    raise SystemExit(2)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"mock-ft {__version__}")
+        raise typer.Exit
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind [127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port [8765]; 0 picks a free one.")] = None,
+    journal: Annotated[
+        str | None, typer.Option(help="SQLite journal path or :memory: [.mock-ft/journal.sqlite3].")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="Key the operator must send.", show_default=False)
+    ] = None,
+    api_key_header: Annotated[str | None, typer.Option(help="Header carrying the key.")] = None,
+    auth: Annotated[
+        bool | None, typer.Option("--auth/--no-auth", help="Require the API key [on].")
+    ] = None,
+    control_token: Annotated[
+        str | None, typer.Option(help="Bearer token for /_mock/.", show_default=False)
+    ] = None,
+    log_level: Annotated[str | None, typer.Option(help="uvicorn log level [info].")] = None,
+) -> None:
+    """Run the mock Fast Track Integration API and its control API."""
+    settings = load_settings(
+        config,
+        host=host,
+        port=port,
+        journal=journal,
+        api_key=api_key,
+        api_key_header=api_key_header,
+        auth_enabled=auth,
+        control_token=control_token,
+        log_level=log_level,
+    )
+    run_server(settings)
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until interrupted; the journal is opened first so its errors are reported cleanly."""
+    from mock_ft.crm import create_app
+    from mock_ft.crm.runner import bind_socket, uvicorn_config
+    from mock_ft.journal import Journal
+
+    sock = bind_socket(settings.host, settings.port)
+    journal = Journal(settings.journal, sync=settings.journal_sync).start()
+    url = f"http://{settings.host}:{sock.getsockname()[1]}"
+    key = settings.api_key.get_secret_value()
+    err.print(f"[bold green]mock-ft {__version__}[/] listening on {url}")
+    err.print(f"  journal   {settings.journal}")
+    if settings.auth_enabled:
+        shown = f"{key} (the default)" if key == DEFAULT_API_KEY else "configured (hidden)"
+        err.print(f"  auth      {settings.api_key_header}: {shown}")
+    else:
+        err.print("  auth      off (--no-auth)")
+    err.print(f"  docs      {url}/docs    control {url}/_mock/events")
+    try:
+        config = uvicorn_config(create_app(settings, journal=journal), log_level=settings.log_level)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        journal.close()
+        sock.close()
+
+
+@app.command()
+def demo(
+    journal: Annotated[
+        str, typer.Option(help="Journal for the demo run.")
+    ] = ".mock-ft/demo.sqlite3",
+) -> None:
+    """Start the mock, send one sample of every FT event (and a few bad ones), show the journal."""
+    from mock_ft.demo import run_demo
+
+    raise SystemExit(run_demo(journal, out))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except MockFTError as exc:
+        fail(exc)
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through `python -m mock_ft`
+    main()
+    sys.exit(0)

@@ -1,0 +1,80 @@
+"""Serve an ASGI app with uvicorn on a socket we bind ourselves (so bind errors are ours to word)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from mock_ft.errors import ConfigError
+
+__all__ = ["ServerThread", "bind_socket", "uvicorn_config"]
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind a listening TCP socket, turning the usual failures into a ConfigError that says why."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            msg = f"port {port} on {host} is already in use; pass --port N (or 0 for any free one)"
+        else:
+            msg = f"cannot listen on {host}:{port}: {exc.strerror}; check --host and --port"
+        raise ConfigError(msg) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Config:
+    """The uvicorn settings mock-ft runs with (the benchmark uses the same for its baseline)."""
+    return uvicorn.Config(
+        app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=5
+    )
+
+
+class ServerThread:
+    """Run an app on a free loopback port in a background thread: `with ServerThread(app) as s:`."""
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sock = bind_socket(host, port)
+        self.host = host
+        self.port: int = self.sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn_config(app))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                msg = "the mock did not start; run `mock-ft serve` to see why"
+                raise ConfigError(msg)
+            time.sleep(0.01)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()

@@ -1,0 +1,92 @@
+"""`mock-ft demo`: the mock on embedded defaults, fed one sample of every event type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from mock_ft.crm import create_app
+from mock_ft.crm.runner import ServerThread
+from mock_ft.samples import ft_timestamp, sample_events
+from mock_ft.settings import DEFAULT_API_KEY, Settings
+
+__all__ = ["run_demo"]
+
+
+def _bad_events() -> list[tuple[str, str, bytes, dict[str, str]]]:
+    """Typical mistakes: wrong enum case, missing fields, broken JSON, missing key."""
+    json_headers = {"X-API-Key": DEFAULT_API_KEY, "Content-Type": "application/json"}
+    return [
+        (
+            "POST",
+            "/v1/integration/payment",
+            b'{"user_id": "7001", "payment_id": "pay-9", "amount": -5, "currency": "eur",'
+            b' "status": "approved", "type": "Credit", "vendor_id": 1, "origin": "x",'
+            b' "timestamp": "20150302"}',
+            json_headers,
+        ),
+        ("POST", "/v2/integration/login", b'{"user_id": "7001",', json_headers),
+        ("POST", "/v2/integration/login", b"{}", {"Content-Type": "application/json"}),
+    ]
+
+
+def run_demo(journal_path: str, console: Console) -> int:
+    """Run the demo; return the exit code (0 when every sample got the expected verdict)."""
+    if journal_path != ":memory:":
+        Path(journal_path).unlink(missing_ok=True)
+    settings = Settings(journal=journal_path, port=0)
+    failures = 0
+    with ServerThread(create_app(settings)) as server, httpx.Client(base_url=server.url) as client:
+        console.print(f"[bold]mock-ft demo[/]: mock running at {server.url}, journal {journal_path}")
+        for route, payload in sample_events():
+            if "timestamp" in payload:  # stamped at send time, so latency is the real delivery time
+                payload["timestamp"] = ft_timestamp()
+            answer = client.request(
+                route.method, route.path, json=payload, headers={"X-API-Key": DEFAULT_API_KEY}
+            )
+            failures += answer.status_code != 200
+        for method, path, body, headers in _bad_events():
+            answer = client.request(method, path, content=body, headers=headers)
+            failures += answer.status_code == 200
+        events = client.get("/_mock/events", params={"limit": 1000}).json()["data"]
+        stats = client.get("/_mock/stats").json()
+    console.print(_table(events))
+    console.print(
+        f"{stats['by_verdict'].get('accepted', 0)} accepted, "
+        f"{stats['by_verdict'].get('rejected', 0)} rejected; "
+        f"p99 delivery latency {stats['latency_ms']['p99']} ms. "
+        "Run `mock-ft serve` and point your publisher at it."
+    )
+    if failures:
+        console.print(f"[bold red]{failures} event(s) got an unexpected verdict[/]")
+    return 1 if failures else 0
+
+
+def _table(events: list[dict[str, Any]]) -> Table:
+    table = Table(title="What the journal recorded")
+    table.add_column("#", justify="right")
+    table.add_column("event type")
+    table.add_column("user")
+    table.add_column("answer")
+    table.add_column("latency", justify="right")
+    table.add_column("first problem", overflow="fold")
+    for event in events:
+        problems = event["errors"] or event["warnings"]
+        detail = f"{problems[0]['path']}: {problems[0]['message']}" if problems else ""
+        if len(problems) > 1:
+            detail += f" (+{len(problems) - 1} more)"
+        colour = "green" if event["verdict"] == "accepted" else "red"
+        latency = event["latency_ms"]
+        table.add_row(
+            str(event["id"]),
+            event["event_type"] or "-",
+            event["user_id"] or "-",
+            f"[{colour}]{event['status_code']} {event['error_code'] or 'accepted'}[/]",
+            "-" if latency is None else f"{latency:.1f} ms",
+            detail,
+        )
+    return table

@@ -1,0 +1,50 @@
+"""Shared fixtures: clean environment, settings, an in-process client and a journal."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+from mock_ft.crm import create_app
+from mock_ft.journal import Journal
+from mock_ft.settings import DEFAULT_API_KEY, Settings
+
+hypothesis_settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "ci", deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+KEY_HEADERS = {"X-API-Key": DEFAULT_API_KEY}
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No MOCK_FT_* variable from the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("MOCK_FT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(journal=":memory:")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def journal_file(tmp_path: Path) -> str:
+    return str(tmp_path / "journal.sqlite3")
