@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, ParamSpec
 
 import typer
 import uvicorn
@@ -15,6 +18,8 @@ from mock_ft.errors import MockFTError
 from mock_ft.settings import DEFAULT_API_KEY, Settings, load_settings
 
 __all__ = ["app", "main"]
+
+P = ParamSpec("P")
 
 app = typer.Typer(
     name="mock-ft",
@@ -40,16 +45,39 @@ def fail(exc: MockFTError) -> NoReturn:
     raise SystemExit(2)
 
 
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
+def friendly(command: Callable[P, None]) -> Callable[P, None]:
+    """Turn a MockFTError raised by a command into `fail` (works under CliRunner too)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except MockFTError as exc:
+            fail(exc)
+
+    return wrapper
+
+
+def _print_version(value: bool) -> None:
+    if value:
         out.print(f"mock-ft {__version__}")
         raise typer.Exit
 
 
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """A local Fast Track CRM: prove your FT integration before go-live."""
+
+
 @app.command()
+@friendly
 def serve(
     config: ConfigOpt = None,
     host: Annotated[str | None, typer.Option(help="Interface to bind [127.0.0.1].")] = None,
@@ -90,9 +118,18 @@ def run_server(settings: Settings) -> None:
     from mock_ft.crm.runner import bind_socket, uvicorn_config
     from mock_ft.journal import Journal
 
-    sock = bind_socket(settings.host, settings.port)
-    journal = Journal(settings.journal, sync=settings.journal_sync).start()
-    url = f"http://{settings.host}:{sock.getsockname()[1]}"
+    with ExitStack() as cleanup:
+        sock = bind_socket(settings.host, settings.port)
+        cleanup.callback(sock.close)
+        journal = Journal(settings.journal, sync=settings.journal_sync).start()
+        cleanup.callback(journal.close)
+        _banner(settings, sock.getsockname()[1])
+        config = uvicorn_config(create_app(settings, journal=journal), log_level=settings.log_level)
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _banner(settings: Settings, port: int) -> None:
+    url = f"http://{settings.host}:{port}"
     key = settings.api_key.get_secret_value()
     err.print(f"[bold green]mock-ft {__version__}[/] listening on {url}")
     err.print(f"  journal   {settings.journal}")
@@ -102,15 +139,10 @@ def run_server(settings: Settings) -> None:
     else:
         err.print("  auth      off (--no-auth)")
     err.print(f"  docs      {url}/docs    control {url}/_mock/events")
-    try:
-        config = uvicorn_config(create_app(settings, journal=journal), log_level=settings.log_level)
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        journal.close()
-        sock.close()
 
 
 @app.command()
+@friendly
 def demo(
     journal: Annotated[
         str, typer.Option(help="Journal for the demo run.")
@@ -124,12 +156,4 @@ def demo(
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        app()
-    except MockFTError as exc:
-        fail(exc)
-
-
-if __name__ == "__main__":  # pragma: no cover - exercised through `python -m mock_ft`
-    main()
-    sys.exit(0)
+    app()

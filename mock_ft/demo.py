@@ -41,7 +41,9 @@ def run_demo(journal_path: str, console: Console) -> int:
     settings = Settings(journal=journal_path, port=0)
     failures = 0
     with ServerThread(create_app(settings)) as server, httpx.Client(base_url=server.url) as client:
-        console.print(f"[bold]mock-ft demo[/]: mock running at {server.url}, journal {journal_path}")
+        console.print(
+            f"[bold]mock-ft demo[/]: mock running at {server.url}, journal {journal_path}"
+        )
         for route, payload in sample_events():
             if "timestamp" in payload:  # stamped at send time, so latency is the real delivery time
                 payload["timestamp"] = ft_timestamp()

@@ -1,4 +1,7 @@
-"""One typed Settings class. Precedence, lowest to highest: defaults, config file, MOCK_FT_* env, flags."""
+"""One typed Settings class.
+
+Precedence, lowest to highest: defaults, config file, MOCK_FT_* environment, CLI flags.
+"""
 
 from __future__ import annotations
 
@@ -29,26 +32,39 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MOCK_FT_", extra="forbid", validate_default=True)
 
-    host: str = Field("127.0.0.1", description="Interface to bind. Beyond loopback needs a control token.")
+    host: str = Field(
+        "127.0.0.1", description="Interface to bind. Beyond loopback needs a control token."
+    )
     port: int = Field(8765, ge=0, le=65535, description="TCP port (0 picks a free one).")
     journal: str = Field(
-        ".mock-ft/journal.sqlite3", description="SQLite journal file, or `:memory:` for a throwaway one."
+        ".mock-ft/journal.sqlite3",
+        description="SQLite journal file, or `:memory:` for a throwaway one.",
     )
     journal_sync: Literal["normal", "full"] = Field(
         "normal",
-        description="SQLite synchronous mode: `normal` survives a killed process, `full` also a power cut.",
+        description="SQLite sync: `normal` survives a killed process, `full` also a power cut.",
     )
     auth_enabled: bool = Field(True, description="Require the API key on the ingest API.")
-    api_key: SecretStr = Field(SecretStr(DEFAULT_API_KEY), description="Key the operator must send.")
-    api_key_header: str = Field("X-API-Key", min_length=1, description="Header that carries the key.")
+    api_key: SecretStr = Field(
+        SecretStr(DEFAULT_API_KEY), description="Key the operator must send."
+    )
+    api_key_header: str = Field(
+        "X-API-Key", min_length=1, description="Header that carries the key."
+    )
     control_token: SecretStr | None = Field(
         None, description="Bearer token for /_mock/ endpoints; required when bound beyond loopback."
     )
-    max_body_bytes: int = Field(1_048_576, gt=0, description="Largest accepted event body, in bytes.")
-    freshness_target_ms: float = Field(
-        1000.0, gt=0, description="Delivery later than this (receive time minus `timestamp`) is warned."
+    max_body_bytes: int = Field(
+        1_048_576, gt=0, description="Largest accepted event body, in bytes."
     )
-    wait_max_seconds: float = Field(60.0, gt=0, description="Upper bound for /_mock/events/wait timeout.")
+    freshness_target_ms: float = Field(
+        1000.0,
+        gt=0,
+        description="Delivery later than this (receive time minus `timestamp`) is warned.",
+    )
+    wait_max_seconds: float = Field(
+        60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="uvicorn log level."
     )

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from mock_ft.crm import create_app
-from mock_ft.journal import Journal
 from mock_ft.settings import DEFAULT_API_KEY, Settings
 
 hypothesis_settings.register_profile(

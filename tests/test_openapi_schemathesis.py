@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 from schemathesis import GenerationMode
 
@@ -27,7 +29,7 @@ negative = _schema(GenerationMode.NEGATIVE)
 
 
 @positive.parametrize()
-def test_accept_generated_valid_requests(case: schemathesis.Case) -> None:
+def test_accept_generated_valid_requests(case: schemathesis.Case[Any]) -> None:
     """Every schema-valid request gets a documented answer; valid events get 200."""
     response = case.call_and_validate(headers=_KEY)
     if case.path.startswith(("/v1/", "/v2/")):
@@ -35,7 +37,7 @@ def test_accept_generated_valid_requests(case: schemathesis.Case) -> None:
 
 
 @negative.parametrize()
-def test_reject_generated_invalid_requests(case: schemathesis.Case) -> None:
+def test_reject_generated_invalid_requests(case: schemathesis.Case[Any]) -> None:
     """Every schema-invalid request is rejected with a documented 4xx."""
     response = case.call_and_validate(headers=_KEY)
     generated_invalid = case.meta is not None and case.meta.generation.mode.is_negative

@@ -16,8 +16,8 @@ from mock_ft.contracts import IntegrationContract, integration_contract
 from mock_ft.crm.control import ControlAuthError, build_control_router
 from mock_ft.crm.rest import RestIngest
 from mock_ft.ingest.pipeline import Pipeline
-from mock_ft.ingest.problems import json_path
 from mock_ft.journal import Journal
+from mock_ft.problems import json_path
 from mock_ft.settings import Settings
 
 __all__ = ["create_app"]
@@ -96,7 +96,9 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     return app
 
 
-def merged_openapi(app: FastAPI, contract: IntegrationContract, settings: Settings) -> dict[str, Any]:
+def merged_openapi(
+    app: FastAPI, contract: IntegrationContract, settings: Settings
+) -> dict[str, Any]:
     """FastAPI's OpenAPI for the control API plus the contract's ingest operations, verbatim.
 
     The ingest side is copied from contracts/integration-api.yaml, adjusted only for what the

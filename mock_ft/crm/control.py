@@ -45,7 +45,7 @@ JournalDep = Annotated[Journal, Depends(_journal)]
 
 
 def _filters(
-    type: Annotated[str | None, Query(description="Event type, e.g. PAYMENT.")] = None,  # noqa: A002
+    type: Annotated[str | None, Query(description="Event type, e.g. PAYMENT.")] = None,
     user_id: Annotated[str | None, Query()] = None,
     verdict: Annotated[Verdict | None, Query()] = None,
     transport: Annotated[str | None, Query(description="rest, rabbitmq or kafka.")] = None,
@@ -96,8 +96,12 @@ def build_control_router(settings: Settings) -> APIRouter:
         journal: JournalDep,
         flt: FilterDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        after_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Cursor: ids above it.")] = None,
-        before_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Cursor: ids below it.")] = None,
+        after_id: Annotated[
+            int | None, Query(ge=0, le=MAX_ID, description="Cursor: ids above it.")
+        ] = None,
+        before_id: Annotated[
+            int | None, Query(ge=0, le=MAX_ID, description="Cursor: ids below it.")
+        ] = None,
         order: Annotated[Literal["asc", "desc"], Query()] = "asc",
     ) -> EventsPublic:
         """List journaled attempts matching the filters, oldest first unless order=desc."""
@@ -119,7 +123,9 @@ def build_control_router(settings: Settings) -> APIRouter:
         flt: FilterDep,
         count: Annotated[int, Query(ge=1, le=1000)] = 1,
         timeout: Annotated[float, Query(gt=0, description="Seconds; capped by the server.")] = 5.0,
-        after_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Only ids above it.")] = None,
+        after_id: Annotated[
+            int | None, Query(ge=0, le=MAX_ID, description="Only ids above it.")
+        ] = None,
     ) -> EventsPublic | JSONResponse:
         """Answer as soon as `count` attempts match (long-poll), or 408 with what was seen."""
         flt = replace(flt, after_id=after_id)

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_ft.contracts import EventRoute
 from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline, mask_headers
-from mock_ft.ingest.problems import Problem
+from mock_ft.problems import Problem
 from mock_ft.settings import Settings
 
 __all__ = ["RestIngest"]
@@ -29,7 +29,9 @@ _JOURNALED_PREFIX_BYTES = 65_536  # how much of an oversized body the journal ke
 class RestIngest:
     """ASGI middleware serving FT's Integration API paths through the ingest pipeline."""
 
-    def __init__(self, app: ASGIApp, *, state: Any, settings: Settings, routes: list[EventRoute]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, state: Any, settings: Settings, routes: list[EventRoute]
+    ) -> None:
         self.app = app
         self.state = state  # app.state: the pipeline appears there once the lifespan has started
         self.settings = settings
@@ -127,7 +129,7 @@ class RestIngest:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                kept = b"".join(chunks)[:_JOURNALED_PREFIX_BYTES]
+                kept = b"".join([*chunks, chunk])[:_JOURNALED_PREFIX_BYTES]
                 return kept, True, False
             chunks.append(chunk)
             if not message.get("more_body", False):

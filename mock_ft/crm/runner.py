@@ -1,4 +1,4 @@
-"""Serve an ASGI app with uvicorn on a socket we bind ourselves (so bind errors are ours to word)."""
+"""Serve an ASGI app with uvicorn on a socket we bind ourselves, so bind errors read well."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ import sqlite3
 from typing import Any
 
 from mock_ft.contracts import EventRoute
-from mock_ft.ingest.problems import Problem, json_path
 from mock_ft.journal.models import NewEntry
+from mock_ft.problems import Problem, json_path
 
 __all__ = ["apply_stream_checks", "idempotency_key"]
 
@@ -63,8 +63,7 @@ def apply_stream_checks(
 ) -> list[tuple[str, str, str | None]]:
     """Add warnings and the duplicate link to `entry`; return the marks to set once it has an id."""
     marks: list[tuple[str, str, str | None]] = []
-    key = entry.idempotency_key
-    assert key is not None  # the pipeline computes it for every accepted event
+    key = entry.idempotency_key = idempotency_key(route, payload)
     first = _mark(conn, "idem", key)
     if first is not None:
         entry.duplicate_of = first["event_id"]
@@ -86,15 +85,18 @@ def apply_stream_checks(
                 Problem("$.user_id", "reregistered", f"user {user_id!r} was already registered")
             )
         marks.append(("user", user_id, None))
-    elif route.event_type not in _NO_USER_CHECK and user_id is not None:
-        if _mark(conn, "user", user_id) is None:
-            entry.warnings.append(
-                Problem(
-                    "$.user_id",
-                    "unregistered_user",
-                    f"no USER_CREATE_V2 was accepted for user {user_id!r} before this event",
-                )
+    elif (
+        route.event_type not in _NO_USER_CHECK
+        and user_id is not None
+        and _mark(conn, "user", user_id) is None
+    ):
+        entry.warnings.append(
+            Problem(
+                "$.user_id",
+                "unregistered_user",
+                f"no USER_CREATE_V2 was accepted for user {user_id!r} before this event",
             )
+        )
 
     if route.event_type == "PAYMENT":
         marks.extend(_payment_transition(conn, entry, payload))

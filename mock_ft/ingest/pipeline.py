@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_ft.contracts import IntegrationContract
-from mock_ft.ingest.checks import apply_stream_checks, idempotency_key, record_marks
-from mock_ft.ingest.problems import Problem
+from mock_ft.ingest.checks import apply_stream_checks, record_marks
 from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
 from mock_ft.journal.store import insert_entry
+from mock_ft.problems import Problem
 
 __all__ = ["ERROR_STATUS", "Attempt", "Outcome", "Pipeline", "mask_headers"]
 
@@ -30,6 +30,7 @@ ERROR_STATUS = {
     "unauthorized": 401,
     "unknown_endpoint": 404,
     "method_not_allowed": 405,
+    "unknown_event_type": 400,  # brokers: the `type` property/header is missing or unknown
     "body_too_large": 413,
     "unsupported_media_type": 415,
 }
@@ -121,8 +122,11 @@ class Pipeline:
         return Outcome(status, event_id, error_code, message, problems)
 
     async def ingest(self, attempt: Attempt) -> Outcome:
-        """Decode, validate, stream-check and journal one attempt whose event type is known."""
-        assert attempt.event_type in self.routes  # transports resolve the type first
+        """Decode, validate, stream-check and journal one attempt."""
+        if attempt.event_type not in self.routes:
+            known = ", ".join(sorted(self.routes))
+            message = f"unknown event type {attempt.event_type!r}; FT knows {known}"
+            return await self.reject(attempt, "unknown_event_type", message)
         body = attempt.body
         if not body.strip():
             return await self.reject(
@@ -153,11 +157,12 @@ class Pipeline:
             )
         return await self._accept(attempt, payload, list(verdict.warnings))
 
-    async def _accept(self, attempt: Attempt, payload: dict[str, Any], warnings: list[Problem]) -> Outcome:
+    async def _accept(
+        self, attempt: Attempt, payload: dict[str, Any], warnings: list[Problem]
+    ) -> Outcome:
         route = self.routes[attempt.event_type or ""]
         entry = self._entry(attempt, "accepted", 200, payload)
         entry.warnings = warnings
-        entry.idempotency_key = idempotency_key(route, payload)
         stamp = payload.get("timestamp")
         moment = parse_ft_timestamp(stamp) if isinstance(stamp, str) else None
         if moment is not None:
@@ -204,7 +209,14 @@ class Pipeline:
             method=attempt.method,
             path=attempt.path,
             event_type=attempt.event_type,
-            user_id=str(user_id) if isinstance(user_id, str | int) and user_id != "" else None,
+            user_id=str(user_id) if _is_id(user_id) else None,
             payload=attempt.body.decode("utf-8", errors="replace") if attempt.body else None,
             headers=attempt.headers,
         )
+
+
+def _is_id(value: Any) -> bool:
+    """A usable id for filtering: a non-empty string or an integer (never a boolean)."""
+    if isinstance(value, bool):
+        return False
+    return (isinstance(value, str) and value != "") or isinstance(value, int)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 __all__ = ["parse_ft_timestamp"]
 
 # FT's own tests accept a one-digit hour (2015-03-02T8:27:58.721607Z) and offsets; they reject
-# dates without time (2015-03), compact forms (20150302) and non-strings. Everything else fixed-width.
+# dates without time (2015-03), compact forms (20150302) and non-strings. All else fixed-width.
 _RFC3339 = re.compile(
     r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})T(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})"
     r"(?:\.(?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d{2}:\d{2})"

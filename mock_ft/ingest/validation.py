@@ -13,8 +13,8 @@ from typing import Any
 import jsonschema_rs
 
 from mock_ft.contracts import EventRoute, IntegrationContract
-from mock_ft.ingest.problems import Problem, json_path, json_type
 from mock_ft.ingest.timestamps import parse_ft_timestamp
+from mock_ft.problems import Problem, json_path, json_type
 
 __all__ = ["EventValidator", "Verdict"]
 

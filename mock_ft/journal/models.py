@@ -7,14 +7,14 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_ft.ingest.problems import Problem
+from mock_ft.problems import Problem
 
 __all__ = ["EventFilter", "JournalEntry", "NewEntry"]
 
 
 @dataclass(slots=True)
 class NewEntry:
-    """An attempt about to be journaled; stream checks may still add warnings and a duplicate link."""
+    """An attempt about to be journaled; stream checks may add warnings and a duplicate link."""
 
     transport: str
     received_at: float

@@ -67,13 +67,14 @@ INSERT INTO events (received_at, transport, method, path, event_type, user_id, v
     status_code, error_code, payload, headers, errors, warnings, event_timestamp, latency_ms,
     idempotency_key, duplicate_of)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id
 """
 _BUMP = "INSERT INTO counters (kind, key, n) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET n = n + 1"
 
 
 def insert_entry(conn: sqlite3.Connection, entry: NewEntry) -> int:
     """Write one entry and its counters (inside the caller's transaction); return its id."""
-    cursor = conn.execute(
+    row = conn.execute(
         _INSERT,
         (
             entry.received_at,
@@ -94,14 +95,14 @@ def insert_entry(conn: sqlite3.Connection, entry: NewEntry) -> int:
             entry.idempotency_key,
             entry.duplicate_of,
         ),
-    )
+    ).fetchone()
     bumps = [("verdict", entry.verdict), ("type", entry.event_type or "?")]
     if entry.error_code:
         bumps.append(("error", entry.error_code))
     bumps.extend(("warning", w.code) for w in entry.warnings)
     conn.executemany(_BUMP, bumps)
-    assert cursor.lastrowid is not None  # an INSERT into a rowid table always sets it
-    return cursor.lastrowid
+    event_id: int = row[0]
+    return event_id
 
 
 class Journal:
@@ -121,7 +122,9 @@ class Journal:
     def start(self) -> Journal:
         """Open the database (creating it and its folder) and start the writer thread."""
         self._conn = self._open()
-        self._thread = threading.Thread(target=self._run, name="mock-ft-journal", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(self._conn,), name="mock-ft-journal", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -157,15 +160,15 @@ class Journal:
             conn.execute("PRAGMA busy_timeout=5000")
             conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            msg = f"cannot open journal {self.path}: {exc}; check the path or use --journal :memory:"
+            msg = (
+                f"cannot open journal {self.path}: {exc}; check the path or use --journal :memory:"
+            )
             raise JournalError(msg) from None
         return conn
 
     # -- the writer thread ---------------------------------------------------------------
 
-    def _run(self) -> None:
-        conn = self._conn
-        assert conn is not None
+    def _run(self, conn: sqlite3.Connection) -> None:
         stopping = False
         while not stopping:
             batch = [self._queue.get()]

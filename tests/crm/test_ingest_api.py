@@ -1,0 +1,202 @@
+"""The REST ingest API in-process: FT paths, verdicts, documented errors, journaling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mock_ft.contracts import EventRoute, integration_contract
+from mock_ft.crm import create_app
+from mock_ft.samples import sample_events
+from mock_ft.settings import Settings
+from tests.conftest import KEY_HEADERS
+
+SAMPLES = sample_events()
+PAYMENT = next(p for r, p in SAMPLES if r.event_type == "PAYMENT")
+
+
+def _journal(client: TestClient) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = client.get("/_mock/events", params={"limit": 1000}).json()["data"]
+    return data
+
+
+@pytest.mark.parametrize(("route", "payload"), SAMPLES, ids=[r.event_type for r, _ in SAMPLES])
+def test_accept_valid_sample_on_its_ft_path(
+    client: TestClient, route: EventRoute, payload: dict[str, Any]
+) -> None:
+    """A valid event of each type answers 200 with its journal id."""
+    response = client.request(route.method, route.path, json=payload, headers=KEY_HEADERS)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "accepted"
+    [entry] = _journal(client)
+    assert (entry["id"], entry["event_type"], entry["payload"]) == (
+        body["event_id"],
+        route.event_type,
+        payload,
+    )
+
+
+def test_reject_invalid_event_with_paths(client: TestClient) -> None:
+    """An invalid event answers 400 listing each problem with its JSON path, and is journaled."""
+    bad = {**PAYMENT, "status": "approved", "amount": -1}
+    del bad["currency"]
+    response = client.post("/v1/integration/payment", json=bad, headers=KEY_HEADERS)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "validation_failed"
+    assert [(p["path"], p["code"]) for p in body["problems"]] == [
+        ("$.amount", "minimum"),
+        ("$.currency", "required"),
+        ("$.status", "enum"),
+    ]
+    [entry] = _journal(client)
+    assert (entry["verdict"], entry["status_code"], entry["id"]) == (
+        "rejected",
+        400,
+        body["event_id"],
+    )
+    assert entry["payload"] == bad
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "error"),
+    [
+        (b"", "application/json", 400, "empty_body"),
+        (b"   \n", "application/json", 400, "empty_body"),
+        (b'{"user_id": ', "application/json", 400, "malformed_json"),
+        (b"\xff\xfe{}", "application/json", 400, "invalid_encoding"),
+        (b"{}", "text/plain", 415, "unsupported_media_type"),
+        (b"{}", "", 415, "unsupported_media_type"),
+        (b"user_id=1", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+    ],
+)
+def test_reject_bad_body_with_its_own_error(
+    client: TestClient, content: bytes, content_type: str, status: int, error: str
+) -> None:
+    """Empty, malformed, non-UTF-8 and non-JSON bodies each get their own documented 4xx."""
+    headers = {**KEY_HEADERS, "Content-Type": content_type} if content_type else KEY_HEADERS
+    response = client.post("/v2/integration/login", content=content, headers=headers)
+    assert (response.status_code, response.json()["error"]) == (status, error)
+    assert response.json()["message"]
+    [entry] = _journal(client)
+    assert entry["error_code"] == error
+
+
+def test_accept_json_content_type_with_charset(client: TestClient) -> None:
+    """application/json; charset=utf-8 is JSON."""
+    login = next(p for r, p in SAMPLES if r.event_type == "LOGIN_V2")
+    headers = {**KEY_HEADERS, "Content-Type": "application/json; charset=utf-8"}
+    response = client.post("/v2/integration/login", json=login, headers=headers)
+    assert response.status_code == 200
+
+
+def test_reject_malformed_json_with_position(client: TestClient) -> None:
+    """Malformed JSON says where it broke."""
+    headers = {**KEY_HEADERS, "Content-Type": "application/json"}
+    response = client.post("/v2/integration/login", content=b'{"a": 1,}', headers=headers)
+    assert "line 1 column 9" in response.json()["message"]
+
+
+def test_reject_oversized_body() -> None:
+    """A body over the configured limit answers 413, by Content-Length or while streaming."""
+    app = create_app(Settings(journal=":memory:", max_body_bytes=100))
+    with TestClient(app) as client:
+        big = {**PAYMENT, "note": "x" * 200}
+        response = client.post("/v1/integration/payment", json=big, headers=KEY_HEADERS)
+        assert (response.status_code, response.json()["error"]) == (413, "body_too_large")
+
+        def chunks() -> Any:
+            yield b'{"note": "'
+            yield b"y" * 150
+            yield b'"}'
+
+        headers = {**KEY_HEADERS, "Content-Type": "application/json"}
+        streamed = client.post("/v1/integration/payment", content=chunks(), headers=headers)
+        assert streamed.status_code == 413
+        entries = _journal(client)
+        assert [e["error_code"] for e in entries] == ["body_too_large", "body_too_large"]
+        assert entries[1]["payload"] == {"note": "y" * 150}  # kept for forensics
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-Api-Key": ""}])
+def test_reject_missing_or_wrong_key(client: TestClient, headers: dict[str, str]) -> None:
+    """No key or a wrong key answers 401 naming the header, and the attempt is journaled."""
+    response = client.post("/v1/integration/payment", json=PAYMENT, headers=headers)
+    assert response.status_code == 401
+    assert "X-API-Key" in response.json()["message"]
+    [entry] = _journal(client)
+    assert entry["error_code"] == "unauthorized"
+
+
+def test_accept_custom_key_header() -> None:
+    """Header name and key are configurable."""
+    custom = Settings(journal=":memory:", api_key_header="X-FT-Key", api_key="s3cret")
+    with TestClient(create_app(custom)) as client:
+        ok = client.post("/v1/integration/payment", json=PAYMENT, headers={"X-FT-Key": "s3cret"})
+        assert ok.status_code == 200
+        default = client.post("/v1/integration/payment", json=PAYMENT, headers=KEY_HEADERS)
+        assert default.status_code == 401
+
+
+def test_accept_without_key_when_auth_off() -> None:
+    """Auth can be switched off for local play."""
+    with TestClient(create_app(Settings(journal=":memory:", auth_enabled=False))) as client:
+        assert client.post("/v1/integration/payment", json=PAYMENT).status_code == 200
+
+
+def test_mask_secrets_in_journaled_headers(client: TestClient) -> None:
+    """The API key, Authorization and cookies never reach the journal."""
+    headers = {**KEY_HEADERS, "Authorization": "Bearer abc", "Cookie": "sid=1", "X-Trace": "t-1"}
+    client.post("/v1/integration/payment", json=PAYMENT, headers=headers)
+    [entry] = _journal(client)
+    journaled = entry["headers"]
+    assert journaled["x-api-key"] == journaled["authorization"] == journaled["cookie"] == "***"
+    assert journaled["x-trace"] == "t-1"
+    assert "mock-ft-local-key" not in str(entry)
+
+
+def test_reject_unknown_path_with_suggestion(client: TestClient) -> None:
+    """An unknown integration path answers 404 and suggests the nearest real one."""
+    response = client.post("/v1/integration/payments", json=PAYMENT, headers=KEY_HEADERS)
+    assert response.status_code == 404
+    assert response.json()["error"] == "unknown_endpoint"
+    assert "did you mean /v1/integration/payment?" in response.json()["message"]
+
+
+def test_reject_wrong_method_with_allow(client: TestClient) -> None:
+    """A wrong method on a known path answers 405 with Allow."""
+    response = client.get("/v2/integration/user", headers=KEY_HEADERS)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST, PUT"
+
+
+def test_route_put_and_post_on_same_path_to_different_types(client: TestClient) -> None:
+    """POST /v2/integration/user is a registration, PUT is an update."""
+    event = {"user_id": "u1", "timestamp": "2026-11-21T10:00:00Z", "origin": "o"}
+    client.post("/v2/integration/user", json=event, headers=KEY_HEADERS)
+    client.put("/v2/integration/user", json=event, headers=KEY_HEADERS)
+    assert [e["event_type"] for e in _journal(client)] == ["USER_CREATE_V2", "USER_UPDATE_V2"]
+
+
+def test_pass_other_paths_to_control_api(client: TestClient) -> None:
+    """Paths outside the Integration API reach FastAPI (docs, control)."""
+    assert client.get("/docs").status_code == 200
+    assert client.get("/nope").status_code == 404
+
+
+def test_record_delivery_latency(client: TestClient) -> None:
+    """latency_ms is receive time minus the event's timestamp."""
+    client.post("/v1/integration/payment", json=PAYMENT, headers=KEY_HEADERS)
+    [entry] = _journal(client)
+    assert entry["event_timestamp"] == PAYMENT["timestamp"]
+    assert 0 <= entry["latency_ms"] < 60_000
+
+
+def test_serve_every_contract_route(client: TestClient) -> None:
+    """Each contract operation is routed (no 404/405 for its method and path)."""
+    for route in integration_contract().routes:
+        response = client.request(route.method, route.path, json={}, headers=KEY_HEADERS)
+        assert response.status_code in (200, 400), route.path

@@ -1,0 +1,69 @@
+"""The dependency direction written in the README, enforced; and the public API."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import mock_ft
+
+PACKAGE = Path(mock_ft.__file__).parent
+
+# Each layer may import only from layers listed before it (README, "Architecture").
+LAYERS: list[set[str]] = [
+    {"_version", "errors", "problems"},
+    {"settings", "contracts"},
+    {"journal"},
+    {"ingest"},
+    {"crm", "samples"},
+    {"demo"},
+    {"cli"},
+    {"__main__", "__init__"},
+]
+
+
+def _layer(module: str) -> int:
+    top = module.split(".")[0]
+    return next(i for i, names in enumerate(LAYERS) if top in names)
+
+
+def _internal_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mock_ft."):
+            found.add(node.module.removeprefix("mock_ft."))
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name.removeprefix("mock_ft.") for a in node.names if a.name.startswith("mock_ft.")
+            )
+    return found
+
+
+def test_import_only_downwards() -> None:
+    """No module imports from its own layer's peers above it or from a higher layer."""
+    violations = []
+    for path in PACKAGE.rglob("*.py"):
+        module = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        own = module.split(".")[0]
+        for imported in _internal_imports(path):
+            if imported.split(".")[0] != own and _layer(imported) >= _layer(module):
+                violations.append(f"{module} -> {imported}")
+    assert violations == []
+
+
+def test_export_public_names() -> None:
+    """mock_ft's __all__ lists exactly its public names, each importable."""
+    public = {name for name in dir(mock_ft) if not name.startswith("_")} - {
+        "cli",
+        "contracts",
+        "crm",
+        "errors",
+        "ingest",
+        "journal",
+        "problems",
+        "samples",
+        "settings",
+        "demo",
+        "annotations",  # from `from __future__ import annotations`
+    }
+    assert set(mock_ft.__all__) - {"__version__"} == public

@@ -1,0 +1,89 @@
+"""The mock-ft command: exit codes, one-headline errors, demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mock_ft import __version__
+from mock_ft.cli import app
+
+runner = CliRunner()
+
+
+def test_print_version() -> None:
+    """--version prints the version and exits 0."""
+    result = runner.invoke(app, ["--version"])
+    assert (result.exit_code, result.output.strip()) == (0, f"mock-ft {__version__}")
+
+
+@pytest.mark.parametrize(
+    ("args", "headline", "detail"),
+    [
+        (["serve", "--config", "missing.yaml"], "Invalid configuration", "does not exist"),
+        (["serve", "--host", "0.0.0.0"], "Invalid configuration", "MOCK_FT_CONTROL_TOKEN"),  # noqa: S104
+        (["serve", "--api-key-header", "bad header"], "Invalid configuration", "header name"),
+    ],
+)
+def test_exit_2_with_headline_on_bad_settings(args: list[str], headline: str, detail: str) -> None:
+    """A configuration mistake prints a headline and an explanation and exits 2."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert headline in result.output
+    assert detail in result.output
+    assert "Traceback" not in result.output
+
+
+def test_exit_2_on_unknown_config_key(tmp_path: Path) -> None:
+    """An unknown config key is named with a suggestion."""
+    config = tmp_path / "c.yaml"
+    config.write_text("prot: 1\n")
+    result = runner.invoke(app, ["serve", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "did you mean 'port'" in result.output
+
+
+def test_exit_2_on_unusable_journal(tmp_path: Path) -> None:
+    """A journal that cannot be opened exits 2 with the journal headline."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = runner.invoke(app, ["serve", "--port", "0", "--journal", str(blocker / "j.sqlite3")])
+    assert result.exit_code == 2
+    assert "Journal unavailable" in result.output
+
+
+def test_exit_2_on_unknown_option() -> None:
+    """Usage errors exit 2 too."""
+    assert runner.invoke(app, ["serve", "--bogus"]).exit_code == 2
+
+
+def test_run_demo_end_to_end(tmp_path: Path) -> None:
+    """The demo sends every event type through a real server and shows the journal."""
+    result = runner.invoke(app, ["demo", "--journal", str(tmp_path / "demo.sqlite3")])
+    assert result.exit_code == 0, result.output
+    assert "20 accepted, 3 rejected" in result.output
+    for word in (
+        "USER_CREATE_V2",
+        "POKER_CASH_GAME_CASH_OUT_V2",
+        "validation_failed",
+        "unauthorized",
+    ):
+        assert word in result.output
+
+
+def test_run_as_python_module() -> None:
+    """python -m mock_ft is the same command, and errors carry no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_ft", "serve", "--config", "nope.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Invalid configuration" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,175 @@
+"""The contract matches the facts file, and the running app matches the contract (drift tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import schemathesis
+import yaml
+
+from mock_ft.contracts import contracts_dir, integration_contract, load_integration_contract
+from mock_ft.crm import create_app
+from mock_ft.errors import ContractError
+from mock_ft.settings import Settings
+
+# Table 2.4 of shared/reference/fast-track-interfaces.md, copied by hand as an independent
+# source: (method, path, type, schema-required fields). A contract edit that drifts fails here.
+FACTS_TABLE_2_4 = [
+    ("POST", "/v2/integration/user", "USER_CREATE_V2", "user_id timestamp origin"),
+    ("POST", "/v2/integration/login", "LOGIN_V2", "user_id timestamp origin"),
+    ("PUT", "/v2/integration/user", "USER_UPDATE_V2", "user_id timestamp origin"),
+    ("PUT", "/v2/integration/user/consents", "USER_CONSENTS_V2", "user_id timestamp origin"),
+    ("PUT", "/v2/integration/user/blocks", "USER_BLOCK_V2", "user_id timestamp origin"),
+    (
+        "POST",
+        "/v1/integration/payment",
+        "PAYMENT",
+        "amount currency origin payment_id status timestamp type user_id vendor_id",
+    ),
+    (
+        "POST",
+        "/v1/integration/casino",
+        "CASINO",
+        "activity_id amount currency exchange_rate game_id game_name is_round_end origin "
+        "round_id status timestamp type user_id vendor_id",
+    ),
+    (
+        "POST",
+        "/v1/integration/sports",
+        "SPORTSBOOK",
+        "amount bet_type bets currency exchange_rate odds origin status timestamp user_id",
+    ),
+    (
+        "POST",
+        "/v1/integration/bonus",
+        "BONUS",
+        "amount bonus_id currency exchange_rate origin product status timestamp type "
+        "user_bonus_id user_id",
+    ),
+    (
+        "POST",
+        "/v1/integration/user/balances",
+        "USER_BALANCES_UPDATE",
+        "balances origin timestamp user_id",
+    ),
+    (
+        "POST",
+        "/v1/integration/custom",
+        "CUSTOM",
+        "data notification_type origin timestamp user_id",
+    ),
+    ("POST", "/v1/integration/game", "GAME", "game_id is_live name"),
+    (
+        "POST",
+        "/v2/integration/lottery",
+        "LOTTERY_V2",
+        "amount currency exchange_rate lines origin timestamp type user_id",
+    ),
+    (
+        "POST",
+        "/v1/integration/lottery",
+        "LOTTERY",
+        "timestamp transaction_id user_id amount account_amount bonus_amount bonus_code currency "
+        "deposit_amount exchange_rate origin status tickets",
+    ),
+    *[
+        (
+            "POST",
+            f"/v2/integration/poker/{slug}",
+            kind,
+            "currency exchange_rate status timestamp user_id",
+        )
+        for slug, kind in [
+            ("tournament-buy-in", "POKER_TOURNAMENT_BUY_IN_V2"),
+            ("tournament-cash-out", "POKER_TOURNAMENT_CASH_OUT_V2"),
+            ("cash-game-buy-in", "POKER_CASH_GAME_BUY_IN_V2"),
+            ("cash-game-cash-out", "POKER_CASH_GAME_CASH_OUT_V2"),
+        ]
+    ],
+    ("POST", "/v1/integration/user/device/link", "USER_DEVICE_LINK", ""),
+    ("POST", "/v1/integration/user/device/unlink", "USER_DEVICE_UNLINK", ""),
+]
+
+
+def test_cover_every_event_of_table_2_4() -> None:
+    """Each REST event of the facts file is in the contract with its method, path and type."""
+    routes = {(r.method, r.path): r.event_type for r in integration_contract().routes}
+    assert routes == {(m, p): t for m, p, t, _ in FACTS_TABLE_2_4}
+
+
+@pytest.mark.parametrize(("method", "path", "event_type", "required"), FACTS_TABLE_2_4)
+def test_match_schema_required_fields(
+    method: str, path: str, event_type: str, required: str
+) -> None:
+    """The contract's required list is exactly FT's schema-required list."""
+    route = integration_contract().by_method_path()[(method, path)]
+    assert sorted(route.schema.get("required", [])) == sorted(required.split())
+
+
+def test_load_contract_as_valid_openapi() -> None:
+    """The contract file is itself a valid OpenAPI 3.1 document (Schemathesis validates it)."""
+    document = yaml.safe_load((contracts_dir() / "integration-api.yaml").read_text())
+    schema = schemathesis.openapi.from_dict(document)
+    assert len(list(schema.get_all_operations())) == len(FACTS_TABLE_2_4)
+
+
+def test_serve_contract_operations_verbatim() -> None:
+    """The app's /openapi.json carries each contract operation unchanged but for tags/security."""
+    app = create_app(Settings(journal=":memory:"))
+    served = app.openapi()
+    contract = integration_contract().document
+    for path, item in contract["paths"].items():
+        for method, operation in item.items():
+            mine = {
+                k: v
+                for k, v in served["paths"][path][method].items()
+                if k not in ("tags", "security")
+            }
+            theirs = {k: v for k, v in operation.items() if k != "security"}
+            assert mine == theirs, f"{method.upper()} {path} drifted from the contract"
+    for name, schema in contract["components"]["schemas"].items():
+        assert served["components"]["schemas"][name] == schema
+
+
+def test_serve_configured_api_key_header_in_openapi() -> None:
+    """A custom key header name shows in the served security scheme."""
+    app = create_app(Settings(journal=":memory:", api_key_header="X-FT-Key"))
+    scheme = app.openapi()["components"]["securitySchemes"]["ApiKeyAuth"]
+    assert scheme["name"] == "X-FT-Key"
+
+
+def test_drop_security_from_openapi_when_auth_off() -> None:
+    """With auth off, ingest operations document no security and no 401."""
+    app = create_app(Settings(journal=":memory:", auth_enabled=False))
+    operation = app.openapi()["paths"]["/v1/integration/payment"]["post"]
+    assert operation["security"] == []
+    assert "401" not in operation["responses"]
+
+
+def test_reject_contract_without_ingest_operations(tmp_path: Path) -> None:
+    """A contract with no x-ft-event-type operation is refused with a clear error."""
+    path = tmp_path / "empty.yaml"
+    path.write_text("openapi: 3.1.0\npaths: {}\n")
+    with pytest.raises(ContractError, match="declares no ingest operations"):
+        load_integration_contract(path)
+
+
+def test_reject_contract_with_dangling_ref(tmp_path: Path) -> None:
+    """A $ref to nothing names the reference."""
+    path = tmp_path / "bad.yaml"
+    operation = {
+        "x-ft-event-type": "X",
+        "requestBody": {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Nope"}}}
+        },
+    }
+    path.write_text(yaml.safe_dump({"openapi": "3.1.0", "paths": {"/x": {"post": operation}}}))
+    with pytest.raises(ContractError, match="#/components/schemas/Nope points nowhere"):
+        load_integration_contract(path)
+
+
+def test_reject_missing_contract_file(tmp_path: Path) -> None:
+    """A missing contract file is a ContractError, not an OSError."""
+    with pytest.raises(ContractError, match="cannot read"):
+        load_integration_contract(tmp_path / "absent.yaml")

@@ -1,0 +1,107 @@
+"""Settings: defaults, config file, environment and flags, in that order of precedence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mock_ft.errors import ConfigError
+from mock_ft.settings import Settings, is_loopback, load_settings
+
+
+def test_use_laptop_defaults() -> None:
+    """Defaults: loopback, SQLite file journal, auth on."""
+    settings = Settings()
+    assert (settings.host, settings.port, settings.auth_enabled) == ("127.0.0.1", 8765, True)
+    assert settings.journal.endswith(".sqlite3")
+
+
+def test_layer_file_env_and_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flags beat MOCK_FT_* which beat the config file which beats defaults."""
+    config = tmp_path / "mock-ft.yaml"
+    config.write_text("port: 9001\njournal: from-file.sqlite3\napi_key_header: X-File\n")
+    monkeypatch.setenv("MOCK_FT_PORT", "9002")
+    monkeypatch.setenv("MOCK_FT_JOURNAL", "from-env.sqlite3")
+    settings = load_settings(config, journal="from-flag.sqlite3", host=None)
+    assert (settings.port, settings.journal, settings.api_key_header) == (
+        9002,
+        "from-flag.sqlite3",
+        "X-File",
+    )
+
+
+def test_read_toml_config(tmp_path: Path) -> None:
+    """TOML config files work too."""
+    config = tmp_path / "mock-ft.toml"
+    config.write_text('port = 9100\napi_key = "k"\n')
+    settings = load_settings(config)
+    assert (settings.port, settings.api_key.get_secret_value()) == (9100, "k")
+
+
+def test_read_empty_config_as_defaults(tmp_path: Path) -> None:
+    """An empty YAML file means defaults."""
+    config = tmp_path / "empty.yaml"
+    config.write_text("")
+    assert load_settings(config).port == 8765
+
+
+def test_refuse_unknown_config_key_with_suggestion(tmp_path: Path) -> None:
+    """A misspelt key is refused with a did-you-mean."""
+    config = tmp_path / "c.yaml"
+    config.write_text("jornal: x.sqlite3\n")
+    with pytest.raises(ConfigError, match="did you mean 'journal'"):
+        load_settings(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("port: [1\n", "cannot be parsed"), ("- just\n- a list\n", "must hold a mapping")],
+)
+def test_refuse_unreadable_config(tmp_path: Path, text: str, match: str) -> None:
+    """Unparseable or non-mapping config files say so."""
+    config = tmp_path / "c.yaml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        load_settings(config)
+
+
+def test_refuse_missing_config_file(tmp_path: Path) -> None:
+    """A config path that does not exist is named."""
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.yaml")
+
+
+def test_name_env_variable_in_value_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad value names the setting and its variable."""
+    monkeypatch.setenv("MOCK_FT_PORT", "eighty")
+    with pytest.raises(ConfigError, match="MOCK_FT_PORT"):
+        load_settings()
+
+
+def test_require_control_token_beyond_loopback() -> None:
+    """Binding beyond loopback without a control token is refused with the fix."""
+    with pytest.raises(ConfigError, match="MOCK_FT_CONTROL_TOKEN"):
+        load_settings(host="0.0.0.0")  # noqa: S104
+    assert load_settings(host="0.0.0.0", control_token="t").host == "0.0.0.0"  # noqa: S104
+
+
+def test_refuse_bad_header_name() -> None:
+    """The key header must be a valid header token."""
+    with pytest.raises(ConfigError, match="not a valid HTTP header name"):
+        load_settings(api_key_header="X API Key")
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("0.0.0.0", False),  # noqa: S104
+        ("example", False),
+    ],
+)
+def test_classify_loopback_hosts(host: str, loopback: bool) -> None:
+    """Only loopback addresses count as local."""
+    assert is_loopback(host) is loopback
