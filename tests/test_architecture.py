@@ -67,3 +67,16 @@ def test_export_public_names() -> None:
         "annotations",  # from `from __future__ import annotations`
     }
     assert set(mock_ft.__all__) - {"__version__"} == public
+
+
+def test_document_every_setting_in_readme() -> None:
+    """Every setting has its row in the README's configuration table."""
+    from mock_ft.settings import Settings
+
+    readme = (PACKAGE.parent / "README.md").read_text()
+    missing = [
+        name
+        for name in Settings.model_fields
+        if f"`MOCK_FT_{name.upper()}` | `{name}` |" not in readme
+    ]
+    assert missing == []
