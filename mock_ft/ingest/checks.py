@@ -98,6 +98,8 @@ def apply_stream_checks(
             )
         )
 
+    if user_id is not None and entry.event_epoch is not None:
+        marks.extend(_per_user_order(conn, entry, user_id, entry.event_epoch))
     if route.event_type == "PAYMENT":
         marks.extend(_payment_transition(conn, entry, payload))
     elif route.event_type in ("CASINO", "SPORTSBOOK", "LOTTERY_V2"):
@@ -107,6 +109,23 @@ def apply_stream_checks(
 
 def _key_label(route: EventRoute) -> str:
     return "+".join(route.idempotency_key) if route.idempotency_key else "body"
+
+
+def _per_user_order(
+    conn: sqlite3.Connection, entry: NewEntry, user_id: str, epoch: float
+) -> list[tuple[str, str, str | None]]:
+    previous = _mark(conn, "last_seen", user_id)
+    if previous is not None and epoch < float(previous["value"]):
+        entry.warnings.append(
+            Problem(
+                "$.timestamp",
+                "out_of_order",
+                f"timestamp is earlier than event #{previous['event_id']} for user {user_id!r}; "
+                "publish each player's events in the order they happened",
+            )
+        )
+        return []  # keep the newest instant as the reference
+    return [("last_seen", user_id, repr(epoch))]
 
 
 def _payment_transition(

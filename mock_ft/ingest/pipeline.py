@@ -167,6 +167,7 @@ class Pipeline:
         moment = parse_ft_timestamp(stamp) if isinstance(stamp, str) else None
         if moment is not None:
             entry.event_timestamp = stamp
+            entry.event_epoch = moment.timestamp()
             entry.latency_ms = round((attempt.received_at - moment.timestamp()) * 1000, 3)
             if entry.latency_ms > self.freshness_target_ms:
                 warnings.append(

@@ -33,6 +33,7 @@ class NewEntry:
     latency_ms: float | None = None
     idempotency_key: str | None = None
     duplicate_of: int | None = None
+    event_epoch: float | None = None  # the event's timestamp as Unix time; for checks, not stored
 
 
 @dataclass(slots=True, frozen=True)

@@ -151,9 +151,8 @@ def test_warn_late_delivery(client: TestClient) -> None:
     _register(client)
     stale = ft_timestamp(datetime.now(UTC) - timedelta(seconds=5))
     body = _send(client, "/v2/integration/login", timestamp=stale)
-    [warning] = body["warnings"]
-    assert warning["code"] == "late_delivery"
-    assert warning["path"] == "$.timestamp"
+    late = [w for w in body["warnings"] if w["code"] == "late_delivery"]
+    assert [w["path"] for w in late] == ["$.timestamp"]
 
 
 def test_warn_future_timestamp(client: TestClient) -> None:
@@ -167,3 +166,15 @@ def test_count_warnings_in_stats(client: TestClient) -> None:
     """Stats count warnings by code."""
     _send(client, "/v2/integration/login", user_id="nobody")
     assert client.get("/_mock/stats").json()["warnings"] == {"unregistered_user": 1}
+
+
+def test_warn_out_of_order_event_for_user(client: TestClient) -> None:
+    """An event stamped before the user's previous event is out of order."""
+    now = datetime.now(UTC)
+    _send(client, "/v2/integration/user", user_id="o1", timestamp=ft_timestamp(now))
+    earlier = ft_timestamp(now - timedelta(milliseconds=300))
+    assert _codes(_send(client, "/v2/integration/login", user_id="o1", timestamp=earlier)) == [
+        "out_of_order"
+    ]
+    later = ft_timestamp(now + timedelta(milliseconds=200))
+    assert _codes(_send(client, "/v2/integration/login", user_id="o1", timestamp=later)) == []
