@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mock_ft.errors import JournalError
 from mock_ft.journal import EventFilter, Journal, NewEntry
+from mock_ft.journal.store import Tx
 
 
 def _entry(user_id: str) -> NewEntry:
@@ -27,17 +29,52 @@ def test_keep_entries_after_reopen(journal_file: str) -> None:
 
 
 def test_isolate_failing_job_from_its_batch(journal_file: str) -> None:
-    """A job that raises rolls back alone; the others in its batch commit."""
+    """Jobs committed together: one that raises fails alone; its batch-mates commit."""
 
-    def broken(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO counters (kind, key, n) VALUES ('x', 'y', 1)")
+    def broken(tx: Tx) -> None:
+        tx.conn.execute("INSERT INTO counters (kind, key, n) VALUES ('x', 'y', 1)")
         raise ValueError("boom")
 
+    async def submit_together(journal: Journal) -> list[object]:
+        jobs = [Journal.append(_entry("a")), broken, Journal.append(_entry("b"))]
+        return await asyncio.gather(*(journal.run(j) for j in jobs), return_exceptions=True)
+
     with Journal(journal_file) as journal:
-        with pytest.raises(ValueError, match="boom"):
-            journal.run_sync(broken)
-        journal.run_sync(Journal.append(_entry("ok")))
-        assert journal.run_sync(Journal.counters) == {"type": {"?": 1}, "verdict": {"accepted": 1}}
+        first, failure, third = asyncio.run(submit_together(journal))
+        assert isinstance(failure, ValueError)
+        entries = journal.run_sync(Journal.query(EventFilter(), limit=10))
+        assert [(e.id, e.user_id) for e in entries] == [(first, "a"), (third, "b")]
+        assert journal.run_sync(Journal.counters) == {"type": {"?": 2}, "verdict": {"accepted": 2}}
+
+
+def test_batch_jobs_of_one_loop_round_into_one_commit(journal_file: str) -> None:
+    """Jobs submitted in the same loop round share one transaction (group commit)."""
+
+    async def submit(journal: Journal) -> list[int]:
+        return await asyncio.gather(
+            *(journal.run(Journal.append(_entry(str(i)))) for i in range(50))
+        )
+
+    with Journal(journal_file) as journal:
+        commits = 0
+        original = journal._transaction
+
+        def counting(jobs: list[Any]) -> list[Any]:
+            nonlocal commits
+            commits += 1
+            return original(jobs)
+
+        journal._transaction = counting  # type: ignore[method-assign]
+        ids = asyncio.run(submit(journal))
+    assert (len(set(ids)), commits) == (50, 1)
+
+
+def test_refuse_use_after_close(journal_file: str) -> None:
+    """A closed journal says so instead of crashing."""
+    journal = Journal(journal_file).start()
+    journal.close()
+    with pytest.raises(JournalError, match="is closed"):
+        journal.run_sync(Journal.counters)
 
 
 def test_create_journal_folder(tmp_path: Path) -> None:
@@ -67,4 +104,4 @@ def test_refuse_file_that_is_not_a_database(tmp_path: Path) -> None:
 def test_use_full_sync_when_asked(journal_file: str) -> None:
     """journal_sync=full sets SQLite's FULL synchronous mode."""
     with Journal(journal_file, sync="full") as journal:
-        assert journal.run_sync(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 2
+        assert journal.run_sync(lambda tx: tx.conn.execute("PRAGMA synchronous").fetchone()[0]) == 2

@@ -1,8 +1,10 @@
 """Stream checks: what is wrong across events rather than within one.
 
-They run on the journal's writer thread, inside the transaction that records the event, so each
-event sees exactly the events journaled before it. Their state lives in the `marks` table, never in
-memory. Every finding is a warning on the journal entry: FT itself accepts such events.
+They run inside the journal transaction that records the event, so each event sees exactly the
+events committed before it (and those earlier in its own batch). Their state lives in SQLite
+(`marks`, `users`), never in memory. Every finding is a warning: FT itself accepts such events.
+The checks are pure reads that return a `StateUpdate`; `record_state` writes it once the event has
+an id, so a batch that has to be retried job by job does not record anything twice.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from mock_ft.contracts import EventRoute
 from mock_ft.journal.models import NewEntry
 from mock_ft.problems import Problem, json_path
 
-__all__ = ["apply_stream_checks", "idempotency_key"]
+__all__ = ["StateUpdate", "apply_stream_checks", "idempotency_key", "record_state"]
 
 # Payment statuses each status may follow (FT docs, section 2.5.4); None = first seen.
 _PAYMENT_NEXT: dict[str | None, frozenset[str]] = {
@@ -29,6 +32,22 @@ _PAYMENT_NEXT: dict[str | None, frozenset[str]] = {
 }
 # Events whose first sighting of a user is legitimate, or that carry no user.
 _NO_USER_CHECK = frozenset({"USER_CREATE_V2", "GAME"})
+# (field naming the bet on the Bet event, field linking an outcome to it, outcome type)
+_BET_LINKS = {
+    "CASINO": ("round_id", "round_id", "Win"),
+    "SPORTSBOOK": ("activity_id", "activity_id_reference", "Settlement"),
+    "LOTTERY_V2": ("ticket_id", "ticket_id", "Settlement"),
+}
+
+
+@dataclass(slots=True)
+class StateUpdate:
+    """What an accepted, non-duplicate event changes in the stream-check state."""
+
+    idempotency_key: str
+    user: tuple[str, bool, float | None] | None = None  # user_id, registered, last event epoch
+    payment: tuple[str, str] | None = None  # payment_id, status
+    bet: tuple[str, str] | None = None  # mark kind, bet key
 
 
 def idempotency_key(route: EventRoute, payload: dict[str, Any]) -> str:
@@ -50,46 +69,45 @@ def _mark(conn: sqlite3.Connection, kind: str, key: str) -> sqlite3.Row | None:
     return row
 
 
-def _set_mark(conn: sqlite3.Connection, kind: str, key: str, value: str | None, eid: int) -> None:
-    conn.execute(
-        "INSERT INTO marks (kind, key, value, event_id) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT DO UPDATE SET value = excluded.value, event_id = excluded.event_id",
-        (kind, key, value, eid),
-    )
-
-
 def apply_stream_checks(
     conn: sqlite3.Connection, entry: NewEntry, route: EventRoute, payload: dict[str, Any]
-) -> list[tuple[str, str, str | None]]:
-    """Add warnings and the duplicate link to `entry`; return the marks to set once it has an id."""
-    marks: list[tuple[str, str, str | None]] = []
+) -> StateUpdate | None:
+    """Add warnings and the duplicate link to `entry`; return the state to record, if any."""
     key = entry.idempotency_key = idempotency_key(route, payload)
     first = _mark(conn, "idem", key)
     if first is not None:
+        label = "+".join(route.idempotency_key) if route.idempotency_key else "body"
         entry.duplicate_of = first["event_id"]
         entry.warnings.append(
             Problem(
                 "$",
                 "duplicate",
-                f"duplicate of event #{first['event_id']} (same {_key_label(route)}); "
-                "FT would count it twice",
+                f"duplicate of event #{first['event_id']} (same {label}); FT would count it twice",
             )
         )
-        return marks  # a duplicate changes no state
-    marks.append(("idem", key, None))
+        return None  # a duplicate changes no state
+    update = StateUpdate(key)
+    if entry.user_id is not None and route.event_type != "GAME":
+        update.user = _check_user(conn, entry, route.event_type, entry.user_id)
+    if route.event_type == "PAYMENT":
+        update.payment = _check_payment(conn, entry, payload)
+    elif route.event_type in _BET_LINKS:
+        update.bet = _check_bet(conn, entry, route.event_type, payload)
+    return update
 
-    user_id = entry.user_id
-    if route.event_type == "USER_CREATE_V2" and user_id is not None:
-        if _mark(conn, "user", user_id) is not None:
-            entry.warnings.append(
-                Problem("$.user_id", "reregistered", f"user {user_id!r} was already registered")
-            )
-        marks.append(("user", user_id, None))
-    elif (
-        route.event_type not in _NO_USER_CHECK
-        and user_id is not None
-        and _mark(conn, "user", user_id) is None
-    ):
+
+def _check_user(
+    conn: sqlite3.Connection, entry: NewEntry, event_type: str, user_id: str
+) -> tuple[str, bool, float | None]:
+    row = conn.execute(
+        "SELECT registered, last_epoch, last_event_id FROM users WHERE user_id = ?", (user_id,)
+    ).fetchone()
+    registered = bool(row and row[0])
+    if event_type == "USER_CREATE_V2" and registered:
+        entry.warnings.append(
+            Problem("$.user_id", "reregistered", f"user {user_id!r} was already registered")
+        )
+    elif event_type not in _NO_USER_CHECK and not registered:
         entry.warnings.append(
             Problem(
                 "$.user_id",
@@ -97,40 +115,24 @@ def apply_stream_checks(
                 f"no USER_CREATE_V2 was accepted for user {user_id!r} before this event",
             )
         )
-
-    if user_id is not None and entry.event_epoch is not None:
-        marks.extend(_per_user_order(conn, entry, user_id, entry.event_epoch))
-    if route.event_type == "PAYMENT":
-        marks.extend(_payment_transition(conn, entry, payload))
-    elif route.event_type in ("CASINO", "SPORTSBOOK", "LOTTERY_V2"):
-        marks.extend(_bet_then_outcome(conn, entry, route.event_type, payload))
-    return marks
-
-
-def _key_label(route: EventRoute) -> str:
-    return "+".join(route.idempotency_key) if route.idempotency_key else "body"
-
-
-def _per_user_order(
-    conn: sqlite3.Connection, entry: NewEntry, user_id: str, epoch: float
-) -> list[tuple[str, str, str | None]]:
-    previous = _mark(conn, "last_seen", user_id)
-    if previous is not None and epoch < float(previous["value"]):
+    last = row[1] if row else None
+    epoch = entry.event_epoch
+    if epoch is not None and last is not None and epoch < last:
         entry.warnings.append(
             Problem(
                 "$.timestamp",
                 "out_of_order",
-                f"timestamp is earlier than event #{previous['event_id']} for user {user_id!r}; "
+                f"timestamp is earlier than event #{row[2]} for user {user_id!r}; "
                 "publish each player's events in the order they happened",
             )
         )
-        return []  # keep the newest instant as the reference
-    return [("last_seen", user_id, repr(epoch))]
+    newest = last if epoch is None or (last is not None and last > epoch) else epoch
+    return user_id, registered or event_type == "USER_CREATE_V2", newest
 
 
-def _payment_transition(
+def _check_payment(
     conn: sqlite3.Connection, entry: NewEntry, payload: dict[str, Any]
-) -> list[tuple[str, str, str | None]]:
+) -> tuple[str, str]:
     payment_id, status = str(payload["payment_id"]), payload["status"]
     previous = _mark(conn, "payment", payment_id)
     before: str | None = previous["value"] if previous else None
@@ -146,21 +148,16 @@ def _payment_transition(
                 f"impossible status change for payment_id {payment_id!r}: {why}",
             )
         )
-    return [("payment", payment_id, status)]
+    return payment_id, status
 
 
-def _bet_then_outcome(
+def _check_bet(
     conn: sqlite3.Connection, entry: NewEntry, event_type: str, payload: dict[str, Any]
-) -> list[tuple[str, str, str | None]]:
-    # (field naming the bet on the bet event, field linking the outcome to it, outcome type)
-    bet_field, link_field, outcome = {
-        "CASINO": ("round_id", "round_id", "Win"),
-        "SPORTSBOOK": ("activity_id", "activity_id_reference", "Settlement"),
-        "LOTTERY_V2": ("ticket_id", "ticket_id", "Settlement"),
-    }[event_type]
+) -> tuple[str, str] | None:
+    bet_field, link_field, outcome = _BET_LINKS[event_type]
     kind = f"bet:{event_type}"
     if payload.get("type") == "Bet" and payload.get(bet_field):
-        return [(kind, str(payload[bet_field]), None)]
+        return kind, str(payload[bet_field])
     link = payload.get(link_field)
     if payload.get("type") == outcome and link and _mark(conn, kind, str(link)) is None:
         entry.warnings.append(
@@ -171,12 +168,29 @@ def _bet_then_outcome(
                 "was received",
             )
         )
-    return []
+    return None
 
 
-def record_marks(
-    conn: sqlite3.Connection, marks: list[tuple[str, str, str | None]], event_id: int
-) -> None:
-    """Persist the marks an accepted event set, now that it has an id."""
-    for kind, key, value in marks:
-        _set_mark(conn, kind, key, value, event_id)
+_SET_MARK = (
+    "INSERT INTO marks (kind, key, value, event_id) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT DO UPDATE SET value = excluded.value, event_id = excluded.event_id"
+)
+
+
+def record_state(conn: sqlite3.Connection, update: StateUpdate | None, event_id: int) -> None:
+    """Persist what an accepted event changed, now that it has an id."""
+    if update is None:
+        return
+    conn.execute(_SET_MARK, ("idem", update.idempotency_key, None, event_id))
+    if update.user is not None:
+        user_id, registered, last_epoch = update.user
+        conn.execute(
+            "INSERT INTO users (user_id, registered, last_epoch, last_event_id) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET registered = excluded.registered, "
+            "last_epoch = excluded.last_epoch, last_event_id = excluded.last_event_id",
+            (user_id, int(registered), last_epoch, event_id),
+        )
+    if update.payment is not None:
+        conn.execute(_SET_MARK, ("payment", update.payment[0], update.payment[1], event_id))
+    if update.bet is not None:
+        conn.execute(_SET_MARK, (update.bet[0], update.bet[1], None, event_id))

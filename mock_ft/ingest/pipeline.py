@@ -7,16 +7,15 @@ answer (HTTP status, or ack/reject). An accepted outcome is returned only after 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from mock_ft.contracts import IntegrationContract
-from mock_ft.ingest.checks import apply_stream_checks, record_marks
+from mock_ft.ingest.checks import apply_stream_checks, record_state
 from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
-from mock_ft.journal.store import insert_entry
+from mock_ft.journal.store import Tx, insert_entry
 from mock_ft.problems import Problem
 
 __all__ = ["ERROR_STATUS", "Attempt", "Outcome", "Pipeline", "mask_headers"]
@@ -188,10 +187,14 @@ class Pipeline:
                     )
                 )
 
-        def job(conn: sqlite3.Connection) -> int:
-            marks = apply_stream_checks(conn, entry, route, payload)
-            event_id = insert_entry(conn, entry)
-            record_marks(conn, marks, event_id)
+        base_warnings = list(warnings)
+
+        def job(tx: Tx) -> int:
+            # Re-runnable: a batch that fails is retried job by job.
+            entry.warnings, entry.duplicate_of = list(base_warnings), None
+            update = apply_stream_checks(tx.conn, entry, route, payload)
+            event_id = insert_entry(tx, entry)
+            record_state(tx.conn, update, event_id)
             return event_id
 
         event_id = await self.journal.run(job)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 __all__ = ["parse_ft_timestamp"]
 
@@ -15,6 +16,7 @@ _RFC3339 = re.compile(
 )
 
 
+@lru_cache(maxsize=256)  # validation and latency both parse each event's timestamp
 def parse_ft_timestamp(value: str) -> datetime | None:
     """Return the aware datetime FT would read from `value`, or None if FT would reject it."""
     match = _RFC3339.fullmatch(value)

@@ -78,15 +78,20 @@ class EventValidator:
                 jsonschema_rs.Draft202012Validator(
                     route.schema, formats=_FORMATS, validate_formats=True
                 ),
+                tuple(
+                    (field, tuple(spec["x-ft-doc-enum"]))
+                    for field, spec in route.schema.get("properties", {}).items()
+                    if "x-ft-doc-enum" in spec
+                ),
             )
             for route in contract.routes
         }
 
     def validate(self, event_type: str, payload: Any) -> Verdict:
         """Judge `payload` as an event of `event_type` the way FT would."""
-        route, validator = self._compiled[event_type]
+        route, validator, doc_enums = self._compiled[event_type]
         if validator.is_valid(payload):  # fast path: no error objects for the common case
-            return Verdict((), _doc_warnings(route, payload))
+            return Verdict((), _doc_warnings(route, doc_enums, payload))
         errors = sorted(
             (_describe(error) for error in validator.iter_errors(payload)),
             key=lambda p: (p.path, p.code),
@@ -94,7 +99,9 @@ class EventValidator:
         return Verdict(tuple(errors), ())
 
 
-def _doc_warnings(route: EventRoute, payload: dict[str, Any]) -> tuple[Problem, ...]:
+def _doc_warnings(
+    route: EventRoute, doc_enums: tuple[tuple[str, tuple[str, ...]], ...], payload: dict[str, Any]
+) -> tuple[Problem, ...]:
     warnings = [
         Problem(
             json_path([field]),
@@ -104,10 +111,8 @@ def _doc_warnings(route: EventRoute, payload: dict[str, Any]) -> tuple[Problem, 
         for field in route.doc_required
         if field not in payload
     ]
-    properties = route.schema.get("properties", {})
-    for field, spec in properties.items():
-        doc_enum = spec.get("x-ft-doc-enum")
-        if doc_enum and field in payload and payload[field] not in doc_enum:
+    for field, doc_enum in doc_enums:
+        if field in payload and payload[field] not in doc_enum:
             warnings.append(
                 Problem(
                     json_path([field]),

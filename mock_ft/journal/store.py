@@ -1,19 +1,21 @@
-"""SQLite journal with one writer thread and group commit.
+"""SQLite journal with group commit on the event loop.
 
-Every database touch runs on the writer thread, in batches: a batch is one transaction, and a job's
-caller is answered only after that transaction committed. So an event answered 200 is on disk (WAL,
-fsync'd by SQLite's `synchronous` rule) before the answer leaves, and survives `kill -9`. Nothing is
-held in memory beyond one batch: the journal can grow to millions of rows with flat RSS.
+Jobs submitted while the event loop handles one round of I/O are committed together in one
+transaction, scheduled with `call_soon` so it runs right after that round; each caller is answered
+only after the commit. So an event answered 200 is in SQLite's WAL before the answer leaves, and
+survives `kill -9` (a power cut too with `sync="full"`). Doing this on the loop thread instead of a
+writer thread avoids a cross-thread hand-off and GIL contention per event (measured: about half
+the cost of an ingest). Nothing is held in memory beyond one batch, so RSS stays flat however large
+the journal grows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
-import queue
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,12 +23,23 @@ from typing import Any, TypeVar
 from mock_ft.errors import JournalError
 from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
 
-__all__ = ["Journal"]
+__all__ = ["Journal", "Tx", "insert_entry"]
 
 T = TypeVar("T")
-Job = Callable[[sqlite3.Connection], Any]
-_MAX_BATCH = 512
-_STOP = object()
+
+
+class Tx:
+    """What a job gets: the connection inside the batch's transaction, and per-batch counters."""
+
+    __slots__ = ("bumps", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.bumps: Counter[tuple[str, str]] = Counter()
+
+
+Job = Callable[[Tx], Any]
+_Pending = tuple[Job, "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop | None"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -56,6 +69,9 @@ CREATE TABLE IF NOT EXISTS marks (
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT, event_id INTEGER,
     PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY, registered INTEGER NOT NULL, last_epoch REAL, last_event_id INTEGER
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (
     kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (kind, key)
@@ -69,12 +85,15 @@ INSERT INTO events (received_at, transport, method, path, event_type, user_id, v
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id
 """
-_BUMP = "INSERT INTO counters (kind, key, n) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET n = n + 1"
+_BUMP = (
+    "INSERT INTO counters (kind, key, n) VALUES (?, ?, ?) "
+    "ON CONFLICT DO UPDATE SET n = n + excluded.n"
+)
 
 
-def insert_entry(conn: sqlite3.Connection, entry: NewEntry) -> int:
-    """Write one entry and its counters (inside the caller's transaction); return its id."""
-    row = conn.execute(
+def insert_entry(tx: Tx, entry: NewEntry) -> int:
+    """Write one entry (inside the batch transaction), count it, and return its id."""
+    row = tx.conn.execute(
         _INSERT,
         (
             entry.received_at,
@@ -88,52 +107,48 @@ def insert_entry(conn: sqlite3.Connection, entry: NewEntry) -> int:
             entry.error_code,
             entry.payload,
             json.dumps(entry.headers),
-            json.dumps([p.to_dict() for p in entry.errors]),
-            json.dumps([p.to_dict() for p in entry.warnings]),
+            json.dumps([p.to_dict() for p in entry.errors]) if entry.errors else "[]",
+            json.dumps([p.to_dict() for p in entry.warnings]) if entry.warnings else "[]",
             entry.event_timestamp,
             entry.latency_ms,
             entry.idempotency_key,
             entry.duplicate_of,
         ),
     ).fetchone()
-    bumps = [("verdict", entry.verdict), ("type", entry.event_type or "?")]
+    bumps = tx.bumps
+    bumps["verdict", entry.verdict] += 1
+    bumps["type", entry.event_type or "?"] += 1
     if entry.error_code:
-        bumps.append(("error", entry.error_code))
-    bumps.extend(("warning", w.code) for w in entry.warnings)
-    conn.executemany(_BUMP, bumps)
+        bumps["error", entry.error_code] += 1
+    for warning in entry.warnings:
+        bumps["warning", warning.code] += 1
     event_id: int = row[0]
     return event_id
 
 
 class Journal:
-    """The journal database and its writer thread. Use `start()`/`close()` or `with`."""
+    """The journal database. Use `start()`/`close()` or `with`."""
 
     def __init__(self, path: str, *, sync: str = "normal") -> None:
         self.path = path
         self._sync = sync
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
+        self._db_lock = threading.Lock()  # the connection is used by one thread at a time
+        self._pending_lock = threading.Lock()
+        self._pending: list[_Pending] = []
+        self._scheduled = False
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
-        self._waiters_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> Journal:
-        """Open the database (creating it and its folder) and start the writer thread."""
+        """Open the database, creating it and its folder."""
         self._conn = self._open()
-        self._thread = threading.Thread(
-            target=self._run, args=(self._conn,), name="mock-ft-journal", daemon=True
-        )
-        self._thread.start()
         return self
 
     def close(self) -> None:
-        """Finish queued jobs, stop the writer and close the database."""
-        if self._thread is not None:
-            self._queue.put(_STOP)
-            self._thread.join()
-            self._thread = None
+        """Commit what is still queued and close the database."""
+        self._flush()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -166,127 +181,144 @@ class Journal:
             raise JournalError(msg) from None
         return conn
 
-    # -- the writer thread ---------------------------------------------------------------
-
-    def _run(self, conn: sqlite3.Connection) -> None:
-        stopping = False
-        while not stopping:
-            batch = [self._queue.get()]
-            while len(batch) < _MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if _STOP in batch:
-                stopping = True
-                batch = [item for item in batch if item is not _STOP]
-            if batch:
-                self._run_batch(conn, batch)
-
-    def _run_batch(self, conn: sqlite3.Connection, batch: list[Any]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for job, _, _ in batch:
-                conn.execute("SAVEPOINT job")
-                try:
-                    outcomes.append((True, job(conn)))
-                    conn.execute("RELEASE job")
-                except Exception as exc:  # a failing job must not take its batch-mates down
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
-                    outcomes.append((False, exc))
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            failure = JournalError(f"journal {self.path} could not commit: {exc}")
-            outcomes = [(False, failure)] * len(batch)
-        for (_, target, loop), (ok, value) in zip(batch, outcomes, strict=True):
-            if loop is None:
-                if ok:
-                    target.set_result(value)
-                else:
-                    target.set_exception(value)
-            else:
-                loop.call_soon_threadsafe(_settle, target, ok, value)
-        self._wake_waiters()
-
-    def _wake_waiters(self) -> None:
-        with self._waiters_lock:
-            waiters, self._waiters = self._waiters, []
-        for loop, future in waiters:
-            loop.call_soon_threadsafe(_settle, future, True, None)
-
     # -- submitting work -----------------------------------------------------------------
 
-    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `job(conn)` on the writer thread inside a committed transaction; await its result."""
+    async def run(self, job: Callable[[Tx], T]) -> T:
+        """Run `job(tx)` in the next group commit on this loop; await its result."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put((job, future, loop))
+        with self._pending_lock:
+            self._pending.append((job, future, loop))
+            schedule, self._scheduled = not self._scheduled, True
+        if schedule:
+            loop.call_soon(self._flush)
         return await future
 
-    def run_sync(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        """Blocking variant of `run`, for code outside an event loop."""
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._queue.put((job, future, None))
-        return future.result()
+    def run_sync(self, job: Callable[[Tx], T]) -> T:
+        """Run `job(tx)` in its own transaction now, from any thread; return its result."""
+        [(ok, value)] = self._execute([job])
+        self._wake_waiters()
+        if not ok:
+            raise value
+        result: T = value
+        return result
 
     async def next_commit(self, timeout: float) -> None:
-        """Wait until the next batch commits, or `timeout` seconds pass."""
+        """Wait until the next commit, or `timeout` seconds pass."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        with self._waiters_lock:
+        with self._pending_lock:
             self._waiters.append((loop, future))
         try:
             await asyncio.wait_for(future, timeout)
         except TimeoutError:
             return
 
+    # -- committing ----------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        with self._pending_lock:
+            batch, self._pending, self._scheduled = self._pending, [], False
+        if not batch:
+            return
+        outcomes = self._execute([job for job, _, _ in batch])
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # close() outside a loop
+            here = None
+        for (_, future, loop), (ok, value) in zip(batch, outcomes, strict=True):
+            if future is None or loop is None:
+                continue
+            if loop is here:
+                _settle(future, ok, value)
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(_settle, future, ok, value)
+        self._wake_waiters()
+
+    def _execute(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
+        """Run jobs in one transaction; if one fails, run each alone so only it fails."""
+        with self._db_lock:
+            try:
+                return [(True, value) for value in self._transaction(jobs)]
+            except Exception as exc:  # a failing job must not take its batch-mates down
+                if len(jobs) == 1:
+                    return [(False, _as_journal_error(exc, self.path))]
+            outcomes: list[tuple[bool, Any]] = []
+            for job in jobs:
+                try:
+                    outcomes.append((True, self._transaction([job])[0]))
+                except Exception as exc:
+                    outcomes.append((False, _as_journal_error(exc, self.path)))
+            return outcomes
+
+    def _transaction(self, jobs: list[Job]) -> list[Any]:
+        conn = self._conn
+        if conn is None:
+            msg = f"journal {self.path} is closed; start() it before use"
+            raise JournalError(msg)
+        tx = Tx(conn)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = [job(tx) for job in jobs]
+            if tx.bumps:
+                conn.executemany(_BUMP, [(k, key, n) for (k, key), n in tx.bumps.items()])
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return results
+
+    def _wake_waiters(self) -> None:
+        with self._pending_lock:
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_settle, future, True, None)
+
     # -- queries (run through `run`/`run_sync`) ------------------------------------------
 
     @staticmethod
-    def append(entry: NewEntry) -> Callable[[sqlite3.Connection], int]:
+    def append(entry: NewEntry) -> Callable[[Tx], int]:
         """A job that writes `entry` and returns its id."""
-        return lambda conn: insert_entry(conn, entry)
+        return lambda tx: insert_entry(tx, entry)
 
     @staticmethod
     def query(
         flt: EventFilter, *, limit: int, newest_first: bool = False
-    ) -> Callable[[sqlite3.Connection], list[JournalEntry]]:
+    ) -> Callable[[Tx], list[JournalEntry]]:
         """A job returning up to `limit` entries matching `flt`, ordered by id."""
         where, params = flt.where()
         order = "DESC" if newest_first else "ASC"
         sql = f"SELECT * FROM events{where} ORDER BY id {order} LIMIT ?"  # noqa: S608 - fixed columns
 
-        def job(conn: sqlite3.Connection) -> list[JournalEntry]:
-            return [JournalEntry.from_row(r) for r in conn.execute(sql, [*params, limit])]
+        def job(tx: Tx) -> list[JournalEntry]:
+            return [JournalEntry.from_row(r) for r in tx.conn.execute(sql, [*params, limit])]
 
         return job
 
     @staticmethod
-    def get(entry_id: int) -> Callable[[sqlite3.Connection], JournalEntry | None]:
+    def get(entry_id: int) -> Callable[[Tx], JournalEntry | None]:
         """A job returning one entry by id, or None."""
 
-        def job(conn: sqlite3.Connection) -> JournalEntry | None:
-            row = conn.execute("SELECT * FROM events WHERE id = ?", (entry_id,)).fetchone()
+        def job(tx: Tx) -> JournalEntry | None:
+            row = tx.conn.execute("SELECT * FROM events WHERE id = ?", (entry_id,)).fetchone()
             return JournalEntry.from_row(row) if row else None
 
         return job
 
     @staticmethod
-    def counters(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    def counters(tx: Tx) -> dict[str, dict[str, int]]:
         """Job: every counter, as {kind: {key: n}}."""
         out: dict[str, dict[str, int]] = {}
-        for row in conn.execute("SELECT kind, key, n FROM counters"):
+        for row in tx.conn.execute("SELECT kind, key, n FROM counters"):
             out.setdefault(row["kind"], {})[row["key"]] = row["n"]
         return out
 
     @staticmethod
-    def recent_latencies(conn: sqlite3.Connection, limit: int = 10_000) -> list[float]:
+    def recent_latencies(tx: Tx, limit: int = 10_000) -> list[float]:
         """Job: delivery latencies (ms) of the newest accepted events, sorted ascending."""
-        rows = conn.execute(
+        rows = tx.conn.execute(
             "SELECT latency_ms FROM (SELECT latency_ms FROM events WHERE verdict = 'accepted' "
             "AND latency_ms IS NOT NULL ORDER BY id DESC LIMIT ?) ORDER BY latency_ms",
             (limit,),
@@ -294,12 +326,19 @@ class Journal:
         return [r[0] for r in rows]
 
     @staticmethod
-    def reset(conn: sqlite3.Connection) -> int:
-        """Job: delete every entry, mark and counter; return how many entries went."""
-        removed = conn.execute("DELETE FROM events").rowcount
-        conn.execute("DELETE FROM marks")
-        conn.execute("DELETE FROM counters")
+    def reset(tx: Tx) -> int:
+        """Job: delete every entry, mark, player and counter; return how many entries went."""
+        removed: int = tx.conn.execute("DELETE FROM events").rowcount
+        for table in ("marks", "users", "counters"):
+            tx.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        tx.bumps.clear()
         return removed
+
+
+def _as_journal_error(exc: Exception, path: str) -> Exception:
+    if isinstance(exc, sqlite3.Error):
+        return JournalError(f"journal {path} could not commit: {exc}")
+    return exc
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
