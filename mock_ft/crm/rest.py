@@ -1,8 +1,8 @@
-"""REST transport of the Integration API, as a plain ASGI layer in front of FastAPI.
+"""REST transport of the Integration API, as a plain ASGI handler in front of FastAPI.
 
-The hot path (every event the operator publishes) skips FastAPI's routing and models: it reads
-the body within the size limit, checks the key, and hands an `Attempt` to the shared pipeline.
-Everything else falls through to the FastAPI app (control API, docs).
+The hot path (every event the operator publishes) skips FastAPI's per-request layers, routing and
+models: it reads the body within the size limit, checks the key, and hands an `Attempt` to the
+shared pipeline. `MockApp` (crm/app.py) sends only FT's paths here; everything else is FastAPI.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import time
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from mock_ft.contracts import EventRoute
 from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline, mask_headers
@@ -27,12 +27,9 @@ _JOURNALED_PREFIX_BYTES = 65_536  # how much of an oversized body the journal ke
 
 
 class RestIngest:
-    """ASGI middleware serving FT's Integration API paths through the ingest pipeline."""
+    """ASGI handler serving FT's Integration API paths through the ingest pipeline."""
 
-    def __init__(
-        self, app: ASGIApp, *, state: Any, settings: Settings, routes: list[EventRoute]
-    ) -> None:
-        self.app = app
+    def __init__(self, *, state: Any, settings: Settings, routes: list[EventRoute]) -> None:
         self.state = state  # app.state: the pipeline appears there once the lifespan has started
         self.settings = settings
         self.routes = {(r.method, r.path): r for r in routes}
@@ -43,9 +40,6 @@ class RestIngest:
         self.api_key = settings.api_key.get_secret_value().encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(INGEST_PREFIXES):
-            await self.app(scope, receive, send)
-            return
         received_at = time.time()
         pipeline: Pipeline = self.state.pipeline
         method, path = scope["method"], scope["path"]
