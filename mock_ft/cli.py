@@ -115,7 +115,7 @@ def serve(
 def run_server(settings: Settings) -> None:
     """Serve until interrupted; the journal is opened first so its errors are reported cleanly."""
     from mock_ft.crm import create_app
-    from mock_ft.crm.runner import bind_socket, uvicorn_config
+    from mock_ft.crm.runner import bind_socket, tune_gc, uvicorn_config
     from mock_ft.journal import Journal
 
     with ExitStack() as cleanup:
@@ -125,6 +125,7 @@ def run_server(settings: Settings) -> None:
         cleanup.callback(journal.close)
         _banner(settings, sock.getsockname()[1])
         config = uvicorn_config(create_app(settings, journal=journal), log_level=settings.log_level)
+        tune_gc()
         uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -55,3 +55,10 @@ def test_mask_secret_looking_headers() -> None:
         "x-session-token": "***",
         "x-request-id": "r",
     }
+
+
+@pytest.mark.parametrize("event_id", [1, 2**40])
+def test_render_plain_accepted_answer_as_json(event_id: int) -> None:
+    """The pre-formatted accepted answer is exactly the JSON of body()."""
+    outcome = Outcome(200, event_id)
+    assert outcome.body_bytes() == json.dumps(outcome.body()).encode()

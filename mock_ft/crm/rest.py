@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import hmac
-import json
 import time
 from typing import Any
 
@@ -62,7 +61,7 @@ class RestIngest:
         extra: list[tuple[bytes, bytes]] = []
         if outcome.error_code == "method_not_allowed":
             extra.append((b"allow", ", ".join(self.methods[path]).encode()))
-        await _respond(send, outcome.status_code, outcome.body(), extra)
+        await _respond(send, outcome.status_code, outcome.body_bytes(), extra)
 
     async def _decide(
         self,
@@ -137,10 +136,7 @@ def _header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> str:
     return ""
 
 
-async def _respond(
-    send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]
-) -> None:
-    data = json.dumps(body).encode()
+async def _respond(send: Send, status: int, data: bytes, extra: list[tuple[bytes, bytes]]) -> None:
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(data)).encode()),

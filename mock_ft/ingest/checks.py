@@ -1,22 +1,23 @@
 """Stream checks: what is wrong across events rather than within one.
 
 They run inside the journal transaction that records the event, so each event sees exactly the
-events committed before it (and those earlier in its own batch). Their state lives in SQLite
-(`marks`, `users`), never in memory. Every finding is a warning: FT itself accepts such events.
-The checks are pure reads that return a `StateUpdate`; `record_state` writes it once the event has
-an id, so a batch that has to be retried job by job does not record anything twice.
+events before it, including those earlier in its own batch. Their state lives in SQLite (`marks`,
+`users`, written behind per batch by the journal's `Tx`), never in memory across batches. Every
+finding is a warning: FT itself accepts such events. The checks only read and return a
+`StateUpdate`; `record_state` applies it once the event has an id, so a batch that has to be
+retried job by job records nothing twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from mock_ft.contracts import EventRoute
 from mock_ft.journal.models import NewEntry
+from mock_ft.journal.store import Tx, UserState
 from mock_ft.problems import Problem, json_path
 
 __all__ = ["StateUpdate", "apply_stream_checks", "idempotency_key", "record_state"]
@@ -62,47 +63,38 @@ def idempotency_key(route: EventRoute, payload: dict[str, Any]) -> str:
     return f"{route.event_type}:body={digest}"
 
 
-def _mark(conn: sqlite3.Connection, kind: str, key: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT value, event_id FROM marks WHERE kind = ? AND key = ?", (kind, key)
-    ).fetchone()
-    return row
-
-
 def apply_stream_checks(
-    conn: sqlite3.Connection, entry: NewEntry, route: EventRoute, payload: dict[str, Any]
+    tx: Tx, entry: NewEntry, route: EventRoute, payload: dict[str, Any]
 ) -> StateUpdate | None:
     """Add warnings and the duplicate link to `entry`; return the state to record, if any."""
     key = entry.idempotency_key = idempotency_key(route, payload)
-    first = _mark(conn, "idem", key)
+    first = tx.mark("idem", key)
     if first is not None:
         label = "+".join(route.idempotency_key) if route.idempotency_key else "body"
-        entry.duplicate_of = first["event_id"]
+        entry.duplicate_of = first[1]
         entry.warnings.append(
             Problem(
                 "$",
                 "duplicate",
-                f"duplicate of event #{first['event_id']} (same {label}); FT would count it twice",
+                f"duplicate of event #{first[1]} (same {label}); FT would count it twice",
             )
         )
         return None  # a duplicate changes no state
     update = StateUpdate(key)
     if entry.user_id is not None and route.event_type != "GAME":
-        update.user = _check_user(conn, entry, route.event_type, entry.user_id)
+        update.user = _check_user(tx, entry, route.event_type, entry.user_id)
     if route.event_type == "PAYMENT":
-        update.payment = _check_payment(conn, entry, payload)
+        update.payment = _check_payment(tx, entry, payload)
     elif route.event_type in _BET_LINKS:
-        update.bet = _check_bet(conn, entry, route.event_type, payload)
+        update.bet = _check_bet(tx, entry, route.event_type, payload)
     return update
 
 
 def _check_user(
-    conn: sqlite3.Connection, entry: NewEntry, event_type: str, user_id: str
+    tx: Tx, entry: NewEntry, event_type: str, user_id: str
 ) -> tuple[str, bool, float | None]:
-    row = conn.execute(
-        "SELECT registered, last_epoch, last_event_id FROM users WHERE user_id = ?", (user_id,)
-    ).fetchone()
-    registered = bool(row and row[0])
+    known = tx.user(user_id)
+    registered = known is not None and known.registered
     if event_type == "USER_CREATE_V2" and registered:
         entry.warnings.append(
             Problem("$.user_id", "reregistered", f"user {user_id!r} was already registered")
@@ -115,14 +107,14 @@ def _check_user(
                 f"no USER_CREATE_V2 was accepted for user {user_id!r} before this event",
             )
         )
-    last = row[1] if row else None
+    last = known.last_epoch if known else None
     epoch = entry.event_epoch
-    if epoch is not None and last is not None and epoch < last:
+    if known is not None and epoch is not None and last is not None and epoch < last:
         entry.warnings.append(
             Problem(
                 "$.timestamp",
                 "out_of_order",
-                f"timestamp is earlier than event #{row[2]} for user {user_id!r}; "
+                f"timestamp is earlier than event #{known.last_event_id} for user {user_id!r}; "
                 "publish each player's events in the order they happened",
             )
         )
@@ -130,12 +122,10 @@ def _check_user(
     return user_id, registered or event_type == "USER_CREATE_V2", newest
 
 
-def _check_payment(
-    conn: sqlite3.Connection, entry: NewEntry, payload: dict[str, Any]
-) -> tuple[str, str]:
+def _check_payment(tx: Tx, entry: NewEntry, payload: dict[str, Any]) -> tuple[str, str]:
     payment_id, status = str(payload["payment_id"]), payload["status"]
-    previous = _mark(conn, "payment", payment_id)
-    before: str | None = previous["value"] if previous else None
+    previous = tx.mark("payment", payment_id)
+    before: str | None = previous[0] if previous else None
     if status not in _PAYMENT_NEXT.get(before, frozenset()):
         if status == "Rollback" and before != "Approved":
             why = "a Rollback needs a prior Approved payment with the same payment_id"
@@ -152,14 +142,14 @@ def _check_payment(
 
 
 def _check_bet(
-    conn: sqlite3.Connection, entry: NewEntry, event_type: str, payload: dict[str, Any]
+    tx: Tx, entry: NewEntry, event_type: str, payload: dict[str, Any]
 ) -> tuple[str, str] | None:
     bet_field, link_field, outcome = _BET_LINKS[event_type]
     kind = f"bet:{event_type}"
     if payload.get("type") == "Bet" and payload.get(bet_field):
         return kind, str(payload[bet_field])
     link = payload.get(link_field)
-    if payload.get("type") == outcome and link and _mark(conn, kind, str(link)) is None:
+    if payload.get("type") == outcome and link and tx.mark(kind, str(link)) is None:
         entry.warnings.append(
             Problem(
                 json_path([link_field]),
@@ -171,26 +161,15 @@ def _check_bet(
     return None
 
 
-_SET_MARK = (
-    "INSERT INTO marks (kind, key, value, event_id) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT DO UPDATE SET value = excluded.value, event_id = excluded.event_id"
-)
-
-
-def record_state(conn: sqlite3.Connection, update: StateUpdate | None, event_id: int) -> None:
-    """Persist what an accepted event changed, now that it has an id."""
+def record_state(tx: Tx, update: StateUpdate | None, event_id: int) -> None:
+    """Apply what an accepted event changed, now that it has an id."""
     if update is None:
         return
-    conn.execute(_SET_MARK, ("idem", update.idempotency_key, None, event_id))
+    tx.set_mark("idem", update.idempotency_key, None, event_id)
     if update.user is not None:
         user_id, registered, last_epoch = update.user
-        conn.execute(
-            "INSERT INTO users (user_id, registered, last_epoch, last_event_id) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET registered = excluded.registered, "
-            "last_epoch = excluded.last_epoch, last_event_id = excluded.last_event_id",
-            (user_id, int(registered), last_epoch, event_id),
-        )
+        tx.set_user(user_id, UserState(registered, last_epoch, event_id))
     if update.payment is not None:
-        conn.execute(_SET_MARK, ("payment", update.payment[0], update.payment[1], event_id))
+        tx.set_mark("payment", update.payment[0], update.payment[1], event_id)
     if update.bet is not None:
-        conn.execute(_SET_MARK, (update.bet[0], update.bet[1], None, event_id))
+        tx.set_mark(update.bet[0], update.bet[1], None, event_id)

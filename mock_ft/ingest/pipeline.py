@@ -33,6 +33,7 @@ ERROR_STATUS = {
     "body_too_large": 413,
     "unsupported_media_type": 415,
 }
+_PLAIN_ACCEPTED = b'{"status": "accepted", "event_id": %d, "duplicate_of": null, "warnings": []}'
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "cookie", "signature")
 MASK = "***"
 
@@ -75,6 +76,12 @@ class Outcome:
     def accepted(self) -> bool:
         """True when the event was accepted (answer 200 / ack)."""
         return self.error_code is None
+
+    def body_bytes(self) -> bytes:
+        """`body()` as JSON; the common plain "accepted" answer is formatted, not serialised."""
+        if self.error_code is None and not self.warnings and self.duplicate_of is None:
+            return _PLAIN_ACCEPTED % self.event_id
+        return json.dumps(self.body()).encode()
 
     def body(self) -> dict[str, Any]:
         """The documented JSON answer (`Accepted` or `Error` in the contract)."""
@@ -192,9 +199,9 @@ class Pipeline:
         def job(tx: Tx) -> int:
             # Re-runnable: a batch that fails is retried job by job.
             entry.warnings, entry.duplicate_of = list(base_warnings), None
-            update = apply_stream_checks(tx.conn, entry, route, payload)
+            update = apply_stream_checks(tx, entry, route, payload)
             event_id = insert_entry(tx, entry)
-            record_state(tx.conn, update, event_id)
+            record_state(tx, update, event_id)
             return event_id
 
         event_id = await self.journal.run(job)
