@@ -310,11 +310,13 @@ class Journal:
         if not batch:
             return
         outcomes = self._execute([job for job, _, _ in batch])
+        here: asyncio.AbstractEventLoop | None
         try:
-            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-            self._last_commit = here.time()
+            here = asyncio.get_running_loop()
         except RuntimeError:  # close() outside a loop
             here = None
+        else:
+            self._last_commit = here.time()
         for (_, future, loop), (ok, value) in zip(batch, outcomes, strict=True):
             if future is None or loop is None:
                 continue
