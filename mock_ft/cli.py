@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # no hard breaks in logs
 # Wide enough for the demo table when output is piped (make, CI logs).
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 

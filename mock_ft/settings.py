@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,8 @@ from mock_ft.errors import ConfigError
 __all__ = ["Settings", "load_settings"]
 
 DEFAULT_API_KEY = "mock-ft-local-key"
+# Config-file values for the Settings being built by load_settings (lowest-priority source).
+_FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("mock_ft_config_file", default={})  # noqa: B039
 
 
 class Settings(BaseSettings):
@@ -96,8 +99,13 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Flags arrive as init kwargs and win over the environment; no .env or secret files.
-        return (init_settings, env_settings)
+        # Flags arrive as init kwargs and win over the environment, which wins over the config
+        # file that load_settings put in _FILE_VALUES; no .env or secret files.
+        return (
+            init_settings,
+            env_settings,
+            InitSettingsSource(settings_cls, init_kwargs=_FILE_VALUES.get()),
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -140,28 +148,20 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     """Build Settings from file, environment and explicit overrides (None overrides are ignored)."""
     file_values = read_config_file(config_file) if config_file else {}
     flags = {k: v for k, v in overrides.items() if v is not None}
-
-    class _FromFile(Settings):
-        """Settings with the config file as the lowest-priority source."""
-
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (init_settings, env_settings, InitSettingsSource(settings_cls, file_values))
-
+    token = _FILE_VALUES.set(file_values)
     try:
-        loaded = _FromFile(**flags)
+        return Settings(**flags)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'} (MOCK_FT_"
-            f"{'_'.join(str(p) for p in err['loc']).upper()}): {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_describe_error(err) for err in exc.errors())
         raise ConfigError(problems) from None
-    return Settings.model_construct(**dict(loaded))
+    finally:
+        _FILE_VALUES.reset(token)
+
+
+def _describe_error(err: Any) -> str:
+    """`port (MOCK_FT_PORT): Input should be a valid integer`, or the bare message for rules."""
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if not err["loc"]:
+        return message
+    name = ".".join(str(p) for p in err["loc"])
+    return f"{name} (MOCK_FT_{name.upper()}): {message}"

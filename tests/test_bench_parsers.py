@@ -1,0 +1,76 @@
+"""The benchmark's readers of wrk and hey output (pure functions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.tools import ToolError, parse_duration_ms, parse_hey, parse_wrk
+
+WRK = """Running 10s test @ http://127.0.0.1:8765/v1/integration/payment
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     6.10ms    3.20ms  45.28ms   90.00%
+    Req/Sec     5.04k   300.00     5.50k    70.00%
+  Latency Distribution
+     50%    5.99ms
+     75%    7.00ms
+     90%    9.00ms
+     99%   29.85ms
+  50383 requests in 10.00s, 9.90MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 7
+Requests/sec:   5038.30
+Transfer/sec:      0.99MB
+"""
+
+HEY = """
+Summary:
+  Total:\t10.0071 secs
+  Slowest:\t0.0250 secs
+  Requests/sec:\t999.2000
+
+Latency distribution:
+  10%% in 0.0010 secs
+  50%% in 0.0021 secs
+  99%% in 0.0074 secs
+
+Status code distribution:
+  [200]\t9990 responses
+  [503]\t2 responses
+
+Error distribution:
+  [3]\tGet "http://127.0.0.1": dial tcp: connection refused
+"""
+
+
+def test_parse_wrk_summary() -> None:
+    """Requests, rate, percentiles, non-2xx and socket errors are read."""
+    result = parse_wrk(WRK)
+    assert (result.requests, result.seconds, result.requests_per_sec) == (50383, 10.0, 5038.3)
+    assert (result.p50_ms, result.p99_ms, result.non_2xx) == (5.99, 29.85, 7)
+    assert result.socket_errors == {"connect": 0, "read": 2, "write": 0, "timeout": 1}
+    assert result.ok_requests == 50376
+
+
+def test_parse_hey_summary() -> None:
+    """Rate, percentiles (in ms), status counts and transport errors are read."""
+    result = parse_hey(HEY)
+    assert (result.seconds, result.requests_per_sec) == (10.0071, 999.2)
+    assert (result.p50_ms, round(result.p99_ms, 1)) == (2.1, 7.4)
+    assert result.statuses == {200: 9990, 503: 2}
+    assert result.non_2xx == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"), [("812.00us", 0.812), ("1.86ms", 1.86), ("1.02s", 1020.0), ("2.00m", 120_000.0)]
+)
+def test_parse_wrk_durations(text: str, ms: float) -> None:
+    """wrk's units convert to milliseconds."""
+    assert parse_duration_ms(text) == pytest.approx(ms)
+
+
+@pytest.mark.parametrize("parser", [parse_wrk, parse_hey])
+def test_refuse_output_without_summary(parser: object) -> None:
+    """Output without a summary is a ToolError, never a wrong number."""
+    with pytest.raises(ToolError):
+        parser("connection refused")  # type: ignore[operator]
