@@ -80,6 +80,21 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
+    @field_validator("control_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: Any) -> Any:
+        # `MOCK_FT_CONTROL_TOKEN=` (set but empty, common in compose files) means "no token".
+        return None if value in ("", None) else value
+
+    @model_validator(mode="after")
+    def _api_key_when_auth_on(self) -> Settings:
+        if self.auth_enabled and not self.api_key.get_secret_value():
+            msg = (
+                "the API key is empty, so any request would pass; set MOCK_FT_API_KEY or --no-auth"
+            )
+            raise ValueError(msg)
+        return self
+
     @model_validator(mode="after")
     def _control_token_beyond_loopback(self) -> Settings:
         if not is_loopback(self.host) and self.control_token is None:
@@ -126,8 +141,15 @@ def read_config_file(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         msg = f"config file {path} cannot be parsed: {exc}"
+        raise ConfigError(msg) from None
+    except yaml.YAMLError as exc:
+        # Only the problem and its position: PyYAML's snippet could echo a secret.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        msg = f"config file {path} cannot be parsed: {problem}{where}"
         raise ConfigError(msg) from None
     if data is None:
         return {}

@@ -105,3 +105,42 @@ def test_use_full_sync_when_asked(journal_file: str) -> None:
     """journal_sync=full sets SQLite's FULL synchronous mode."""
     with Journal(journal_file, sync="full") as journal:
         assert journal.run_sync(lambda tx: tx.conn.execute("PRAGMA synchronous").fetchone()[0]) == 2
+
+
+def test_wake_waiter_that_missed_a_commit(journal_file: str) -> None:
+    """A commit between a waiter's query and its wait is not missed (the wait returns at once)."""
+
+    async def scenario(journal: Journal) -> float:
+        seen = journal.commits
+        await journal.run(Journal.append(_entry("raced")))  # commits before the wait starts
+        started = asyncio.get_running_loop().time()
+        await journal.next_commit(5.0, after=seen)
+        return asyncio.get_running_loop().time() - started
+
+    with Journal(journal_file) as journal:
+        assert asyncio.run(scenario(journal)) < 1.0
+
+
+def test_never_reuse_ids_after_reset(journal_file: str) -> None:
+    """Ids keep growing after a reset, so old cursors and old event ids stay unambiguous."""
+    with Journal(journal_file) as journal:
+        before = journal.run_sync(Journal.append(_entry("a")))
+        journal.run_sync(Journal.reset)
+        after = journal.run_sync(Journal.append(_entry("b")))
+    assert after > before
+
+
+def test_commit_pending_jobs_on_close(journal_file: str) -> None:
+    """close() commits what is still queued."""
+
+    async def queue_then_close(journal: Journal) -> None:
+        task = asyncio.ensure_future(journal.run(Journal.append(_entry("late"))))
+        await asyncio.sleep(0)  # queued, flush not yet run
+        journal.close()
+        await task
+
+    journal = Journal(journal_file).start()
+    asyncio.run(queue_then_close(journal))
+    with Journal(journal_file) as reopened:
+        [entry] = reopened.run_sync(Journal.query(EventFilter(), limit=5))
+    assert entry.user_id == "late"

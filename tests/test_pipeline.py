@@ -62,3 +62,81 @@ def test_render_plain_accepted_answer_as_json(event_id: int) -> None:
     """The pre-formatted accepted answer is exactly the JSON of body()."""
     outcome = Outcome(200, event_id)
     assert outcome.body_bytes() == json.dumps(outcome.body()).encode()
+
+
+def _batch(
+    events: list[tuple[str, dict[str, object]]], *, reset_after: int | None = None
+) -> list[Outcome]:
+    """Ingest events concurrently so they share one group commit (one batch, one Tx)."""
+
+    async def run() -> list[Outcome]:
+        journal = Journal(":memory:", commit_interval=0.05).start()
+        pipeline = Pipeline(journal, integration_contract(), freshness_target_ms=60_000)
+        try:
+            jobs = []
+            for index, (event_type, payload) in enumerate(events):
+                body = json.dumps(payload).encode()
+                jobs.append(pipeline.ingest(Attempt("rest", time.time(), body, event_type)))
+                if reset_after == index:
+                    jobs.append(journal.run(Journal.reset))  # type: ignore[arg-type]
+            commits_before = journal.commits
+            results = await asyncio.gather(*jobs)
+            assert journal.commits == commits_before + 1, "the events did not share one batch"
+            return [r for r in results if isinstance(r, Outcome)]
+        finally:
+            journal.close()
+
+    return asyncio.run(run())
+
+
+SAMPLES = {route.event_type: payload for route, payload in sample_events()}
+
+
+def _codes(outcome: Outcome) -> list[str]:
+    return [w.code for w in outcome.warnings]
+
+
+def test_see_duplicate_within_one_batch() -> None:
+    """The second of two identical payments in one batch is a duplicate of the first."""
+    register = ("USER_CREATE_V2", SAMPLES["USER_CREATE_V2"])
+    payment = ("PAYMENT", SAMPLES["PAYMENT"])
+    _, first, second = _batch([register, payment, payment])
+    assert (first.duplicate_of, second.duplicate_of) == (None, first.event_id)
+
+
+def test_see_payment_progression_within_one_batch() -> None:
+    """Approved then Rollback in one batch is a valid progression."""
+    register = ("USER_CREATE_V2", SAMPLES["USER_CREATE_V2"])
+    approved = ("PAYMENT", {**SAMPLES["PAYMENT"], "status": "Approved"})
+    rollback = ("PAYMENT", {**SAMPLES["PAYMENT"], "status": "Rollback"})
+    _, first, second = _batch([register, approved, rollback])
+    assert (_codes(first), _codes(second)) == ([], [])
+
+
+def test_see_registration_within_one_batch() -> None:
+    """A login right after its registration, in the same batch, is not unregistered."""
+    register = ("USER_CREATE_V2", SAMPLES["USER_CREATE_V2"])
+    login = ("LOGIN_V2", SAMPLES["LOGIN_V2"])
+    _, login_outcome = _batch([register, login])
+    assert _codes(login_outcome) == []
+
+
+def test_forget_state_reset_within_one_batch() -> None:
+    """A reset between a registration and a login in one batch forgets the registration."""
+    register = ("USER_CREATE_V2", SAMPLES["USER_CREATE_V2"])
+    login = ("LOGIN_V2", SAMPLES["LOGIN_V2"])
+    _, login_outcome = _batch([register, login], reset_after=0)
+    assert _codes(login_outcome) == ["unregistered_user"]
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_reject_non_json_constants(constant: bytes) -> None:
+    """NaN and Infinity are not JSON: malformed, not silently accepted."""
+    body = (
+        b'{"user_id": "1", "timestamp": "2026-11-21T10:00:00Z", "origin": "o", "meta": {"x": '
+        + constant
+        + b"}}"
+    )
+    outcome, journal = _ingest("LOGIN_V2", body)
+    journal.close()
+    assert outcome.error_code == "malformed_json"

@@ -105,3 +105,26 @@ def test_refuse_bad_header_name() -> None:
 def test_classify_loopback_hosts(host: str, loopback: bool) -> None:
     """Only loopback addresses count as local."""
     assert is_loopback(host) is loopback
+
+
+def test_refuse_empty_api_key_with_auth_on() -> None:
+    """An empty key would let everything through; it is refused unless auth is off."""
+    with pytest.raises(ConfigError, match="API key is empty"):
+        load_settings(api_key="")
+    assert load_settings(api_key="", auth_enabled=False).auth_enabled is False
+
+
+def test_treat_empty_control_token_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MOCK_FT_CONTROL_TOKEN= (empty) does not count as protection beyond loopback."""
+    monkeypatch.setenv("MOCK_FT_CONTROL_TOKEN", "")
+    with pytest.raises(ConfigError, match="MOCK_FT_CONTROL_TOKEN"):
+        load_settings(host="0.0.0.0")  # noqa: S104
+
+
+def test_keep_secrets_out_of_yaml_errors(tmp_path: Path) -> None:
+    """A broken YAML line holding a key is reported by position, without its text."""
+    config = tmp_path / "c.yaml"
+    config.write_text('port: 1\napi_key: "s3cr3t-value\n')
+    with pytest.raises(ConfigError, match="line") as caught:
+        load_settings(config)
+    assert "s3cr3t" not in str(caught.value)

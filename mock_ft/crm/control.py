@@ -74,7 +74,8 @@ def build_control_router(settings: Settings) -> APIRouter:
     ) -> None:
         if token is None:
             return
-        sent = credentials.credentials.encode() if credentials else b""
+        # Starlette decodes headers as latin-1; get the raw bytes back to compare with the token.
+        sent = credentials.credentials.encode("latin-1") if credentials else b""
         if not hmac.compare_digest(sent, token):
             raise ControlAuthError
 
@@ -129,8 +130,10 @@ def build_control_router(settings: Settings) -> APIRouter:
     ) -> EventsPublic | JSONResponse:
         """Answer as soon as `count` attempts match (long-poll), or 408 with what was seen."""
         flt = replace(flt, after_id=after_id)
-        deadline = time.monotonic() + min(timeout, settings.wait_max_seconds)
+        timeout = min(timeout, settings.wait_max_seconds)
+        deadline = time.monotonic() + timeout
         while True:
+            seen = journal.commits
             matched = await journal.run(Journal.query(flt, limit=count))
             if len(matched) >= count:
                 return EventsPublic(
@@ -139,7 +142,7 @@ def build_control_router(settings: Settings) -> APIRouter:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            await journal.next_commit(remaining)
+            await journal.next_commit(remaining, after=seen)
         recent = await journal.run(Journal.query(EventFilter(), limit=5, newest_first=True))
         body = WaitTimeout(
             message=f"wanted {count} matching event(s), saw {len(matched)} within {timeout:g} s",

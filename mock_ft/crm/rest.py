@@ -112,7 +112,8 @@ class RestIngest:
         limit = self.settings.max_body_bytes
         declared = _header(raw_headers, b"content-length")
         if declared.isdigit() and int(declared) > limit:
-            return b"", True, False  # refuse without reading what we would not keep
+            # Refused: read only the prefix the journal keeps, not the whole announced body.
+            limit = min(limit, _JOURNALED_PREFIX_BYTES) - 1
         chunks: list[bytes] = []
         size = 0
         while True:

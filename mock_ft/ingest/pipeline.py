@@ -144,7 +144,7 @@ class Pipeline:
             message = f"the body is not UTF-8 (byte {exc.start}); send UTF-8 encoded JSON"
             return await self.reject(attempt, "invalid_encoding", message)
         try:
-            payload = json.loads(text)
+            payload = json.loads(text, parse_constant=_reject_constant)
         except ValueError as exc:
             line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
             reason = getattr(exc, "msg", str(exc))
@@ -224,6 +224,12 @@ class Pipeline:
             payload=attempt.body.decode("utf-8", errors="replace") if attempt.body else None,
             headers=attempt.headers,
         )
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are Python's extensions, not JSON; FT's decoder refuses them."""
+    msg = f"{name} is not a JSON value"
+    raise ValueError(msg)
 
 
 def _is_id(value: Any) -> bool:

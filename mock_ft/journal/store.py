@@ -116,7 +116,7 @@ _Pending = tuple[Job, "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop |
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused, not even after a reset
     received_at REAL NOT NULL,
     transport TEXT NOT NULL,
     method TEXT,
@@ -220,7 +220,8 @@ class Journal:
         self._db_lock = threading.Lock()  # the connection is used by one thread at a time
         self._pending_lock = threading.Lock()
         self._pending: list[_Pending] = []
-        self._scheduled = False
+        self._scheduled_on: asyncio.AbstractEventLoop | None = None  # loop holding the next flush
+        self.commits = 0  # bumped after every commit; lets waiters tell "nothing new" from "missed"
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -273,7 +274,11 @@ class Journal:
         future: asyncio.Future[T] = loop.create_future()
         with self._pending_lock:
             self._pending.append((job, future, loop))
-            schedule, self._scheduled = not self._scheduled, True
+            holder = self._scheduled_on
+            # Schedule a flush unless a live loop already holds one (a stopped loop never fires).
+            schedule = holder is None or holder.is_closed() or not holder.is_running()
+            if schedule:
+                self._scheduled_on = loop
         if schedule:
             delay = self._last_commit + self._commit_interval - loop.time()
             if delay > 0:
@@ -285,17 +290,20 @@ class Journal:
     def run_sync(self, job: Callable[[Tx], T]) -> T:
         """Run `job(tx)` in its own transaction now, from any thread; return its result."""
         [(ok, value)] = self._execute([job])
+        self.commits += 1
         self._wake_waiters()
         if not ok:
             raise value
         result: T = value
         return result
 
-    async def next_commit(self, timeout: float) -> None:
-        """Wait until the next commit, or `timeout` seconds pass."""
+    async def next_commit(self, timeout: float, *, after: int) -> None:
+        """Wait until a commit later than commit number `after` (read `commits` before querying)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._pending_lock:
+            if self.commits != after:  # committed between the caller's query and now
+                return
             self._waiters.append((loop, future))
         try:
             await asyncio.wait_for(future, timeout)
@@ -306,10 +314,11 @@ class Journal:
 
     def _flush(self) -> None:
         with self._pending_lock:
-            batch, self._pending, self._scheduled = self._pending, [], False
+            batch, self._pending, self._scheduled_on = self._pending, [], None
         if not batch:
             return
         outcomes = self._execute([job for job, _, _ in batch])
+        self.commits += 1
         here: asyncio.AbstractEventLoop | None
         try:
             here = asyncio.get_running_loop()

@@ -107,6 +107,8 @@ def test_reject_oversized_body() -> None:
         big = {**PAYMENT, "note": "x" * 200}
         response = client.post("/v1/integration/payment", json=big, headers=KEY_HEADERS)
         assert (response.status_code, response.json()["error"]) == (413, "body_too_large")
+        announced = _journal(client)[0]["payload"]
+        assert announced == big  # under 64 KiB, so the whole refused body is kept for forensics
 
         def chunks() -> Any:
             yield b'{"note": "'
@@ -200,3 +202,13 @@ def test_serve_every_contract_route(client: TestClient) -> None:
     for route in integration_contract().routes:
         response = client.request(route.method, route.path, json={}, headers=KEY_HEADERS)
         assert response.status_code in (200, 400), route.path
+
+
+def test_keep_only_64k_of_announced_oversized_body() -> None:
+    """A refused body announced by Content-Length is read only as far as the journal keeps it."""
+    with TestClient(create_app(Settings(journal=":memory:", max_body_bytes=70_000))) as client:
+        headers = {**KEY_HEADERS, "Content-Type": "application/json"}
+        response = client.post("/v1/integration/payment", content=b"z" * 100_000, headers=headers)
+        assert response.status_code == 413
+        [entry] = _journal(client)
+        assert entry["payload"] == "z" * 65_536
