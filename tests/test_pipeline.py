@@ -11,7 +11,7 @@ import pytest
 from mock_ft.contracts import integration_contract
 from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline, mask_headers
 from mock_ft.journal import EventFilter, Journal
-from mock_ft.samples import sample_events
+from mock_ft.samples import ft_timestamp, sample_events
 
 
 def _ingest(event_type: str | None, body: bytes) -> tuple[Outcome, Journal]:
@@ -75,7 +75,7 @@ def _batch(
         try:
             jobs = []
             for index, (event_type, payload) in enumerate(events):
-                body = json.dumps(payload).encode()
+                body = json.dumps({**payload, "timestamp": ft_timestamp()}).encode()
                 jobs.append(pipeline.ingest(Attempt("rest", time.time(), body, event_type)))
                 if reset_after == index:
                     jobs.append(journal.run(Journal.reset))  # type: ignore[arg-type]

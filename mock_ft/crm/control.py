@@ -49,8 +49,12 @@ def _filters(
     user_id: Annotated[str | None, Query()] = None,
     verdict: Annotated[Verdict | None, Query()] = None,
     transport: Annotated[str | None, Query(description="rest, rabbitmq or kafka.")] = None,
-    since: Annotated[float | None, Query(description="Unix time, inclusive.")] = None,
-    until: Annotated[float | None, Query(description="Unix time, exclusive.")] = None,
+    since: Annotated[
+        float | None, Query(allow_inf_nan=False, description="Unix time, inclusive.")
+    ] = None,
+    until: Annotated[
+        float | None, Query(allow_inf_nan=False, description="Unix time, exclusive.")
+    ] = None,
 ) -> EventFilter:
     return EventFilter(type, user_id, verdict, transport, since, until)
 
@@ -123,7 +127,9 @@ def build_control_router(settings: Settings) -> APIRouter:
         journal: JournalDep,
         flt: FilterDep,
         count: Annotated[int, Query(ge=1, le=1000)] = 1,
-        timeout: Annotated[float, Query(gt=0, description="Seconds; capped by the server.")] = 5.0,
+        timeout: Annotated[
+            float, Query(gt=0, allow_inf_nan=False, description="Seconds; capped by the server.")
+        ] = 5.0,
         after_id: Annotated[
             int | None, Query(ge=0, le=MAX_ID, description="Only ids above it.")
         ] = None,

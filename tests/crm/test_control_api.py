@@ -186,3 +186,10 @@ def test_accept_control_token(guarded: TestClient) -> None:
     ok = guarded.get("/_mock/events", headers={"Authorization": "Bearer ctl-token"})
     assert ok.status_code == 200
     assert guarded.get("/_mock/health").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-Infinity", "1e999"])
+def test_reject_non_finite_numbers(client: TestClient, value: str) -> None:
+    """Infinity and NaN are not JSON numbers: 422, not a silently accepted filter or wait."""
+    assert client.get("/_mock/events", params={"since": value}).status_code == 422
+    assert client.get("/_mock/events/wait", params={"timeout": value}).status_code == 422
