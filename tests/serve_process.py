@@ -55,3 +55,14 @@ def serve_process(
                 process.wait()
         if process.stderr is not None:
             process.stderr.close()
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run `python -m mock_ft ARGS` to completion, capturing its text output."""
+    return subprocess.run(
+        [sys.executable, "-m", "mock_ft", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

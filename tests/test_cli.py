@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ from typer.testing import CliRunner
 
 from mock_ft import __version__
 from mock_ft.cli import app
+from tests.serve_process import run_cli
 
 runner = CliRunner()
 
@@ -77,13 +76,7 @@ def test_run_demo_end_to_end(tmp_path: Path) -> None:
 
 def test_run_as_python_module() -> None:
     """python -m mock_ft is the same command, and errors carry no traceback."""
-    result = subprocess.run(
-        [sys.executable, "-m", "mock_ft", "serve", "--config", "nope.yaml"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli("serve", "--config", "nope.yaml")
     assert result.returncode == 2
     assert "Invalid configuration" in result.stderr
     assert "Traceback" not in result.stderr

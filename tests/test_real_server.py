@@ -13,7 +13,7 @@ import pytest
 
 from mock_ft.samples import ft_timestamp, sample_events
 from mock_ft.settings import DEFAULT_API_KEY
-from tests.serve_process import serve_process
+from tests.serve_process import run_cli, serve_process
 
 pytestmark = pytest.mark.slow
 KEY = {"X-API-Key": DEFAULT_API_KEY}
@@ -93,18 +93,9 @@ def test_keep_every_acknowledged_event_after_kill_9(tmp_path: Path) -> None:
 
 def test_bind_port_in_use_exits_2(journal_file: str) -> None:
     """A second server on a busy port exits 2 with a headline and no traceback."""
-    import subprocess
-    import sys
-
     with serve_process("--journal", journal_file) as (url, _):
         port = url.rsplit(":", 1)[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "mock_ft", "serve", "--port", port, "--journal", ":memory:"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = run_cli("serve", "--port", port, "--journal", ":memory:", timeout=30)
     assert result.returncode == 2
     assert "already in use" in result.stderr
     assert "Traceback" not in result.stderr

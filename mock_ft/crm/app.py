@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
         }
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
-    app.ingest = RestIngest(state=app.state, settings=settings, routes=list(contract.routes))
+    app.ingest = RestIngest(state=app.state, settings=settings, contract=contract)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

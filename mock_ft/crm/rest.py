@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from mock_ft.contracts import EventRoute
+from mock_ft.contracts import EventRoute, IntegrationContract
 from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline, mask_headers
 from mock_ft.problems import Problem
 from mock_ft.settings import Settings
@@ -28,12 +28,12 @@ _JOURNALED_PREFIX_BYTES = 65_536  # how much of an oversized body the journal ke
 class RestIngest:
     """ASGI handler serving FT's Integration API paths through the ingest pipeline."""
 
-    def __init__(self, *, state: Any, settings: Settings, routes: list[EventRoute]) -> None:
+    def __init__(self, *, state: Any, settings: Settings, contract: IntegrationContract) -> None:
         self.state = state  # app.state: the pipeline appears there once the lifespan has started
         self.settings = settings
-        self.routes = {(r.method, r.path): r for r in routes}
+        self.routes = contract.by_method_path()
         self.methods: dict[str, list[str]] = {}
-        for route in routes:
+        for route in contract.routes:
             self.methods.setdefault(route.path, []).append(route.method)
         self.key_header = settings.api_key_header.lower().encode()
         self.api_key = settings.api_key.get_secret_value().encode()

@@ -161,13 +161,13 @@ class Pipeline:
             return await self.reject(
                 attempt, "validation_failed", message, verdict.errors, payload=payload
             )
-        return await self._accept(attempt, payload, list(verdict.warnings))
+        return await self._accept(attempt, text, payload, list(verdict.warnings))
 
     async def _accept(
-        self, attempt: Attempt, payload: dict[str, Any], warnings: list[Problem]
+        self, attempt: Attempt, text: str, payload: dict[str, Any], warnings: list[Problem]
     ) -> Outcome:
         route = self.routes[attempt.event_type or ""]
-        entry = self._entry(attempt, "accepted", 200, payload)
+        entry = self._entry(attempt, "accepted", 200, payload, text)
         entry.warnings = warnings
         stamp = payload.get("timestamp")
         moment = parse_ft_timestamp(stamp) if isinstance(stamp, str) else None
@@ -210,7 +210,12 @@ class Pipeline:
         )
 
     @staticmethod
-    def _entry(attempt: Attempt, verdict: str, status: int, payload: Any) -> NewEntry:
+    def _entry(
+        attempt: Attempt, verdict: str, status: int, payload: Any, text: str | None = None
+    ) -> NewEntry:
+        """A journal entry; `text` is the body already decoded, when the caller has it."""
+        if text is None and attempt.body:
+            text = attempt.body.decode("utf-8", errors="replace")
         user_id = payload.get("user_id") if isinstance(payload, dict) else None
         return NewEntry(
             transport=attempt.transport,
@@ -221,7 +226,7 @@ class Pipeline:
             path=attempt.path,
             event_type=attempt.event_type,
             user_id=str(user_id) if _is_id(user_id) else None,
-            payload=attempt.body.decode("utf-8", errors="replace") if attempt.body else None,
+            payload=text,
             headers=attempt.headers,
         )
 
