@@ -17,7 +17,7 @@ from typing import Any
 
 from mock_ft.contracts import EventRoute
 from mock_ft.journal.models import NewEntry
-from mock_ft.journal.store import Tx, UserState
+from mock_ft.journal.tx import Tx, UserState
 from mock_ft.problems import Problem, json_path
 
 __all__ = ["StateUpdate", "apply_stream_checks", "idempotency_key", "record_state"]

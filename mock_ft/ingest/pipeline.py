@@ -10,12 +10,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from mock_ft.contracts import IntegrationContract
 from mock_ft.ingest.checks import apply_stream_checks, record_state
 from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
-from mock_ft.journal.store import Tx, insert_entry
+from mock_ft.journal.tx import Tx
 from mock_ft.problems import Problem
 
 __all__ = ["ERROR_STATUS", "Attempt", "Outcome", "Pipeline", "mask_headers"]
@@ -81,7 +83,7 @@ class Outcome:
         """`body()` as JSON; the common plain "accepted" answer is formatted, not serialised."""
         if self.error_code is None and not self.warnings and self.duplicate_of is None:
             return _PLAIN_ACCEPTED % self.event_id
-        return json.dumps(self.body()).encode()
+        return orjson.dumps(self.body())
 
     def body(self) -> dict[str, Any]:
         """The documented JSON answer (`Accepted` or `Error` in the contract)."""
@@ -144,7 +146,11 @@ class Pipeline:
             message = f"the body is not UTF-8 (byte {exc.start}); send UTF-8 encoded JSON"
             return await self.reject(attempt, "invalid_encoding", message)
         try:
-            payload = json.loads(text, parse_constant=_reject_constant)
+            payload = decode_json(text)
+        except RecursionError:
+            message = "the body is not valid JSON FT can take: it is nested too deeply"
+            problem = Problem("$", "malformed_json", message)
+            return await self.reject(attempt, "malformed_json", message, (problem,))
         except ValueError as exc:
             line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
             reason = getattr(exc, "msg", str(exc))
@@ -200,7 +206,7 @@ class Pipeline:
             # Re-runnable: a batch that fails is retried job by job.
             entry.warnings, entry.duplicate_of = list(base_warnings), None
             update = apply_stream_checks(tx, entry, route, payload)
-            event_id = insert_entry(tx, entry)
+            event_id = tx.insert(entry)
             record_state(tx, update, event_id)
             return event_id
 
@@ -231,10 +237,25 @@ class Pipeline:
         )
 
 
+def decode_json(text: str) -> Any:
+    """Decode a body as FT would: orjson for speed, the standard library for what orjson refuses.
+
+    orjson refuses integers beyond 64 bits and lone surrogates, which FT's decoder accepts; the
+    standard decoder then decides, and its errors carry the line and column for the message.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _DECODER.decode(text)
+
+
 def _reject_constant(name: str) -> Any:
     """NaN and Infinity are Python's extensions, not JSON; FT's decoder refuses them."""
     msg = f"{name} is not a JSON value"
     raise ValueError(msg)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _is_id(value: Any) -> bool:

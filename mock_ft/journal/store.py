@@ -13,199 +13,24 @@ each commit is shared by more events; an event arriving after a quiet spell comm
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from mock_ft.errors import JournalError
 from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
+from mock_ft.journal.schema import SCHEMA
+from mock_ft.journal.tx import Tx, UserState
 
-__all__ = ["Journal", "Tx", "UserState", "insert_entry"]
+__all__ = ["Journal", "Tx", "UserState"]
 
 T = TypeVar("T")
 
 
-class Tx:
-    """What a job gets: the connection inside the batch's transaction, plus write-behind state.
-
-    Counters, stream-check marks and player state written by the jobs of one batch are kept here
-    and written with one `executemany` each just before COMMIT: a burst for one player costs one
-    upsert, not one per event. Reads see the batch's own writes first. A rolled-back transaction
-    simply drops its Tx, so nothing half-written survives.
-    """
-
-    __slots__ = ("_dirty_users", "_marks", "_users", "bumps", "conn")
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.bumps: Counter[tuple[str, str]] = Counter()
-        self._marks: dict[tuple[str, str], tuple[str | None, int]] = {}
-        self._users: dict[str, UserState | None] = {}
-        self._dirty_users: set[str] = set()
-
-    def mark(self, kind: str, key: str) -> tuple[str | None, int] | None:
-        """A stream-check mark: (value, id of the event that set it), or None."""
-        pending = self._marks.get((kind, key))
-        if pending is not None:
-            return pending
-        row = self.conn.execute(
-            "SELECT value, event_id FROM marks WHERE kind = ? AND key = ?", (kind, key)
-        ).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def set_mark(self, kind: str, key: str, value: str | None, event_id: int) -> None:
-        """Set a mark at the end of this batch."""
-        self._marks[kind, key] = (value, event_id)
-
-    def user(self, user_id: str) -> UserState | None:
-        """What the checks know of a player (read once per batch)."""
-        if user_id not in self._users:
-            row = self.conn.execute(
-                "SELECT registered, last_epoch, last_event_id FROM users WHERE user_id = ?",
-                (user_id,),
-            ).fetchone()
-            self._users[user_id] = UserState(bool(row[0]), row[1], row[2]) if row else None
-        return self._users[user_id]
-
-    def set_user(self, user_id: str, state: UserState) -> None:
-        """Record a player's state at the end of this batch."""
-        self._users[user_id] = state
-        self._dirty_users.add(user_id)
-
-    def forget_state(self) -> None:
-        """Drop pending writes (after a reset in the same batch)."""
-        self._marks.clear()
-        self._users.clear()
-        self._dirty_users.clear()
-        self.bumps.clear()
-
-    def write_behind(self) -> None:
-        """Write the batch's marks, players and counters (called just before COMMIT)."""
-        conn = self.conn
-        if self._marks:
-            conn.executemany(
-                _SET_MARK, [(k, key, v, eid) for (k, key), (v, eid) in self._marks.items()]
-            )
-        if self._dirty_users:
-            rows = []
-            for user_id in self._dirty_users:
-                state = self._users[user_id]
-                assert state is not None  # noqa: S101 - set_user stored it
-                rows.append((user_id, int(state.registered), state.last_epoch, state.last_event_id))
-            conn.executemany(_SET_USER, rows)
-        if self.bumps:
-            conn.executemany(_BUMP, [(k, key, n) for (k, key), n in self.bumps.items()])
-
-
-@dataclass(slots=True, frozen=True)
-class UserState:
-    """A player as the stream checks see it."""
-
-    registered: bool
-    last_epoch: float | None
-    last_event_id: int | None
-
-
 Job = Callable[[Tx], Any]
 _Pending = tuple[Job, "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop | None"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused, not even after a reset
-    received_at REAL NOT NULL,
-    transport TEXT NOT NULL,
-    method TEXT,
-    path TEXT,
-    event_type TEXT,
-    user_id TEXT,
-    verdict TEXT NOT NULL,
-    status_code INTEGER NOT NULL,
-    error_code TEXT,
-    payload TEXT,
-    headers TEXT NOT NULL,
-    errors TEXT NOT NULL,
-    warnings TEXT NOT NULL,
-    event_timestamp TEXT,
-    latency_ms REAL,
-    idempotency_key TEXT,
-    duplicate_of INTEGER
-);
-CREATE INDEX IF NOT EXISTS ix_events_type ON events(event_type, id);
-CREATE INDEX IF NOT EXISTS ix_events_user ON events(user_id, id);
-CREATE INDEX IF NOT EXISTS ix_events_received ON events(received_at);
-CREATE TABLE IF NOT EXISTS marks (
-    kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT, event_id INTEGER,
-    PRIMARY KEY (kind, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS users (
-    user_id TEXT PRIMARY KEY, registered INTEGER NOT NULL, last_epoch REAL, last_event_id INTEGER
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS counters (
-    kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
-    PRIMARY KEY (kind, key)
-) WITHOUT ROWID;
-"""
-
-_INSERT = """
-INSERT INTO events (received_at, transport, method, path, event_type, user_id, verdict,
-    status_code, error_code, payload, headers, errors, warnings, event_timestamp, latency_ms,
-    idempotency_key, duplicate_of)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-RETURNING id
-"""
-_SET_MARK = (
-    "INSERT INTO marks (kind, key, value, event_id) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT DO UPDATE SET value = excluded.value, event_id = excluded.event_id"
-)
-_SET_USER = (
-    "INSERT INTO users (user_id, registered, last_epoch, last_event_id) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT DO UPDATE SET registered = excluded.registered, "
-    "last_epoch = excluded.last_epoch, last_event_id = excluded.last_event_id"
-)
-_BUMP = (
-    "INSERT INTO counters (kind, key, n) VALUES (?, ?, ?) "
-    "ON CONFLICT DO UPDATE SET n = n + excluded.n"
-)
-
-
-def insert_entry(tx: Tx, entry: NewEntry) -> int:
-    """Write one entry (inside the batch transaction), count it, and return its id."""
-    row = tx.conn.execute(
-        _INSERT,
-        (
-            entry.received_at,
-            entry.transport,
-            entry.method,
-            entry.path,
-            entry.event_type,
-            entry.user_id,
-            entry.verdict,
-            entry.status_code,
-            entry.error_code,
-            entry.payload,
-            json.dumps(entry.headers),
-            json.dumps([p.to_dict() for p in entry.errors]) if entry.errors else "[]",
-            json.dumps([p.to_dict() for p in entry.warnings]) if entry.warnings else "[]",
-            entry.event_timestamp,
-            entry.latency_ms,
-            entry.idempotency_key,
-            entry.duplicate_of,
-        ),
-    ).fetchone()
-    bumps = tx.bumps
-    bumps["verdict", entry.verdict] += 1
-    bumps["type", entry.event_type or "?"] += 1
-    if entry.error_code:
-        bumps["error", entry.error_code] += 1
-    for warning in entry.warnings:
-        bumps["warning", warning.code] += 1
-    event_id: int = row[0]
-    return event_id
 
 
 class Journal:
@@ -258,7 +83,7 @@ class Journal:
             conn.execute(f"PRAGMA synchronous={self._sync.upper()}")
             conn.execute("PRAGMA cache_size=-16000")  # 16 MiB page cache: bounds memory
             conn.execute("PRAGMA busy_timeout=5000")
-            conn.executescript(_SCHEMA)
+            conn.executescript(SCHEMA)
         except sqlite3.Error as exc:
             msg = (
                 f"cannot open journal {self.path}: {exc}; check the path or use --journal :memory:"
@@ -380,7 +205,7 @@ class Journal:
     @staticmethod
     def append(entry: NewEntry) -> Callable[[Tx], int]:
         """A job that writes `entry` and returns its id."""
-        return lambda tx: insert_entry(tx, entry)
+        return lambda tx: tx.insert(entry)
 
     @staticmethod
     def query(
@@ -427,9 +252,10 @@ class Journal:
     @staticmethod
     def reset(tx: Tx) -> int:
         """Job: delete every entry, mark, player and counter; return how many entries went."""
-        removed: int = tx.conn.execute("DELETE FROM events").rowcount
+        conn = tx.conn  # writes the batch's held-back events first, so they go too
+        removed: int = conn.execute("DELETE FROM events").rowcount
         for table in ("marks", "users", "counters"):
-            tx.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         tx.forget_state()
         return removed
 

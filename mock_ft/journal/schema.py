@@ -1,0 +1,65 @@
+"""The journal's tables and the statements that write them."""
+
+from __future__ import annotations
+
+__all__ = ["BUMP", "INSERT_EVENT", "NEXT_EVENT_ID", "SCHEMA", "SET_MARK", "SET_USER"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused, not even after a reset
+    received_at REAL NOT NULL,
+    transport TEXT NOT NULL,
+    method TEXT,
+    path TEXT,
+    event_type TEXT,
+    user_id TEXT,
+    verdict TEXT NOT NULL,
+    status_code INTEGER NOT NULL,
+    error_code TEXT,
+    payload TEXT,
+    headers TEXT NOT NULL,
+    errors TEXT NOT NULL,
+    warnings TEXT NOT NULL,
+    event_timestamp TEXT,
+    latency_ms REAL,
+    idempotency_key TEXT,
+    duplicate_of INTEGER
+);
+CREATE INDEX IF NOT EXISTS ix_events_type ON events(event_type, id);
+CREATE INDEX IF NOT EXISTS ix_events_user ON events(user_id, id);
+CREATE INDEX IF NOT EXISTS ix_events_received ON events(received_at);
+CREATE TABLE IF NOT EXISTS marks (
+    kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT, event_id INTEGER,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY, registered INTEGER NOT NULL, last_epoch REAL, last_event_id INTEGER
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+"""
+
+# Ids are assigned by the journal inside the write transaction (see Tx.insert), so a whole
+# batch is written with one executemany instead of one INSERT ... RETURNING per event.
+NEXT_EVENT_ID = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1"
+INSERT_EVENT = """
+INSERT INTO events (id, received_at, transport, method, path, event_type, user_id, verdict,
+    status_code, error_code, payload, headers, errors, warnings, event_timestamp, latency_ms,
+    idempotency_key, duplicate_of)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+SET_MARK = (
+    "INSERT INTO marks (kind, key, value, event_id) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT DO UPDATE SET value = excluded.value, event_id = excluded.event_id"
+)
+SET_USER = (
+    "INSERT INTO users (user_id, registered, last_epoch, last_event_id) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT DO UPDATE SET registered = excluded.registered, "
+    "last_epoch = excluded.last_epoch, last_event_id = excluded.last_event_id"
+)
+BUMP = (
+    "INSERT INTO counters (kind, key, n) VALUES (?, ?, ?) "
+    "ON CONFLICT DO UPDATE SET n = n + excluded.n"
+)

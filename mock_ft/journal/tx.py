@@ -1,0 +1,152 @@
+"""What a journal job gets: the batch's transaction, with its writes held back until COMMIT.
+
+Events, counters, stream-check marks and player state written by the jobs of one batch are kept
+here and written with one `executemany` each just before COMMIT (or before a job reads the
+tables): a batch of events costs one statement, and a burst for one player one upsert. Event ids
+are assigned here, inside the write transaction, from the table's AUTOINCREMENT sequence, so they
+are the ids SQLite would have given and are never reused. Reads see the batch's own writes first.
+A rolled-back transaction simply drops its Tx, so nothing half-written survives.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from mock_ft.journal.models import NewEntry
+from mock_ft.journal.schema import BUMP, INSERT_EVENT, NEXT_EVENT_ID, SET_MARK, SET_USER
+
+__all__ = ["Tx", "UserState"]
+
+
+@dataclass(slots=True, frozen=True)
+class UserState:
+    """A player as the stream checks see it."""
+
+    registered: bool
+    last_epoch: float | None
+    last_event_id: int | None
+
+
+class Tx:
+    """The connection inside one batch's transaction, plus the batch's pending writes."""
+
+    __slots__ = ("_conn", "_dirty_users", "_marks", "_next_id", "_rows", "_users", "bumps")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.bumps: Counter[tuple[str, str]] = Counter()
+        self._next_id = 0  # 0: not read from the sequence yet in this transaction
+        self._rows: list[tuple[Any, ...]] = []
+        self._marks: dict[tuple[str, str], tuple[str | None, int]] = {}
+        self._users: dict[str, UserState | None] = {}
+        self._dirty_users: set[str] = set()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection, for a job that reads or writes tables itself: held-back writes first."""
+        self.write_behind()
+        return self._conn
+
+    def insert(self, entry: NewEntry) -> int:
+        """Add `entry` to the batch, count it, and return the id it is written under."""
+        event_id = self._next_id or self._conn.execute(NEXT_EVENT_ID).fetchone()[0]
+        self._next_id = event_id + 1
+        self._rows.append(
+            (
+                event_id,
+                entry.received_at,
+                entry.transport,
+                entry.method,
+                entry.path,
+                entry.event_type,
+                entry.user_id,
+                entry.verdict,
+                entry.status_code,
+                entry.error_code,
+                entry.payload,
+                orjson.dumps(entry.headers).decode(),
+                _problems(entry.errors),
+                _problems(entry.warnings),
+                entry.event_timestamp,
+                entry.latency_ms,
+                entry.idempotency_key,
+                entry.duplicate_of,
+            )
+        )
+        bumps = self.bumps
+        bumps["verdict", entry.verdict] += 1
+        bumps["type", entry.event_type or "?"] += 1
+        if entry.error_code:
+            bumps["error", entry.error_code] += 1
+        for warning in entry.warnings:
+            bumps["warning", warning.code] += 1
+        result: int = event_id
+        return result
+
+    def mark(self, kind: str, key: str) -> tuple[str | None, int] | None:
+        """A stream-check mark: (value, id of the event that set it), or None."""
+        pending = self._marks.get((kind, key))
+        if pending is not None:
+            return pending
+        row = self._conn.execute(
+            "SELECT value, event_id FROM marks WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_mark(self, kind: str, key: str, value: str | None, event_id: int) -> None:
+        """Set a mark at the end of this batch."""
+        self._marks[kind, key] = (value, event_id)
+
+    def user(self, user_id: str) -> UserState | None:
+        """What the checks know of a player (read once per batch)."""
+        if user_id not in self._users:
+            row = self._conn.execute(
+                "SELECT registered, last_epoch, last_event_id FROM users WHERE user_id = ?",
+                (user_id,),
+            ).fetchone()
+            self._users[user_id] = UserState(bool(row[0]), row[1], row[2]) if row else None
+        return self._users[user_id]
+
+    def set_user(self, user_id: str, state: UserState) -> None:
+        """Record a player's state at the end of this batch."""
+        self._users[user_id] = state
+        self._dirty_users.add(user_id)
+
+    def forget_state(self) -> None:
+        """Drop what the checks know (after a reset in the same batch); pending events stay."""
+        self._marks.clear()
+        self._users.clear()
+        self._dirty_users.clear()
+        self.bumps.clear()
+
+    def write_behind(self) -> None:
+        """Write what the batch holds back; called before COMMIT and before a job reads tables."""
+        conn = self._conn
+        if self._rows:
+            conn.executemany(INSERT_EVENT, self._rows)
+            self._rows.clear()
+        if self._marks:
+            conn.executemany(
+                SET_MARK, [(k, key, v, eid) for (k, key), (v, eid) in self._marks.items()]
+            )
+            self._marks.clear()
+        if self._dirty_users:
+            rows = []
+            for user_id in self._dirty_users:
+                state = self._users[user_id]
+                assert state is not None  # noqa: S101 - set_user stored it
+                rows.append((user_id, int(state.registered), state.last_epoch, state.last_event_id))
+            conn.executemany(SET_USER, rows)
+            self._dirty_users.clear()
+        if self.bumps:
+            conn.executemany(BUMP, [(k, key, n) for (k, key), n in self.bumps.items()])
+            self.bumps.clear()
+
+
+def _problems(problems: list[Any]) -> str:
+    return orjson.dumps([p.to_dict() for p in problems]).decode() if problems else "[]"
