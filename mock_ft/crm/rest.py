@@ -15,7 +15,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from mock_ft.contracts import EventRoute, IntegrationContract
-from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline, mask_headers
+from mock_ft.ingest.pipeline import MASK, Attempt, Outcome, Pipeline, is_secret_header
 from mock_ft.problems import Problem
 from mock_ft.settings import Settings
 
@@ -23,6 +23,7 @@ __all__ = ["RestIngest"]
 
 INGEST_PREFIXES = ("/v1/integration/", "/v2/integration/")
 _JOURNALED_PREFIX_BYTES = 65_536  # how much of an oversized body the journal keeps
+_KNOWN_HEADER_NAMES = 1_024  # bound on the header-name cache (clients send a handful of names)
 
 
 class RestIngest:
@@ -37,6 +38,7 @@ class RestIngest:
             self.methods.setdefault(route.path, []).append(route.method)
         self.key_header = settings.api_key_header.lower().encode()
         self.api_key = settings.api_key.get_secret_value().encode()
+        self._header_names: dict[bytes, tuple[str, bool]] = {}  # raw name: (name, secret?)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at = time.time()
@@ -47,13 +49,12 @@ class RestIngest:
         if disconnected:
             return  # nothing was answered, so nothing is promised; the client will retry
         route = self.routes.get((method, path))
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}
         attempt = Attempt(
             transport="rest",
             received_at=received_at,
             body=body,
             event_type=route.event_type if route else None,
-            headers=mask_headers(headers, self.settings.api_key_header),
+            headers=self._journal_headers(raw_headers),
             method=method,
             path=path,
         )
@@ -100,6 +101,20 @@ class RestIngest:
             problem = Problem("header.Content-Type", "unsupported_media_type", message)
             return await pipeline.reject(attempt, "unsupported_media_type", message, (problem,))
         return await pipeline.ingest(attempt)
+
+    def _journal_headers(self, raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+        """The headers as the journal keeps them, secrets masked; name decisions are cached."""
+        names = self._header_names
+        out: dict[str, str] = {}
+        for key, value in raw_headers:
+            known = names.get(key)
+            if known is None:
+                name = key.decode("latin-1")
+                known = (name, is_secret_header(name, self.settings.api_key_header))
+                if len(names) < _KNOWN_HEADER_NAMES:
+                    names[key] = known
+            out[known[0]] = MASK if known[1] else value.decode("latin-1")
+        return out
 
     def _authorized(self, raw_headers: list[tuple[bytes, bytes]]) -> bool:
         sent = _header(raw_headers, self.key_header).encode("latin-1")

@@ -20,7 +20,15 @@ from mock_ft.journal import Journal, NewEntry
 from mock_ft.journal.tx import Tx
 from mock_ft.problems import Problem
 
-__all__ = ["ERROR_STATUS", "Attempt", "Outcome", "Pipeline", "mask_headers"]
+__all__ = [
+    "ERROR_STATUS",
+    "MASK",
+    "Attempt",
+    "Outcome",
+    "Pipeline",
+    "is_secret_header",
+    "mask_headers",
+]
 
 # The documented status of every rejection (contracts/integration-api.yaml, components.responses).
 ERROR_STATUS = {
@@ -40,11 +48,16 @@ _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "cookie", "signat
 MASK = "***"
 
 
+def is_secret_header(name: str, secret_header: str) -> bool:
+    """True for a header that may carry a secret: the API key's, or one named like a secret."""
+    lowered = name.lower()
+    return lowered == secret_header.lower() or any(w in lowered for w in _SECRET_WORDS)
+
+
 def mask_headers(headers: dict[str, str], secret_header: str) -> dict[str, str]:
     """Headers fit for the journal: any that may carry a secret is masked."""
-    secret = secret_header.lower()
     return {
-        name: MASK if name == secret or any(w in name for w in _SECRET_WORDS) else value
+        name: MASK if is_secret_header(name, secret_header) else value
         for name, value in headers.items()
     }
 
@@ -62,7 +75,7 @@ class Attempt:
     path: str | None = None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Outcome:
     """What the pipeline decided and journaled."""
 

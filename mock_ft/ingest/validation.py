@@ -22,7 +22,7 @@ _FORMATS = {"date-time": lambda value: parse_ft_timestamp(value) is not None}
 _TIMESTAMP_EXAMPLE = "2026-11-21T10:15:30Z"
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Verdict:
     """The outcome of validating one body: hard errors reject it, warnings are only recorded."""
 

@@ -100,8 +100,11 @@ class Journal:
         with self._pending_lock:
             self._pending.append((job, future, loop))
             holder = self._scheduled_on
-            # Schedule a flush unless a live loop already holds one (a stopped loop never fires).
-            schedule = holder is None or holder.is_closed() or not holder.is_running()
+            # Schedule a flush unless a live loop already holds one (a stopped loop never fires);
+            # the running loop itself is live, which spares the checks on the hot path.
+            schedule = holder is not loop and (
+                holder is None or holder.is_closed() or not holder.is_running()
+            )
             if schedule:
                 self._scheduled_on = loop
         if schedule:

@@ -23,7 +23,7 @@ from mock_ft.journal.schema import BUMP, INSERT_EVENT, NEXT_EVENT_ID, SET_MARK, 
 __all__ = ["Tx", "UserState"]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class UserState:
     """A player as the stream checks see it."""
 
