@@ -144,3 +144,50 @@ def test_commit_pending_jobs_on_close(journal_file: str) -> None:
     with Journal(journal_file) as reopened:
         [entry] = reopened.run_sync(Journal.query(EventFilter(), limit=5))
     assert entry.user_id == "late"
+
+
+def test_number_batch_entries_in_order(journal_file: str) -> None:
+    """A batch's ids are consecutive, in submission order, and continue across batches."""
+
+    async def batch(journal: Journal, names: list[str]) -> list[int]:
+        return await asyncio.gather(*(journal.run(Journal.append(_entry(n))) for n in names))
+
+    with Journal(journal_file) as journal:
+        first = asyncio.run(batch(journal, ["a", "b", "c"]))
+        second = asyncio.run(batch(journal, ["d", "e"]))
+        entries = journal.run_sync(Journal.query(EventFilter(), limit=10))
+    assert first + second == list(range(first[0], first[0] + 5))
+    assert [(e.id, e.user_id) for e in entries] == list(zip(first + second, "abcde", strict=True))
+
+
+def test_see_own_batch_in_queries(journal_file: str) -> None:
+    """A query in the same batch as inserts sees them (held-back writes are written first)."""
+
+    async def batch(journal: Journal) -> list[Any]:
+        return await asyncio.gather(
+            journal.run(Journal.append(_entry("a"))),
+            journal.run(Journal.query(EventFilter(), limit=10)),
+            journal.run(Journal.counters),
+        )
+
+    with Journal(journal_file) as journal:
+        event_id, entries, counters = asyncio.run(batch(journal))
+    assert [e.id for e in entries] == [event_id]
+    assert counters["verdict"] == {"accepted": 1}
+
+
+def test_reset_removes_entries_of_its_own_batch(journal_file: str) -> None:
+    """A reset after an insert in the same batch removes that entry too; ids still grow."""
+
+    async def batch(journal: Journal) -> list[Any]:
+        return await asyncio.gather(
+            journal.run(Journal.append(_entry("a"))), journal.run(Journal.reset)
+        )
+
+    with Journal(journal_file) as journal:
+        event_id, removed = asyncio.run(batch(journal))
+        later = journal.run_sync(Journal.append(_entry("b")))
+        entries = journal.run_sync(Journal.query(EventFilter(), limit=10))
+    assert removed == 1
+    assert [e.id for e in entries] == [later]
+    assert later > event_id

@@ -140,3 +140,36 @@ def test_reject_non_json_constants(constant: bytes) -> None:
     outcome, journal = _ingest("LOGIN_V2", body)
     journal.close()
     assert outcome.error_code == "malformed_json"
+
+
+def test_reject_deeply_nested_body() -> None:
+    """A body nested past any decoder's depth is malformed JSON, not a server error."""
+    outcome, journal = _ingest("LOGIN_V2", b"[" * 100_000 + b"]" * 100_000)
+    try:
+        assert (outcome.status_code, outcome.error_code) == (400, "malformed_json")
+        assert "nested too deeply" in outcome.message
+    finally:
+        journal.close()
+
+
+def test_accept_integer_beyond_64_bits() -> None:
+    """orjson refuses integers past 64 bits; the fallback decoder accepts them as FT does."""
+    body = json.dumps({**SAMPLES["LOGIN_V2"], "timestamp": ft_timestamp()})
+    body = body[:-1] + ', "extra": 123456789012345678901234567890}'
+    outcome, journal = _ingest("LOGIN_V2", body.encode())
+    try:
+        assert outcome.accepted, outcome.body()
+        [entry] = journal.run_sync(Journal.query(EventFilter(), limit=5))
+        assert entry.payload_json()["extra"] == 123456789012345678901234567890
+    finally:
+        journal.close()
+
+
+def test_report_position_of_malformed_json() -> None:
+    """Malformed JSON is reported with the standard decoder's line and column."""
+    outcome, journal = _ingest("LOGIN_V2", b'{\n  "user_id": "1",\n  oops\n}')
+    try:
+        assert outcome.error_code == "malformed_json"
+        assert "line 3 column 3" in outcome.message
+    finally:
+        journal.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hmac
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -62,45 +63,55 @@ class RestIngest:
         extra: list[tuple[bytes, bytes]] = []
         if outcome.error_code == "method_not_allowed":
             extra.append((b"allow", ", ".join(self.methods[path]).encode()))
-        await _respond(send, outcome.status_code, outcome.body_bytes(), extra)
+        data = outcome.body_bytes()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(data)).encode()),
+            *extra,
+        ]
+        await send(
+            {"type": "http.response.start", "status": outcome.status_code, "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": data})
 
-    async def _decide(
+    def _decide(
         self,
         attempt: Attempt,
         route: EventRoute | None,
         raw_headers: list[tuple[bytes, bytes]],
         too_large: bool,
         pipeline: Pipeline,
-    ) -> Outcome:
+    ) -> Coroutine[Any, Any, Outcome]:
+        """The pipeline call that answers this attempt (returned, not awaited: one frame less)."""
         path = attempt.path or ""
         if route is None:
             if path in self.methods:
                 allowed = ", ".join(self.methods[path])
                 message = f"{attempt.method} is not allowed on {path}; use {allowed}"
-                return await pipeline.reject(attempt, "method_not_allowed", message)
+                return pipeline.reject(attempt, "method_not_allowed", message)
             near = difflib.get_close_matches(path, self.methods, n=1)
             hint = f"; did you mean {near[0]}?" if near else "; GET /openapi.json lists them"
             message = f"{path} is not an FT Integration API path{hint}"
-            return await pipeline.reject(attempt, "unknown_endpoint", message)
+            return pipeline.reject(attempt, "unknown_endpoint", message)
         if self.settings.auth_enabled and not self._authorized(raw_headers):
             header = self.settings.api_key_header
             message = f"missing or wrong API key; send it in the {header} header"
             problem = Problem(f"header.{header}", "unauthorized", message)
-            return await pipeline.reject(attempt, "unauthorized", message, (problem,))
+            return pipeline.reject(attempt, "unauthorized", message, (problem,))
         if too_large:
             limit = self.settings.max_body_bytes
             message = (
                 f"the body exceeds {limit} bytes; raise MOCK_FT_MAX_BODY_BYTES if this is intended"
             )
-            return await pipeline.reject(attempt, "body_too_large", message)
+            return pipeline.reject(attempt, "body_too_large", message)
         content_type = _header(raw_headers, b"content-type")
         media = content_type.split(";", 1)[0].strip().lower()
         if media != "application/json":
             got = f"got {content_type!r}" if content_type else "none was sent"
             message = f"Content-Type must be application/json; {got}"
             problem = Problem("header.Content-Type", "unsupported_media_type", message)
-            return await pipeline.reject(attempt, "unsupported_media_type", message, (problem,))
-        return await pipeline.ingest(attempt)
+            return pipeline.reject(attempt, "unsupported_media_type", message, (problem,))
+        return pipeline.ingest(attempt)
 
     def _journal_headers(self, raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
         """The headers as the journal keeps them, secrets masked; name decisions are cached."""
@@ -150,13 +161,3 @@ def _header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> str:
         if key == name:
             return value.decode("latin-1")
     return ""
-
-
-async def _respond(send: Send, status: int, data: bytes, extra: list[tuple[bytes, bytes]]) -> None:
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(data)).encode()),
-        *extra,
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})

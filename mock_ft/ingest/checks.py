@@ -41,6 +41,9 @@ _BET_LINKS = {
 }
 
 
+_KEY_PREFIXES: dict[str, str] = {}  # "PAYMENT:payment_id+status=" per event type, built once
+
+
 @dataclass(slots=True)
 class StateUpdate:
     """What an accepted, non-duplicate event changes in the stream-check state."""
@@ -54,9 +57,13 @@ class StateUpdate:
 def idempotency_key(route: EventRoute, payload: dict[str, Any]) -> str:
     """FT's identity of an event: its key fields when the contract names them, else its content."""
     fields = route.idempotency_key
-    if fields and all(payload.get(f) not in (None, "") for f in fields):
-        values = "|".join(str(payload[f]) for f in fields)
-        return f"{route.event_type}:{'+'.join(fields)}={values}"
+    if fields:
+        values = [payload.get(f) for f in fields]
+        if None not in values and "" not in values:
+            prefix = _KEY_PREFIXES.get(route.event_type)
+            if prefix is None:
+                prefix = _KEY_PREFIXES[route.event_type] = f"{route.event_type}:{'+'.join(fields)}="
+            return prefix + "|".join(map(str, values))
     digest = hashlib.sha1(  # noqa: S324 - identity, not security
         json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()

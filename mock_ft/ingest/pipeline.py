@@ -7,6 +7,7 @@ answer (HTTP status, or ack/reject). An accepted outcome is returned only after 
 from __future__ import annotations
 
 import json
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,34 +143,37 @@ class Pipeline:
         event_id = await self.journal.run(Journal.append(entry))
         return Outcome(status, event_id, error_code, message, problems)
 
-    async def ingest(self, attempt: Attempt) -> Outcome:
-        """Decode, validate, stream-check and journal one attempt."""
+    def ingest(self, attempt: Attempt) -> Coroutine[Any, Any, Outcome]:
+        """Decode and validate one attempt now; return the coroutine that checks and journals it.
+
+        Plain `def` on purpose: every frame in the await chain is resumed once more per event.
+        """
         if attempt.event_type not in self.routes:
             known = ", ".join(sorted(self.routes))
             message = f"unknown event type {attempt.event_type!r}; FT knows {known}"
-            return await self.reject(attempt, "unknown_event_type", message)
+            return self.reject(attempt, "unknown_event_type", message)
         body = attempt.body
         if not body.strip():
-            return await self.reject(
+            return self.reject(
                 attempt, "empty_body", "the body is empty; send the event as a JSON object"
             )
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             message = f"the body is not UTF-8 (byte {exc.start}); send UTF-8 encoded JSON"
-            return await self.reject(attempt, "invalid_encoding", message)
+            return self.reject(attempt, "invalid_encoding", message)
         try:
             payload = decode_json(text)
         except RecursionError:
             message = "the body is not valid JSON FT can take: it is nested too deeply"
             problem = Problem("$", "malformed_json", message)
-            return await self.reject(attempt, "malformed_json", message, (problem,))
+            return self.reject(attempt, "malformed_json", message, (problem,))
         except ValueError as exc:
             line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
             reason = getattr(exc, "msg", str(exc))
             message = f"the body is not valid JSON: {reason} at line {line} column {col}"
             problem = Problem("$", "malformed_json", message)
-            return await self.reject(attempt, "malformed_json", message, (problem,))
+            return self.reject(attempt, "malformed_json", message, (problem,))
         verdict = self.validator.validate(attempt.event_type, payload)
         if verdict.errors:
             count = len(verdict.errors)
@@ -177,10 +181,10 @@ class Pipeline:
                 f"{attempt.event_type} failed validation: {count} problem(s); "
                 "see `problems` for each JSON path"
             )
-            return await self.reject(
+            return self.reject(
                 attempt, "validation_failed", message, verdict.errors, payload=payload
             )
-        return await self._accept(attempt, text, payload, list(verdict.warnings))
+        return self._accept(attempt, text, payload, list(verdict.warnings))
 
     async def _accept(
         self, attempt: Attempt, text: str, payload: dict[str, Any], warnings: list[Problem]

@@ -160,6 +160,18 @@ def test_mask_secrets_in_journaled_headers(client: TestClient) -> None:
     assert "mock-ft-local-key" not in str(entry)
 
 
+def test_mask_secrets_on_every_request(client: TestClient) -> None:
+    """Masking holds for repeated header names (cached decisions) and past the cache's bound."""
+    many = {f"X-Filler-{i}": "v" for i in range(1_100)}
+    client.post("/v1/integration/payment", json=PAYMENT, headers={**KEY_HEADERS, **many})
+    late = {**KEY_HEADERS, **many, "X-Late-Token": "tok-1", "X-Late-Plain": "p"}
+    client.post("/v1/integration/payment", json=PAYMENT, headers=late)
+    first, second = _journal(client)
+    assert first["headers"]["x-api-key"] == second["headers"]["x-api-key"] == "***"
+    assert second["headers"]["x-late-token"] == "***"
+    assert second["headers"]["x-late-plain"] == "p"
+
+
 def test_reject_unknown_path_with_suggestion(client: TestClient) -> None:
     """An unknown integration path answers 404 and suggests the nearest real one."""
     response = client.post("/v1/integration/payments", json=PAYMENT, headers=KEY_HEADERS)
