@@ -163,7 +163,7 @@ def test_number_batch_entries_in_order(journal_file: str) -> None:
 def test_see_own_batch_in_queries(journal_file: str) -> None:
     """A query in the same batch as inserts sees them (held-back writes are written first)."""
 
-    async def batch(journal: Journal) -> list[Any]:
+    async def batch(journal: Journal) -> tuple[Any, ...]:
         return await asyncio.gather(
             journal.run(Journal.append(_entry("a"))),
             journal.run(Journal.query(EventFilter(), limit=10)),
@@ -179,7 +179,7 @@ def test_see_own_batch_in_queries(journal_file: str) -> None:
 def test_reset_removes_entries_of_its_own_batch(journal_file: str) -> None:
     """A reset after an insert in the same batch removes that entry too; ids still grow."""
 
-    async def batch(journal: Journal) -> list[Any]:
+    async def batch(journal: Journal) -> tuple[Any, ...]:
         return await asyncio.gather(
             journal.run(Journal.append(_entry("a"))), journal.run(Journal.reset)
         )
