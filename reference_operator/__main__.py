@@ -1,0 +1,8 @@
+"""`python -m reference_operator` is the `reference-operator` command."""
+
+from __future__ import annotations
+
+from reference_operator.cli import main
+
+if __name__ == "__main__":
+    main()

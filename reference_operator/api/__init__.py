@@ -1,0 +1,1 @@
+"""HTTP surfaces: the platform API (`/platform/`) and the Operator API FT calls."""

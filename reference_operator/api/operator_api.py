@@ -1,0 +1,262 @@
+"""The Operator API FT calls, in FT's strict shapes (facts file, section 3).
+
+Unknown users answer 404 with FT's generic error `{"error": ..., "code": ...}`. Bonus crediting
+is idempotent on `X-Fasttrack-Id`, and the `X-Fasttrack-*` headers are echoed into the BONUS
+event's `fasttrack_references`. Defect switches bend these shapes on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from reference_operator.api.auth import OperatorAuth
+from reference_operator.ft.events import ft_timestamp
+from reference_operator.platform import Platform, money, players
+from reference_operator.platform.core import CONSENT_TYPES
+
+__all__ = ["RECONCILIATION_FIELDS", "build_operator_router"]
+
+_SLOW_SECONDS = 1.5  # the `slow_lookups` defect
+# reconciliation field: SQL condition on players (p) that makes it true
+RECONCILIATION_FIELDS = {
+    "blocked": "p.blocked = 1",
+    "excluded": "p.excluded = 1",
+    **{
+        f"consent_{snake}": f"EXISTS (SELECT 1 FROM consents c WHERE c.user_id = p.user_id "  # noqa: S608
+        f"AND c.type = '{kind}' AND c.opted_in = 1)"
+        for snake, kind in (
+            ("email", "email"),
+            ("sms", "sms"),
+            ("telephone", "telephone"),
+            ("post_mail", "postMail"),
+            ("site_notification", "siteNotification"),
+            ("push_notification", "pushNotification"),
+        )
+    },
+}
+_REFERENCE_HEADERS = {  # X-Fasttrack-* header: (fasttrack_references key, is integer)
+    "x-fasttrack-id": ("id", False),
+    "x-fasttrack-actionid": ("action_id", True),
+    "x-fasttrack-actiongroupid": ("action_group_id", True),
+    "x-fasttrack-actioncommunicationprofileid": ("action_communication_profile_id", True),
+    "x-fasttrack-activityid": ("activity_id", True),
+    "x-fasttrack-triggerhash": ("trigger_hash", False),
+    "x-fasttrack-playeroriginid": ("player_origin_id", True),
+}
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    opted_in: bool
+    type: Literal["email", "sms", "telephone", "postMail", "siteNotification", "pushNotification"]
+
+
+class UkgcConsent(BaseModel):
+    channel: Literal[
+        "email", "sms", "telephone", "postMail", "siteNotification", "pushNotification"
+    ]
+    opted_in: bool
+    products: list[str] = []
+
+
+class ConsentChange(BaseModel):
+    consents: list[Consent] | UkgcConsent = Field(description="FT's list, or the UKGC object")
+
+
+class Reconciliation(BaseModel):
+    field: str
+
+
+class Authenticate(BaseModel):
+    sid: str
+
+
+class BonusCredit(BaseModel):
+    model_config = ConfigDict(extra="allow")  # FT may add configured fields (validity_amount)
+    user_id: str
+    bonus_code: str
+
+
+class FundsCredit(BonusCredit):
+    amount: float = Field(ge=0, allow_inf_nan=False)
+    currency: str
+
+
+def not_found(user_id: str) -> HTTPException:
+    """404 in FT's generic error shape."""
+    return HTTPException(
+        status_code=404, detail={"error": f"user {user_id} not found", "code": 404}
+    )
+
+
+def fasttrack_references(request: Request) -> dict[str, Any]:
+    """The X-Fasttrack-* headers FT sent, as the BONUS event's `fasttrack_references`."""
+    out: dict[str, Any] = {}
+    for header, (key, integer) in _REFERENCE_HEADERS.items():
+        value = request.headers.get(header)
+        if value is not None:
+            out[key] = int(value) if integer and value.lstrip("-").isdigit() else value
+    return out
+
+
+def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
+    """The Operator API routes, protected by the configured auth scheme."""
+    settings = platform.settings
+
+    def guard(request: Request) -> None:
+        auth.require(request)
+        if settings.has("slow_lookups"):
+            time.sleep(_SLOW_SECONDS)
+
+    router = APIRouter(tags=["operator-api"], dependencies=[Depends(guard)])
+
+    def lookup(user_id: str, view: Callable[[sqlite3.Connection, sqlite3.Row], Any]) -> Any:
+        with platform.db.read() as conn:
+            row = conn.execute("SELECT * FROM players WHERE user_id = ?", (user_id,)).fetchone()
+            if row is None:
+                if settings.has("unknown_user_200"):
+                    return {}
+                raise not_found(user_id)
+            return view(conn, row)
+
+    @router.get("/userdetails/{user_id}", summary="The player's details (25 keys)")
+    def userdetails(user_id: str) -> Any:
+        def view(_: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+            details: dict[str, Any] = {
+                key: row[key]
+                for key in (
+                    "user_id", "username", "email", "first_name", "last_name", "title",
+                    "address", "city", "postal_code", "country", "currency", "language",
+                    "mobile", "mobile_prefix", "birth_date", "sex",
+                )
+            }  # fmt: skip
+            details.update(
+                is_blocked=bool(row["blocked"]),
+                is_excluded=bool(row["excluded"]),
+                roles=json.loads(row["roles"]),
+                origin=settings.origin,
+                registration_date=row["registration_date"],
+                registration_code=row["registration_code"],
+                affiliate_reference=row["affiliate_reference"],
+                market=row["market"],
+                verified_at=row["verified_at"],
+            )
+            if settings.has("userdetails_missing_field"):
+                del details["market"]
+            if settings.has("userdetails_wrong_type"):
+                details["is_blocked"] = str(details["is_blocked"]).lower()
+            return details
+
+        return lookup(user_id, view)
+
+    @router.get("/userconsents/{user_id}", summary="All six consents")
+    def userconsents(user_id: str) -> Any:
+        def view(conn: sqlite3.Connection, _: sqlite3.Row) -> dict[str, Any]:
+            rows = dict(
+                conn.execute(
+                    "SELECT type, opted_in FROM consents WHERE user_id = ?", (user_id,)
+                ).fetchall()
+            )
+            kinds = (
+                [k for k in CONSENT_TYPES if k != "pushNotification"]
+                if settings.has("consents_missing_type")
+                else list(CONSENT_TYPES)
+            )
+            return {"consents": [{"opted_in": bool(rows.get(k, 0)), "type": k} for k in kinds]}
+
+        return lookup(user_id, view)
+
+    @router.post("/userconsents/{user_id}", summary="FT's unsubscribe (publishes USER_CONSENTS_V2)")
+    def change_consents(user_id: str, body: ConsentChange) -> Any:
+        lookup(user_id, lambda _c, _r: None)
+        if isinstance(body.consents, UkgcConsent):
+            changes: dict[str, bool] = {body.consents.channel: body.consents.opted_in}
+        else:
+            changes = {c.type: c.opted_in for c in body.consents}
+        players.set_consents(platform, user_id, changes)
+        return {"data": "Success"}
+
+    @router.get("/userblocks/{user_id}", summary="Exactly two blocks: Excluded and Blocked")
+    def userblocks(user_id: str) -> Any:
+        def view(_: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+            blocks = [
+                {"active": bool(row["excluded"]), "type": "Excluded", "note": row["excluded_note"]},
+                {"active": bool(row["blocked"]), "type": "Blocked", "note": row["blocked_note"]},
+            ]
+            return {"blocks": blocks[1:] if settings.has("blocks_wrong_shape") else blocks}
+
+        return lookup(user_id, view)
+
+    @router.post("/reconciliation", summary="User ids for which `field` is true")
+    def reconciliation(body: Reconciliation) -> Any:
+        condition = RECONCILIATION_FIELDS.get(body.field)
+        if condition is None:
+            detail = f"unknown field {body.field!r}; known: {', '.join(RECONCILIATION_FIELDS)}"
+            return JSONResponse({"error": detail, "code": 501}, status_code=501)
+        if settings.has("reconciliation_inconsistent"):
+            condition = f"NOT ({condition})"
+        with platform.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT p.user_id FROM players p WHERE {condition} ORDER BY p.user_id"  # noqa: S608 - fixed conditions
+            ).fetchall()
+        return {"users": [r[0] for r in rows], "timestamp": ft_timestamp()}
+
+    @router.post("/authenticate", summary="Validate a session id (sid)")
+    def authenticate(body: Authenticate) -> Any:
+        with platform.db.read() as conn:
+            row = conn.execute("SELECT user_id FROM sessions WHERE sid = ?", (body.sid,)).fetchone()
+        if row is None:
+            return JSONResponse({"error": "unknown or expired sid", "code": 401}, status_code=401)
+        user_id: str = row[0]
+        return {"user_id": int(user_id) if user_id.isdigit() else user_id}
+
+    @router.get("/bonus/list", summary="Bonuses for FT's dynamic dropdown")
+    def bonus_list() -> Any:
+        data = [{"text": v[1], "value": code} for code, v in money.BONUS_CATALOGUE.items()]
+        return {"Data": data, "Success": True, "Errors": []}
+
+    @router.post("/bonus/credit", summary="Credit a bonus (idempotent on X-Fasttrack-Id)")
+    def bonus_credit(body: BonusCredit, request: Request) -> Any:
+        return _credit(body, request, funds=None)
+
+    @router.post("/bonus/credit/funds", summary="Credit cash now (idempotent on X-Fasttrack-Id)")
+    def bonus_credit_funds(body: FundsCredit, request: Request) -> Any:
+        return _credit(body, request, funds=body.amount)
+
+    def _credit(body: BonusCredit, request: Request, funds: float | None) -> Any:
+        lookup(body.user_id, lambda _c, _r: None)
+        if body.bonus_code not in money.BONUS_CATALOGUE:
+            detail = f"unknown bonus_code {body.bonus_code!r}; GET /bonus/list names them"
+            return JSONResponse({"error": detail, "code": 400}, status_code=400)
+        ft_id = request.headers.get("x-fasttrack-id")
+        if settings.has("bonus_credit_not_idempotent"):
+            ft_id = None  # forgets which trigger it served, so a repeat credits again
+        try:
+            user_bonus_id = money.grant_bonus(
+                platform,
+                body.user_id,
+                body.bonus_code,
+                funds if funds is not None else 10.0,
+                fasttrack_id=ft_id,
+                references=fasttrack_references(request) or None,
+            )
+        except sqlite3.IntegrityError:  # this X-Fasttrack-Id was served before: same answer
+            with platform.db.read() as conn:
+                seen = conn.execute(
+                    "SELECT user_bonus_id FROM bonuses WHERE fasttrack_id = ?", (ft_id,)
+                ).fetchone()
+            return {"data": "Success", "user_bonus_id": seen[0], "duplicate": True}
+        if funds is not None:  # cash now: the bonus completes at once and turns real
+            money.bonus_transition(platform, user_bonus_id, "claim")
+            money.bonus_transition(platform, user_bonus_id, "complete")
+        return {"data": "Success", "user_bonus_id": user_bonus_id, "duplicate": False}
+
+    return router

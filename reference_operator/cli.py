@@ -1,0 +1,99 @@
+"""`reference-operator serve`: run the platform, its Operator API and its FT publisher."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+
+from reference_operator.defects import DEFECTS
+from reference_operator.errors import OperatorError
+from reference_operator.settings import OperatorSettings
+
+__all__ = ["main"]
+
+app = typer.Typer(
+    name="reference-operator",
+    help="A small operator platform that integrates with Fast Track (or mock-ft) correctly.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _fail(headline: str, explanation: str) -> None:
+    err.print(f"[bold red]error:[/] {headline}")
+    err.print(explanation)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind [127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port [8766].")] = None,
+    database: Annotated[str | None, typer.Option(help="Platform SQLite file.")] = None,
+    ft_url: Annotated[str | None, typer.Option(help="FT Integration API base URL.")] = None,
+    ft_api_key: Annotated[str | None, typer.Option(help="Key sent to FT.")] = None,
+    auth: Annotated[str | None, typer.Option(help="api_key | basic | oauth2.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Operator API key FT must send.")] = None,
+    players: Annotated[int | None, typer.Option(help="Players to create at start.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Faker seed for made-up players.")] = None,
+    defect: Annotated[
+        list[str] | None, typer.Option(help="Turn a defect switch on (repeatable).")
+    ] = None,
+    list_defects: Annotated[bool, typer.Option(help="List defect switches and exit.")] = False,
+) -> None:
+    """Serve the platform API, the Operator API and publish to FT."""
+    if list_defects:
+        for name, what in DEFECTS.items():
+            typer.echo(f"{name:30} {what}")
+        return
+    flags: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "database": database,
+        "ft_url": ft_url,
+        "ft_api_key": ft_api_key,
+        "auth": auth,
+        "api_key": api_key,
+        "players": players,
+        "seed": seed,
+        "defects": defect,
+    }
+    try:
+        settings = OperatorSettings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"])
+        _fail(
+            f"invalid setting {name}",
+            f"{first['msg']}. Set it with --{name.replace('_', '-')} or "
+            f"REFERENCE_OPERATOR_{name.upper()}.",
+        )
+        return
+    from reference_operator.app import create_app
+
+    try:
+        application = create_app(settings)
+    except OperatorError as exc:
+        _fail("cannot start the reference operator", str(exc))
+        return
+    err.print(
+        f"reference-operator listening on http://{settings.host}:{settings.port} "
+        f"(auth {settings.auth}, publishing to {settings.ft_url})"
+    )
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.callback()
+def _root() -> None:
+    """reference-operator: a correct Fast Track integration to copy, and to break on purpose."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Publishing to Fast Track: event shapes, the outbox, and the dispatcher."""
