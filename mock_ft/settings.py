@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         gt=0,
         description="Delivery later than this (receive time minus `timestamp`) is warned.",
     )
+    fault_seed: int = Field(
+        0, description="Seed of fault rules with a probability: same seed, same fault sequence."
+    )
     wait_max_seconds: float = Field(
         60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."
     )

@@ -14,7 +14,7 @@ LAYERS: list[set[str]] = [
     {"_version", "errors", "problems"},
     {"settings", "contracts"},
     {"journal"},
-    {"ingest"},
+    {"ingest", "faults"},
     {"crm", "samples"},
     {"demo"},
     {"cli"},
@@ -51,6 +51,24 @@ def test_import_only_downwards() -> None:
     assert violations == []
 
 
+def test_keep_reference_operator_off_mock_ft() -> None:
+    """The reference operator talks to mock-ft only over the wire: it never imports it."""
+    import reference_operator
+
+    offenders = []
+    for path in Path(reference_operator.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "mock_ft"]
+    assert offenders == []
+
+
 def test_export_public_names() -> None:
     """mock_ft's __all__ lists exactly its public names, each importable."""
     public = {name for name in dir(mock_ft) if not name.startswith("_")} - {
@@ -64,6 +82,7 @@ def test_export_public_names() -> None:
         "samples",
         "settings",
         "demo",
+        "faults",
         "annotations",  # from `from __future__ import annotations`
     }
     assert set(mock_ft.__all__) - {"__version__"} == public

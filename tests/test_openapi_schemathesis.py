@@ -32,6 +32,8 @@ negative = _schema(GenerationMode.NEGATIVE)
 def test_accept_generated_valid_requests(case: schemathesis.Case[Any]) -> None:
     """Every schema-valid request gets a documented answer; valid events get 200."""
     response = case.call_and_validate(headers=_KEY)
+    if case.path.startswith("/_mock/faults"):
+        _app.state.faults.clear()  # a generated rule would fail the ingest cases that follow
     if case.path.startswith(("/v1/", "/v2/")):
         assert response.status_code == 200, response.text
 

@@ -10,18 +10,25 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import Receive, Scope, Send
 
 from mock_ft._version import __version__
 from mock_ft.contracts import IntegrationContract, integration_contract
 from mock_ft.crm.control import ControlAuthError, build_control_router
+from mock_ft.crm.fault_control import build_fault_router
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
+from mock_ft.faults import FaultInjector
 from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import Journal
 from mock_ft.problems import json_path
 from mock_ft.settings import Settings
 
 __all__ = ["create_app"]
+
+# Starlette's own HTTP errors, in mock-ft's ErrorBody shape.
+_HTTP_ERROR_CODES = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}
 
 INGEST_TAG = "FT Integration API"
 
@@ -72,9 +79,11 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.faults = FaultInjector(seed=settings.fault_seed)
     if journal is not None:  # usable without a lifespan (in-process tools such as Schemathesis)
         attach(app, journal)
     app.include_router(build_control_router(settings))
+    app.include_router(build_fault_router(settings))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -101,6 +110,22 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
             "problems": [],
         }
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette lists only the first route's methods
+            path = request.url.path
+            allowed = {
+                method.upper()
+                for template, operations in app.openapi()["paths"].items()
+                if compile_path(template)[0].match(path)
+                for method in operations
+            }
+            headers["Allow"] = ", ".join(sorted(allowed))
+        code = _HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+        body = {"error": code, "message": str(exc.detail), "problems": []}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     app.ingest = RestIngest(state=app.state, settings=settings, contract=contract)
 

@@ -6,7 +6,7 @@ import hmac
 import math
 import time
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -25,10 +25,10 @@ from mock_ft.crm.schemas import (
 from mock_ft.journal import EventFilter, Journal
 from mock_ft.settings import Settings
 
-__all__ = ["build_control_router"]
+__all__ = ["build_control_router", "control_guard"]
 
 _bearer = HTTPBearer(auto_error=False, description="MOCK_FT_CONTROL_TOKEN, when one is set.")
-Verdict = Literal["accepted", "rejected"]
+Verdict = Literal["accepted", "rejected", "faulted"]
 MAX_ID = 2**63 - 1  # SQLite INTEGER range
 
 
@@ -69,8 +69,8 @@ def _percentile(sorted_values: list[float], q: float) -> float | None:
     return sorted_values[index]
 
 
-def build_control_router(settings: Settings) -> APIRouter:
-    """The /_mock/ router; protected by the control token when one is configured."""
+def control_guard(settings: Settings) -> tuple[list[Any], dict[int | str, dict[str, object]]]:
+    """Dependencies that demand the control token (when set) and the error responses to document."""
     token = settings.control_token.get_secret_value().encode() if settings.control_token else None
 
     def require_token(
@@ -89,6 +89,12 @@ def build_control_router(settings: Settings) -> APIRouter:
     }
     if token:
         errors[401] = {"model": ErrorBody, "description": "Missing or wrong control token."}
+    return protected, errors
+
+
+def build_control_router(settings: Settings) -> APIRouter:
+    """The /_mock/ router; protected by the control token when one is configured."""
+    protected, errors = control_guard(settings)
     router = APIRouter(prefix="/_mock", tags=["mock control"], responses=errors)
 
     @router.get("/health")

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from mock_ft.contracts import EventRoute, IntegrationContract
+from mock_ft.faults import FaultInjector
 from mock_ft.ingest.pipeline import MASK, Attempt, Outcome, Pipeline, is_secret_header
 from mock_ft.problems import Problem
 from mock_ft.settings import Settings
@@ -63,6 +64,8 @@ class RestIngest:
         extra: list[tuple[bytes, bytes]] = []
         if outcome.error_code == "method_not_allowed":
             extra.append((b"allow", ", ".join(self.methods[path]).encode()))
+        elif outcome.retry_after is not None:
+            extra.append((b"retry-after", str(outcome.retry_after).encode()))
         data = outcome.body_bytes()
         headers = [
             (b"content-type", b"application/json"),
@@ -93,6 +96,11 @@ class RestIngest:
             hint = f"; did you mean {near[0]}?" if near else "; GET /openapi.json lists them"
             message = f"{path} is not an FT Integration API path{hint}"
             return pipeline.reject(attempt, "unknown_endpoint", message)
+        faults: FaultInjector = self.state.faults
+        rule = faults.decide("rest", path, route.event_type, attempt.body)
+        if rule is not None:
+            message = f"fault rule #{rule.id} answers {rule.status} (set through /_mock/faults)"
+            return pipeline.fault(attempt, rule.status, message, rule.retry_after)
         if self.settings.auth_enabled and not self._authorized(raw_headers):
             header = self.settings.api_key_header
             message = f"missing or wrong API key; send it in the {header} header"

@@ -46,7 +46,9 @@ class EventPublic(BaseModel):
     path: str | None
     event_type: str | None
     user_id: str | None
-    verdict: str = Field(description="`accepted` or `rejected`.")
+    verdict: str = Field(
+        description="`accepted`, `rejected`, or `faulted` (a fault rule answered)."
+    )
     status_code: int
     error_code: str | None
     payload: Any = Field(description="The body as JSON, or as text when it was not JSON.")

@@ -87,6 +87,7 @@ class Outcome:
     problems: tuple[Problem, ...] = ()
     warnings: tuple[Problem, ...] = ()
     duplicate_of: int | None = None
+    retry_after: int | None = None  # set by a fault rule
 
     @property
     def accepted(self) -> bool:
@@ -142,6 +143,15 @@ class Pipeline:
         entry.errors = list(problems)
         event_id = await self.journal.run(Journal.append(entry))
         return Outcome(status, event_id, error_code, message, problems)
+
+    async def fault(
+        self, attempt: Attempt, status: int, message: str, retry_after: int | None = None
+    ) -> Outcome:
+        """Journal an attempt a fault rule answered (verdict `faulted`) and return its outcome."""
+        entry = self._entry(attempt, "faulted", status, None)
+        entry.error_code = "injected_fault"
+        event_id = await self.journal.run(Journal.append(entry))
+        return Outcome(status, event_id, "injected_fault", message, retry_after=retry_after)
 
     def ingest(self, attempt: Attempt) -> Coroutine[Any, Any, Outcome]:
         """Decode and validate one attempt now; return the coroutine that checks and journals it.

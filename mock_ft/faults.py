@@ -1,0 +1,149 @@
+"""Fault rules: answer like a failing FT on purpose (503, 429 with Retry-After, ...).
+
+A rule matches attempts by transport, path, event type and user id (each optional) and fails
+them: the next `times` matching attempts, or the first `first_attempts` attempts of each distinct
+event (identified by its body), or each attempt with a `probability` drawn from a seeded random
+generator, so the same seed gives the same fault sequence. The first matching rule wins. Faults
+are answered before authentication and validation, as a load balancer in front of FT would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["FAULT_STATUSES", "FaultInjector", "FaultRule"]
+
+FAULT_STATUSES = (429, 500, 502, 503)
+_REMEMBERED_EVENTS = 100_000  # bound on per-event attempt counters (first_attempts rules)
+
+
+@dataclass(slots=True)
+class FaultRule:
+    """One rule; None matches anything."""
+
+    id: int
+    status: int
+    retry_after: int | None = None
+    transport: str | None = None
+    path: str | None = None
+    event_type: str | None = None
+    user_id: str | None = None
+    times: int | None = None  # how many more attempts to fail; None = no such limit
+    first_attempts: int | None = None  # fail this many attempts of each distinct event
+    probability: float = 1.0
+    hits: int = 0
+    _seen: OrderedDict[bytes, int] = field(default_factory=OrderedDict, repr=False)
+
+    def public(self) -> dict[str, Any]:
+        """The rule as the control API shows it."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "retry_after": self.retry_after,
+            "transport": self.transport,
+            "path": self.path,
+            "event_type": self.event_type,
+            "user_id": self.user_id,
+            "times": self.times,
+            "first_attempts": self.first_attempts,
+            "probability": self.probability,
+            "hits": self.hits,
+        }
+
+
+class FaultInjector:
+    """The live fault rules of one mock; safe to use from several threads."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rules: list[FaultRule] = []
+        self._next_id = 1
+        self._random = random.Random(seed)  # noqa: S311 - reproducible faults, not security
+        self._lock = threading.Lock()
+
+    def add(self, **spec: Any) -> FaultRule:
+        """Add a rule (fields of FaultRule but id/hits) and return it."""
+        with self._lock:
+            rule = FaultRule(id=self._next_id, **spec)
+            self._next_id += 1
+            self._rules.append(rule)
+            return rule
+
+    def rules(self) -> list[FaultRule]:
+        """The rules, oldest first."""
+        with self._lock:
+            return list(self._rules)
+
+    def remove(self, rule_id: int) -> bool:
+        """Remove one rule; False when there is no such rule."""
+        with self._lock:
+            kept = [r for r in self._rules if r.id != rule_id]
+            removed = len(kept) != len(self._rules)
+            self._rules = kept
+            return removed
+
+    def clear(self, seed: int | None = None) -> int:
+        """Remove every rule (and reseed, when given); return how many went."""
+        with self._lock:
+            count = len(self._rules)
+            self._rules = []
+            if seed is not None:
+                self._random.seed(seed)
+            return count
+
+    def decide(
+        self, transport: str, path: str | None, event_type: str | None, body: bytes
+    ) -> FaultRule | None:
+        """The rule that fails this attempt, if any (and count the hit)."""
+        if not self._rules:  # the common case: no rules, no work
+            return None
+        with self._lock:
+            user_id: str | None = None
+            for rule in self._rules:
+                if not _matches(rule.transport, transport) or not _matches(rule.path, path):
+                    continue
+                if not _matches(rule.event_type, event_type):
+                    continue
+                if rule.user_id is not None:
+                    user_id = user_id if user_id is not None else _user_id(body)
+                    if user_id != rule.user_id:
+                        continue
+                if self._fires(rule, body):
+                    rule.hits += 1
+                    return rule
+            return None
+
+    def _fires(self, rule: FaultRule, body: bytes) -> bool:
+        if rule.times is not None and rule.times <= 0:
+            return False
+        if rule.first_attempts is not None:
+            digest = hashlib.blake2b(body, digest_size=16).digest()
+            attempts = rule._seen.pop(digest, 0) + 1
+            rule._seen[digest] = attempts
+            if len(rule._seen) > _REMEMBERED_EVENTS:
+                rule._seen.popitem(last=False)
+            if attempts > rule.first_attempts:
+                return False
+        if rule.probability < 1.0 and self._random.random() >= rule.probability:
+            return False
+        if rule.times is not None:
+            rule.times -= 1
+        return True
+
+
+def _matches(wanted: str | None, actual: str | None) -> bool:
+    return wanted is None or wanted == actual
+
+
+def _user_id(body: bytes) -> str:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ""
+    value = payload.get("user_id") if isinstance(payload, dict) else None
+    return "" if value is None else str(value)
