@@ -148,7 +148,11 @@ class Pipeline:
         self, attempt: Attempt, status: int, message: str, retry_after: int | None = None
     ) -> Outcome:
         """Journal an attempt a fault rule answered (verdict `faulted`) and return its outcome."""
-        entry = self._entry(attempt, "faulted", status, None)
+        try:  # best effort, so the attempt can be found by its user_id
+            payload = orjson.loads(attempt.body)
+        except orjson.JSONDecodeError:
+            payload = None
+        entry = self._entry(attempt, "faulted", status, payload)
         entry.error_code = "injected_fault"
         event_id = await self.journal.run(Journal.append(entry))
         return Outcome(status, event_id, "injected_fault", message, retry_after=retry_after)

@@ -70,16 +70,13 @@ class Dispatcher:
         try:
             while True:
                 self._wakeup.clear()
-                now = time.time()
-                due, next_due = await asyncio.to_thread(self._schedule, now)
-                for user_id in due:
+                for user_id in await asyncio.to_thread(self._players_waiting):
                     if user_id not in self._active:
                         task = asyncio.create_task(self._drain(user_id))
                         self._active[user_id] = task
                         task.add_done_callback(self._forget(user_id))
-                pause = _IDLE_POLL_SECONDS if next_due is None else next_due - now
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), min(_IDLE_POLL_SECONDS, pause))
+                    await asyncio.wait_for(self._wakeup.wait(), _IDLE_POLL_SECONDS)
         finally:
             for task in list(self._active.values()):
                 task.cancel()
@@ -94,12 +91,20 @@ class Dispatcher:
         return forget
 
     async def _drain(self, user_id: str) -> None:
-        """Publish one player's due events in order; stop at the first that fails."""
-        async with self._slots:
-            while True:
-                event = await asyncio.to_thread(self._head, user_id, time.time())
-                if event is None or not await self._publish(event):
-                    return
+        """Publish one player's events in order, waiting out each retry delay, until none is left.
+
+        Only the oldest pending event of a player is ever in flight, so none overtakes another.
+        """
+        while True:
+            event = await asyncio.to_thread(self._head, user_id)
+            if event is None:
+                return
+            wait = event.due_at - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)  # a retry delay or a late_events hold: keep the order
+                continue
+            async with self._slots:
+                await self._publish(event)
 
     async def _publish(self, event: PendingEvent) -> bool:
         """One attempt; record the result. True when FT accepted the event."""
@@ -132,19 +137,16 @@ class Dispatcher:
 
     # -- database work (runs in a thread) ------------------------------------------------------
 
-    def _schedule(self, now: float) -> tuple[list[str], float | None]:
-        """Players whose oldest pending event is due, and when the next one falls due."""
+    def _players_waiting(self) -> list[str]:
+        """Players with events still to publish, oldest first."""
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT o.user_id, o.due_at FROM outbox o JOIN (SELECT user_id, MIN(id) AS head "
-                "FROM outbox WHERE delivered_at IS NULL AND abandoned = 0 GROUP BY user_id) h "
-                "ON o.id = h.head ORDER BY o.id"
+                "SELECT user_id, MIN(id) AS head FROM outbox "
+                "WHERE delivered_at IS NULL AND abandoned = 0 GROUP BY user_id ORDER BY head"
             ).fetchall()
-        due = [row[0] for row in rows if row[1] <= now]
-        later = [row[1] for row in rows if row[1] > now]
-        return due, (min(later) if later else None)
+        return [row[0] for row in rows]
 
-    def _head(self, user_id: str, now: float) -> PendingEvent | None:
+    def _head(self, user_id: str) -> PendingEvent | None:
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT id, user_id, event_type, method, path, payload, attempts, due_at "
@@ -152,9 +154,7 @@ class Dispatcher:
                 "ORDER BY id LIMIT 1",
                 (user_id,),
             ).fetchone()
-        if row is None or row["due_at"] > now:
-            return None
-        return PendingEvent(*tuple(row)[:7])
+        return None if row is None else PendingEvent(*tuple(row))
 
     def _delivered(self, event_id: int) -> None:
         with self.db.transaction() as conn:

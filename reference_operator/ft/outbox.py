@@ -33,6 +33,7 @@ class PendingEvent:
     path: str
     payload: str
     attempts: int
+    due_at: float
 
 
 class Outbox:

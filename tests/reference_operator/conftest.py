@@ -1,0 +1,86 @@
+"""Fixtures: a real `mock-ft serve` process, and reference operators wired to it."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from reference_operator import OperatorSettings, create_app
+from tests.serve_process import serve_process
+
+OperatorFactory = Callable[..., Any]
+
+
+@pytest.fixture(autouse=True)
+def clean_operator_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No REFERENCE_OPERATOR_* variable from the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("REFERENCE_OPERATOR_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="module")
+def mock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real mock per test module (and xdist worker), journal on disk."""
+    journal = tmp_path_factory.mktemp("mock") / "journal.sqlite3"
+    with serve_process("--journal", str(journal)) as (url, _):
+        yield url
+
+
+@pytest.fixture
+def mock_url(mock_server: str) -> str:
+    """The mock, emptied and without fault rules for this test."""
+    httpx.post(f"{mock_server}/_mock/reset").raise_for_status()
+    httpx.delete(f"{mock_server}/_mock/faults").raise_for_status()
+    return mock_server
+
+
+@pytest.fixture
+def make_operator(tmp_path: Path) -> Callable[..., Any]:
+    """`with make_operator(**settings) as client:` an operator (lifespan, dispatcher running)."""
+
+    @contextmanager
+    def factory(**overrides: Any) -> Iterator[TestClient]:
+        values: dict[str, Any] = {"database": str(tmp_path / "platform.sqlite3"), **overrides}
+        with TestClient(create_app(OperatorSettings(**values))) as client:
+            yield client
+
+    return factory
+
+
+def journal(mock_url: str, **params: Any) -> list[dict[str, Any]]:
+    """Every journaled attempt (oldest first)."""
+    response = httpx.get(f"{mock_url}/_mock/events", params={"limit": 1000, **params})
+    response.raise_for_status()
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
+
+
+def wait_for_events(mock_url: str, count: int, timeout: float = 5.0, **params: Any) -> list[Any]:
+    """Long-poll the mock until `count` matching events are journaled."""
+    response = httpx.get(
+        f"{mock_url}/_mock/events/wait",
+        params={"count": count, "timeout": timeout, **params},
+        timeout=timeout + 5,
+    )
+    assert response.status_code == 200, response.text
+    data: list[Any] = response.json()["data"]
+    return data
+
+
+def outbox_settled(client: TestClient, timeout: float = 10.0) -> dict[str, Any]:
+    """Wait until the operator's outbox has nothing pending; return its counts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state: dict[str, Any] = client.get("/platform/outbox").json()
+        if state["pending"] == 0 or time.monotonic() > deadline:
+            return state
+        time.sleep(0.05)
