@@ -104,7 +104,10 @@ class OperatorAuth:
             try:
                 body = await request.json()
             except ValueError:
-                body = dict(await request.form())
+                raise HTTPException(
+                    status_code=400,
+                    detail={"error": "send the client credentials as a JSON object", "code": 400},
+                ) from None
             return self.issue(body if isinstance(body, dict) else {})
 
         @router.get("/oauth/token", summary="OAuth2 client credentials (query parameters)")

@@ -1,0 +1,111 @@
+"""`reference-operator serve` as a user runs it: real processes, real sockets."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.reference_operator.conftest import wait_for_events
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reference_operator", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_list_defect_switches() -> None:
+    """--list-defects names every switch with its one-line meaning."""
+    result = _cli("serve", "--list-defects")
+    assert result.returncode == 0
+    assert re.search(r"^drops_events\s+About 10% of events", result.stdout, re.M)
+    assert len(result.stdout.strip().splitlines()) == 15
+
+
+@pytest.mark.parametrize(
+    ("args", "headline"),
+    [
+        (["--defect", "explode"], "invalid setting defects"),
+        (["--auth", "kerberos"], "invalid setting auth"),
+        (["--port", "70000"], "invalid setting port"),
+    ],
+)
+def test_refuse_bad_settings(args: list[str], headline: str) -> None:
+    """A bad flag exits 2 with a headline and an explanation, no traceback."""
+    result = _cli("serve", *args)
+    assert result.returncode == 2
+    assert headline in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_refuse_unusable_database(tmp_path: Path) -> None:
+    """A database path that cannot be opened is explained, exit 2."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = _cli("serve", "--database", str(blocker / "db.sqlite3"))
+    assert result.returncode == 2
+    assert "cannot start the reference operator" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_serve_against_mock(mock_url: str, tmp_path: Path) -> None:
+    """The documented command runs a platform whose events reach the mock valid."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "reference_operator", "serve", "--port", str(port),
+            "--database", str(tmp_path / "platform.sqlite3"), "--ft-url", mock_url,
+            "--ft-api-key", "mock-ft-local-key", "--players", "2",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_up(base)
+        user = httpx.post(f"{base}/platform/players").json()["user_id"]
+        httpx.post(f"{base}/platform/players/{user}/deposits", json={"amount": 25})
+        events = wait_for_events(mock_url, 6)  # 2 seeded players + register + 3 payment events
+        assert {e["verdict"] for e in events} == {"accepted"}
+        assert all(e["warnings"] == [] for e in events)
+        details = httpx.get(
+            f"{base}/userdetails/{user}", headers={"X-Api-Key": "operator-local-key"}
+        )
+        assert details.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_up(base: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{base} did not come up")
