@@ -10,13 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from reference_operator import OperatorSettings, create_app
 from tests.serve_process import serve_process
 
 OperatorFactory = Callable[..., Any]
+CONTRACT = yaml.safe_load(
+    (Path(__file__).parents[2] / "contracts" / "operator-api.yaml").read_text()
+)
+
+
+def conforms(component: str, body: Any) -> list[str]:
+    """Violations of `body` against components.schemas[component] of the Operator API contract."""
+    schema = {"$ref": f"#/components/schemas/{component}", "components": CONTRACT["components"]}
+    validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+    return [f"{list(e.instance_path)}: {e.message}" for e in validator.iter_errors(body)]
 
 
 @pytest.fixture(autouse=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import time
+from typing import Any
 
 import pytest
 
-from tests.reference_operator.conftest import OperatorFactory
+from tests.reference_operator.conftest import OperatorFactory, conforms
 
 NOWHERE = "http://127.0.0.1:9"
 PATH = "/bonus/list"
@@ -118,3 +119,37 @@ def test_refuse_token_request_that_is_not_json(make_operator: OperatorFactory) -
         response = client.post("/oauth/token", content=b"grant_type=client_credentials")
     assert response.status_code == 400
     assert "JSON" in response.json()["error"]
+
+
+def _credentials(client: Any, scheme: str) -> dict[str, str]:
+    if scheme == "api_key":
+        return {"X-Api-Key": "operator-local-key"}
+    if scheme == "basic":
+        return _basic("fasttrack", "operator-local-secret")
+    token = client.get(
+        "/oauth/token",
+        params={
+            "grant_type": "client_credentials",
+            "client_id": "fasttrack",
+            "client_secret": "operator-local-client-secret",
+        },
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("scheme", ["api_key", "basic", "oauth2"])
+def test_answer_ft_shapes_under_each_scheme(make_operator: OperatorFactory, scheme: str) -> None:
+    """Every lookup FT makes answers FT's exact shapes, whichever scheme protects it."""
+    with make_operator(ft_url=NOWHERE, auth=scheme) as client:
+        user = client.post("/platform/players").json()["user_id"]
+        headers = _credentials(client, scheme)
+        for path, component in [
+            (f"/userdetails/{user}", "UserDetails"),
+            (f"/userconsents/{user}", "UserConsents"),
+            (f"/userblocks/{user}", "UserBlocks"),
+            ("/bonus/list", "BonusList"),
+        ]:
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, (path, response.text)
+            assert conforms(component, response.json()) == [], path
+            assert client.get(path).status_code == 401

@@ -5,28 +5,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
-from tests.reference_operator.conftest import OperatorFactory
+from tests.reference_operator.conftest import OperatorFactory, conforms
 
-CONTRACT = yaml.safe_load(
-    (Path(__file__).parents[2] / "contracts" / "operator-api.yaml").read_text()
-)
 KEY = {"X-Api-Key": "operator-local-key"}
 NOWHERE = "http://127.0.0.1:9"  # publishing is not under test here
-
-
-def conforms(component: str, body: Any) -> list[str]:
-    """Contract violations of `body` against components.schemas[component]."""
-    schema = {"$ref": f"#/components/schemas/{component}", "components": CONTRACT["components"]}
-    validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
-    return [f"{list(e.instance_path)}: {e.message}" for e in validator.iter_errors(body)]
 
 
 @pytest.fixture
