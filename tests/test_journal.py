@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,31 @@ def test_reset_removes_entries_of_its_own_batch(journal_file: str) -> None:
     assert removed == 1
     assert [e.id for e in entries] == [later]
     assert later > event_id
+
+
+def test_checkpoint_on_its_own_thread(journal_file: str) -> None:
+    """Commits are copied back from the WAL by the checkpoint thread, not inside COMMIT."""
+    journal = Journal(journal_file, checkpoint_interval=0.02).start()
+    try:
+        checkpointer = journal._checkpointer
+        assert checkpointer is not None
+        assert checkpointer.is_alive()
+        wal_limit = journal.run_sync(lambda tx: tx.conn.execute("PRAGMA wal_autocheckpoint"))
+        assert wal_limit.fetchone()[0] == 20_000  # the writer's backstop only
+        for name in ("a", "b", "c"):
+            journal.run_sync(Journal.append(_entry(name)))
+        deadline = time.monotonic() + 5
+        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert checkpointer.checkpoints >= 1
+    finally:
+        journal.close()
+    assert not checkpointer.is_alive()
+
+
+def test_leave_checkpoints_to_sqlite_when_asked(journal_file: str) -> None:
+    """checkpoint_interval=0 (and :memory:) start no thread."""
+    with Journal(journal_file, checkpoint_interval=0) as journal:
+        assert journal._checkpointer is None
+    with Journal(":memory:") as journal:
+        assert journal._checkpointer is None

@@ -11,6 +11,7 @@ import difflib
 import hmac
 import time
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -46,8 +47,8 @@ class RestIngest:
         received_at = time.time()
         pipeline: Pipeline = self.state.pipeline
         method, path = scope["method"], scope["path"]
-        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
-        body, too_large, disconnected = await self._read_body(receive, raw_headers)
+        headers = self._scan_headers(scope["headers"])
+        body, too_large, disconnected = await self._read_body(receive, headers.content_length)
         if disconnected:
             return  # nothing was answered, so nothing is promised; the client will retry
         route = self.routes.get((method, path))
@@ -56,24 +57,24 @@ class RestIngest:
             received_at=received_at,
             body=body,
             event_type=route.event_type if route else None,
-            headers=self._journal_headers(raw_headers),
+            headers=headers.journaled,
             method=method,
             path=path,
         )
-        outcome = await self._decide(attempt, route, raw_headers, too_large, pipeline)
+        outcome = await self._decide(attempt, route, headers, too_large, pipeline)
         extra: list[tuple[bytes, bytes]] = []
         if outcome.error_code == "method_not_allowed":
             extra.append((b"allow", ", ".join(self.methods[path]).encode()))
         elif outcome.retry_after is not None:
             extra.append((b"retry-after", str(outcome.retry_after).encode()))
         data = outcome.body_bytes()
-        headers = [
+        answer = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(data)).encode()),
             *extra,
         ]
         await send(
-            {"type": "http.response.start", "status": outcome.status_code, "headers": headers}
+            {"type": "http.response.start", "status": outcome.status_code, "headers": answer}
         )
         await send({"type": "http.response.body", "body": data})
 
@@ -81,7 +82,7 @@ class RestIngest:
         self,
         attempt: Attempt,
         route: EventRoute | None,
-        raw_headers: list[tuple[bytes, bytes]],
+        headers: _Headers,
         too_large: bool,
         pipeline: Pipeline,
     ) -> Coroutine[Any, Any, Outcome]:
@@ -101,7 +102,7 @@ class RestIngest:
         if rule is not None:
             message = f"fault rule #{rule.id} answers {rule.status} (set through /_mock/faults)"
             return pipeline.fault(attempt, rule.status, message, rule.retry_after)
-        if self.settings.auth_enabled and not self._authorized(raw_headers):
+        if self.settings.auth_enabled and not hmac.compare_digest(headers.api_key, self.api_key):
             header = self.settings.api_key_header
             message = f"missing or wrong API key; send it in the {header} header"
             problem = Problem(f"header.{header}", "unauthorized", message)
@@ -112,7 +113,7 @@ class RestIngest:
                 f"the body exceeds {limit} bytes; raise MOCK_FT_MAX_BODY_BYTES if this is intended"
             )
             return pipeline.reject(attempt, "body_too_large", message)
-        content_type = _header(raw_headers, b"content-type")
+        content_type = headers.content_type.decode("latin-1")
         media = content_type.split(";", 1)[0].strip().lower()
         if media != "application/json":
             got = f"got {content_type!r}" if content_type else "none was sent"
@@ -121,30 +122,34 @@ class RestIngest:
             return pipeline.reject(attempt, "unsupported_media_type", message, (problem,))
         return pipeline.ingest(attempt)
 
-    def _journal_headers(self, raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-        """The headers as the journal keeps them, secrets masked; name decisions are cached."""
+    def _scan_headers(self, raw_headers: list[tuple[bytes, bytes]]) -> _Headers:
+        """One pass over the headers: the journal's masked copy, and the few the answer needs.
+
+        Where a header is repeated, the first one counts; secret-or-not decisions per header
+        name are cached (bounded), since a publisher sends the same few names every time.
+        """
         names = self._header_names
-        out: dict[str, str] = {}
+        found = _Headers()
+        journaled = found.journaled
         for key, value in raw_headers:
+            if key == b"content-type" and not found.content_type:
+                found.content_type = value
+            elif key == b"content-length" and not found.content_length:
+                found.content_length = value
+            if key == self.key_header and not found.api_key:
+                found.api_key = value
             known = names.get(key)
             if known is None:
                 name = key.decode("latin-1")
                 known = (name, is_secret_header(name, self.settings.api_key_header))
                 if len(names) < _KNOWN_HEADER_NAMES:
                     names[key] = known
-            out[known[0]] = MASK if known[1] else value.decode("latin-1")
-        return out
+            journaled[known[0]] = MASK if known[1] else value.decode("latin-1")
+        return found
 
-    def _authorized(self, raw_headers: list[tuple[bytes, bytes]]) -> bool:
-        sent = _header(raw_headers, self.key_header).encode("latin-1")
-        return hmac.compare_digest(sent, self.api_key)
-
-    async def _read_body(
-        self, receive: Receive, raw_headers: list[tuple[bytes, bytes]]
-    ) -> tuple[bytes, bool, bool]:
+    async def _read_body(self, receive: Receive, declared: bytes) -> tuple[bytes, bool, bool]:
         """Read the body up to the limit: (body or its prefix, too large?, client gone?)."""
         limit = self.settings.max_body_bytes
-        declared = _header(raw_headers, b"content-length")
         if declared.isdigit() and int(declared) > limit:
             # Refused: read only the prefix the journal keeps, not the whole announced body.
             limit = min(limit, _JOURNALED_PREFIX_BYTES) - 1
@@ -164,8 +169,11 @@ class RestIngest:
                 return b"".join(chunks), False, False
 
 
-def _header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> str:
-    for key, value in raw_headers:
-        if key == name:
-            return value.decode("latin-1")
-    return ""
+@dataclass(slots=True)
+class _Headers:
+    """What one pass over a request's headers found."""
+
+    journaled: dict[str, str] = field(default_factory=dict)
+    content_type: bytes = b""
+    content_length: bytes = b""
+    api_key: bytes = b""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mock_ft.errors import JournalError
+from mock_ft.journal.checkpoint import BACKSTOP_PAGES, Checkpointer
 from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
 from mock_ft.journal.schema import SCHEMA
 from mock_ft.journal.tx import Tx, UserState
@@ -36,10 +37,19 @@ _Pending = tuple[Job, "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop |
 class Journal:
     """The journal database. Use `start()`/`close()` or `with`."""
 
-    def __init__(self, path: str, *, sync: str = "normal", commit_interval: float = 0.001) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        sync: str = "normal",
+        commit_interval: float = 0.001,
+        checkpoint_interval: float = 0.1,
+    ) -> None:
         self.path = path
         self._sync = sync
         self._commit_interval = commit_interval
+        self._checkpoint_interval = checkpoint_interval  # 0: SQLite checkpoints inside COMMIT
+        self._checkpointer: Checkpointer | None = None
         self._last_commit = 0.0
         self._conn: sqlite3.Connection | None = None
         self._db_lock = threading.Lock()  # the connection is used by one thread at a time
@@ -54,11 +64,20 @@ class Journal:
     def start(self) -> Journal:
         """Open the database, creating it and its folder."""
         self._conn = self._open()
+        if self.path != ":memory:" and self._checkpoint_interval > 0:
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+            self._checkpointer = Checkpointer(
+                self.path, lambda: self.commits, self._checkpoint_interval
+            )
+            self._checkpointer.start()
         return self
 
     def close(self) -> None:
         """Commit what is still queued and close the database."""
         self._flush()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
