@@ -95,6 +95,16 @@ def serve(
     control_token: Annotated[
         str | None, typer.Option(help="Bearer token for /_mock/.", show_default=False)
     ] = None,
+    operator_url: Annotated[
+        str | None, typer.Option(help="Operator API base URL: look users up there, as FT does.")
+    ] = None,
+    operator_auth: Annotated[
+        str | None,
+        typer.Option(
+            help="api-key:KEY | basic:USER:PASS | oauth:TOKEN_URL:CLIENT_ID:SECRET.",
+            show_default=False,
+        ),
+    ] = None,
     log_level: Annotated[str | None, typer.Option(help="uvicorn log level [info].")] = None,
 ) -> None:
     """Run the mock Fast Track Integration API and its control API."""
@@ -107,6 +117,8 @@ def serve(
         api_key_header=api_key_header,
         auth_enabled=auth,
         control_token=control_token,
+        operator_url=operator_url,
+        operator_auth=operator_auth,
         log_level=log_level,
     )
     run_server(settings)

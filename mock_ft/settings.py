@@ -21,6 +21,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from mock_ft.authspec import parse_operator_auth
 from mock_ft.errors import ConfigError
 
 __all__ = ["Settings", "load_settings"]
@@ -68,12 +69,44 @@ class Settings(BaseSettings):
     fault_seed: int = Field(
         0, description="Seed of fault rules with a probability: same seed, same fault sequence."
     )
+    operator_url: str | None = Field(
+        None,
+        description="Operator API base URL; when set, the mock looks users up there as FT does.",
+    )
+    operator_auth: SecretStr | None = Field(
+        None,
+        description="api-key:KEY, basic:USER:PASS or oauth:TOKEN_URL:CLIENT_ID:SECRET.",
+    )
+    operator_oauth_method: Literal["post", "get"] = Field(
+        "post", description="How to call the OAuth2 token URL: POST JSON body or GET query."
+    )
+    lookup_timeout_seconds: float = Field(
+        5.0, gt=0, description="How long a lookup may take before it counts as failed."
+    )
+    lookup_budget_ms: float = Field(
+        500.0, gt=0, description="Lookups slower than this are flagged `slow`."
+    )
     wait_max_seconds: float = Field(
         60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="uvicorn log level."
     )
+
+    @field_validator("operator_url")
+    @classmethod
+    def _operator_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            msg = f"{value!r} is not an http(s) URL; give the Operator API base URL"
+            raise ValueError(msg)
+        return value or None
+
+    @field_validator("operator_auth")
+    @classmethod
+    def _operator_auth_parses(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_operator_auth(value.get_secret_value())
+        return value
 
     @field_validator("api_key_header")
     @classmethod

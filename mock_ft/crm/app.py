@@ -18,10 +18,12 @@ from mock_ft._version import __version__
 from mock_ft.contracts import IntegrationContract, integration_contract
 from mock_ft.crm.control import ControlAuthError, build_control_router
 from mock_ft.crm.fault_control import build_fault_router
+from mock_ft.crm.lookup_control import build_lookup_router
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
 from mock_ft.faults import FaultInjector
 from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import Journal
+from mock_ft.lookups import LookupRunner
 from mock_ft.problems import json_path
 from mock_ft.settings import Settings
 
@@ -56,21 +58,24 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
 
     def attach(app: FastAPI, attached: Journal) -> None:
         app.state.journal = attached
-        app.state.pipeline = Pipeline(
-            attached, contract, freshness_target_ms=settings.freshness_target_ms
-        )
+        pipeline = Pipeline(attached, contract, freshness_target_ms=settings.freshness_target_ms)
+        app.state.lookups = LookupRunner(settings, attached)
+        pipeline.on_accepted = app.state.lookups.schedule
+        app.state.pipeline = pipeline
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if journal is not None:  # owned by the caller, already attached
-            yield
-            return
-        own = Journal(settings.journal, sync=settings.journal_sync).start()
-        attach(app, own)
+        own = None
+        if journal is None:
+            own = Journal(settings.journal, sync=settings.journal_sync).start()
+            attach(app, own)
+        await app.state.lookups.start()
         try:
             yield
         finally:
-            own.close()
+            await app.state.lookups.stop()
+            if own is not None:
+                own.close()
 
     app = MockApp(
         title="mock-ft",
@@ -84,6 +89,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
         attach(app, journal)
     app.include_router(build_control_router(settings))
     app.include_router(build_fault_router(settings))
+    app.include_router(build_lookup_router(settings))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

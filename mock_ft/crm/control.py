@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
 import math
 import time
 from dataclasses import replace
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mock_ft._version import __version__
+from mock_ft.crm.guard import ControlAuthError, control_guard
+from mock_ft.crm.lookup_control import EventDetail, lookups_of_event
 from mock_ft.crm.schemas import (
     ErrorBody,
     EventPublic,
@@ -25,15 +25,10 @@ from mock_ft.crm.schemas import (
 from mock_ft.journal import EventFilter, Journal
 from mock_ft.settings import Settings
 
-__all__ = ["build_control_router", "control_guard"]
+__all__ = ["ControlAuthError", "build_control_router", "control_guard"]
 
-_bearer = HTTPBearer(auto_error=False, description="MOCK_FT_CONTROL_TOKEN, when one is set.")
 Verdict = Literal["accepted", "rejected", "faulted"]
 MAX_ID = 2**63 - 1  # SQLite INTEGER range
-
-
-class ControlAuthError(Exception):
-    """Raised by the control-token dependency; rendered as a 401 ErrorBody."""
 
 
 def _journal(request: Request) -> Journal:
@@ -67,29 +62,6 @@ def _percentile(sorted_values: list[float], q: float) -> float | None:
         return None
     index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
     return sorted_values[index]
-
-
-def control_guard(settings: Settings) -> tuple[list[Any], dict[int | str, dict[str, object]]]:
-    """Dependencies that demand the control token (when set) and the error responses to document."""
-    token = settings.control_token.get_secret_value().encode() if settings.control_token else None
-
-    def require_token(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> None:
-        if token is None:
-            return
-        # Starlette decodes headers as latin-1; get the raw bytes back to compare with the token.
-        sent = credentials.credentials.encode("latin-1") if credentials else b""
-        if not hmac.compare_digest(sent, token):
-            raise ControlAuthError
-
-    protected = [Depends(require_token)] if token else []
-    errors: dict[int | str, dict[str, object]] = {
-        422: {"model": ErrorBody, "description": "A query parameter is invalid."}
-    }
-    if token:
-        errors[401] = {"model": ErrorBody, "description": "Missing or wrong control token."}
-    return protected, errors
 
 
 def build_control_router(settings: Settings) -> APIRouter:
@@ -167,18 +139,19 @@ def build_control_router(settings: Settings) -> APIRouter:
     @router.get(
         "/events/{event_id}",
         dependencies=protected,
-        response_model=EventPublic,
+        response_model=EventDetail,
         responses={404: {"model": ErrorBody, "description": "No such event."}},
     )
     async def get_event(
         journal: JournalDep, event_id: Annotated[int, Path(ge=0, le=MAX_ID)]
-    ) -> EventPublic | JSONResponse:
-        """One journaled attempt by id."""
+    ) -> EventDetail | JSONResponse:
+        """One journaled attempt by id, with the Operator API lookups it caused."""
         entry = await journal.run(Journal.get(event_id))
         if entry is None:
             body = ErrorBody(error="not_found", message=f"no event #{event_id} in the journal")
             return JSONResponse(body.model_dump(), status_code=404)
-        return EventPublic.of(entry)
+        lookups = await lookups_of_event(journal, event_id)
+        return EventDetail(**EventPublic.of(entry).model_dump(), lookups=lookups)
 
     @router.post("/reset", dependencies=protected)
     async def reset(journal: JournalDep) -> ResetResult:

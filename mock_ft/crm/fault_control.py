@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mock_ft.crm.control import control_guard
+from mock_ft.crm.guard import control_guard
 from mock_ft.crm.schemas import ErrorBody
 from mock_ft.faults import FaultInjector
 from mock_ft.settings import Settings

@@ -7,7 +7,7 @@ answer (HTTP status, or ack/reject). An accepted outcome is returned only after 
 from __future__ import annotations
 
 import json
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +127,9 @@ class Pipeline:
         self.routes = contract.by_type()
         self.validator = EventValidator(contract)
         self.freshness_target_ms = freshness_target_ms
+        # Told of each accepted first sighting (event id, type, user id), after its commit;
+        # the app points it at the lookup runner. It must not block.
+        self.on_accepted: Callable[[int, str | None, str | None], None] | None = None
 
     async def reject(
         self,
@@ -242,6 +245,8 @@ class Pipeline:
             return event_id
 
         event_id = await self.journal.run(job)
+        if self.on_accepted is not None and entry.duplicate_of is None:
+            self.on_accepted(event_id, entry.event_type, entry.user_id)
         return Outcome(
             200, event_id, warnings=tuple(entry.warnings), duplicate_of=entry.duplicate_of
         )

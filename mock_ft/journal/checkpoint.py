@@ -28,6 +28,7 @@ class Checkpointer(threading.Thread):
         self._commits = commits
         self._interval = interval
         self._stopping = threading.Event()
+        self._seen = commits()  # read now: commits made before the thread runs still count
         self.checkpoints = 0
 
     def run(self) -> None:
@@ -35,11 +36,10 @@ class Checkpointer(threading.Thread):
         try:
             conn.execute("PRAGMA cache_size=-2000")
             conn.execute("PRAGMA busy_timeout=5000")
-            seen = self._commits()
             while not self._stopping.wait(self._interval):
                 now = self._commits()
-                if now != seen:
-                    seen = now
+                if now != self._seen:
+                    self._seen = now
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                     self.checkpoints += 1
         except sqlite3.Error:

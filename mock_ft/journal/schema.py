@@ -35,6 +35,22 @@ CREATE TABLE IF NOT EXISTS marks (
 CREATE TABLE IF NOT EXISTS users (
     user_id TEXT PRIMARY KEY, registered INTEGER NOT NULL, last_epoch REAL, last_event_id INTEGER
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lookups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id INTEGER,  -- the journaled event that caused it
+    user_id TEXT,
+    endpoint TEXT NOT NULL,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    status_code INTEGER,
+    latency_ms REAL,
+    ok INTEGER NOT NULL,
+    problems TEXT NOT NULL,
+    error TEXT,
+    response TEXT
+);
+CREATE INDEX IF NOT EXISTS ix_lookups_event ON lookups(event_id);
 CREATE TABLE IF NOT EXISTS counters (
     kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (kind, key)

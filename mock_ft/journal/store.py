@@ -276,7 +276,7 @@ class Journal:
         """Job: delete every entry, mark, player and counter; return how many entries went."""
         conn = tx.conn  # writes the batch's held-back events first, so they go too
         removed: int = conn.execute("DELETE FROM events").rowcount
-        for table in ("marks", "users", "counters"):
+        for table in ("marks", "users", "counters", "lookups"):
             conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         tx.forget_state()
         return removed
