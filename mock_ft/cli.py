@@ -14,7 +14,8 @@ import uvicorn
 from rich.console import Console
 
 from mock_ft._version import __version__
-from mock_ft.errors import MockFTError
+from mock_ft.authspec import parse_operator_auth
+from mock_ft.errors import ConfigError, MockFTError
 from mock_ft.settings import DEFAULT_API_KEY, Settings, load_settings
 
 __all__ = ["app", "main"]
@@ -152,6 +153,62 @@ def _banner(settings: Settings, port: int) -> None:
     else:
         err.print("  auth      off (--no-auth)")
     err.print(f"  docs      {url}/docs    control {url}/_mock/events")
+
+
+@app.command()
+@friendly
+def verify(
+    operator_url: Annotated[str, typer.Option(help="Base URL of the operator's Operator API.")],
+    user_id: Annotated[
+        list[str], typer.Option("--user-id", help="A known test user (repeatable).")
+    ],
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            envvar="MOCK_FT_OPERATOR_AUTH",
+            help="api-key:KEY | basic:USER:PASS | oauth:TOKEN_URL:CLIENT_ID:SECRET.",
+            show_default=False,
+        ),
+    ] = None,
+    ft_url: Annotated[
+        str | None, typer.Option(help="A running mock-ft: also check the event feed.")
+    ] = None,
+    report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path(
+        ".mock-ft/reports"
+    ),
+    oauth_method: Annotated[str, typer.Option(help="Token request: post or get.")] = "post",
+    seed: Annotated[int, typer.Option(help="Seed of the generated requests.")] = 0,
+    max_examples: Annotated[int, typer.Option(help="Generated requests per operation.")] = 25,
+    p95_budget_ms: Annotated[float, typer.Option(help="Latency budget (p95, ms).")] = 500.0,
+) -> None:
+    """Check an Operator API the way FT will; exit 0 ready, 1 a check failed, 2 cannot run."""
+    from mock_ft.verify import VerifyOptions, run_verification
+    from mock_ft.verify.report import print_summary, write_reports
+
+    if auth is not None:
+        try:
+            parse_operator_auth(auth)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    if oauth_method not in ("post", "get"):
+        msg = f"--oauth-method must be post or get, not {oauth_method!r}"
+        raise ConfigError(msg)
+    options = VerifyOptions(
+        operator_url=operator_url,
+        auth=auth,
+        user_ids=user_id,
+        ft_url=ft_url,
+        oauth_method=oauth_method,
+        seed=seed,
+        max_examples=max_examples,
+        p95_budget_ms=p95_budget_ms,
+    )
+    with out.status("verifying") as status:
+        results = run_verification(options, lambda step: status.update(f"verifying: {step}"))
+    print_summary(out, results)
+    html = write_reports(report_dir, options, results)
+    out.print(f"reports: {html} (HTML), {report_dir / 'junit.xml'}, {report_dir / 'report.json'}")
+    raise SystemExit(0 if all(r.passed for r in results) else 1)
 
 
 @app.command()

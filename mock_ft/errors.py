@@ -3,14 +3,15 @@
     MockFTError
     ├── ConfigError        settings, flags, environment or config file are wrong
     ├── ContractError      a contract in contracts/ is missing or inconsistent
-    └── JournalError       the SQLite journal cannot be opened or written
+    ├── JournalError       the SQLite journal cannot be opened or written
+    └── OperatorUnreachable  `mock-ft verify` cannot reach the operator or its token endpoint
 
 The CLI turns each into one red headline (`headline`) plus one explanation, and exits 2.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "ContractError", "JournalError", "MockFTError"]
+__all__ = ["ConfigError", "ContractError", "JournalError", "MockFTError", "OperatorUnreachable"]
 
 
 class MockFTError(Exception):
@@ -39,3 +40,9 @@ class JournalError(MockFTError):
     """The journal database cannot be opened or written."""
 
     headline = "Journal unavailable"
+
+
+class OperatorUnreachable(MockFTError):
+    """The operator (or its token endpoint) cannot be used, so nothing can be verified."""
+
+    headline = "Operator unreachable"

@@ -1,0 +1,123 @@
+"""Latency budgets, and the event side as a running mock saw it (`--ft-url`)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from typing import Any
+
+import httpx
+
+from mock_ft.verify.model import CheckResult, VerifyOptions
+
+__all__ = ["MANDATORY_EVENTS", "check_event_feed", "check_latency", "percentile"]
+
+# FT's minimum viable feed: registrations, logins and (approved) payments.
+MANDATORY_EVENTS = ("USER_CREATE_V2", "LOGIN_V2", "PAYMENT")
+_GAP_WARNINGS = ("unregistered_user", "payment_transition", "orphan_outcome")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def check_latency(latencies: dict[str, list[float]], options: VerifyOptions) -> list[CheckResult]:
+    """p95 of each endpoint within the budget (p50 and p99 reported)."""
+    results = []
+    for endpoint, values in sorted(latencies.items()):
+        p50, p95, p99 = (percentile(values, q) for q in (0.5, 0.95, 0.99))
+        passed = p95 <= options.p95_budget_ms
+        message = (
+            f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms over {len(values)} call(s); "
+            f"budget p95 {options.p95_budget_ms:g} ms"
+        )
+        name = f"{endpoint} answers within the latency budget"
+        results.append(CheckResult("Latency", name, passed, message))
+    return results
+
+
+async def _events(client: httpx.AsyncClient, ft_url: str, **params: Any) -> list[dict[str, Any]]:
+    response = await client.get(f"{ft_url}/_mock/events", params={"limit": 1000, **params})
+    response.raise_for_status()
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
+
+
+async def check_event_feed(
+    client: httpx.AsyncClient,
+    options: VerifyOptions,
+    opt_outs: list[tuple[str, float]],
+    repeated_ft_id: str | None,
+) -> list[CheckResult]:
+    """What the mock received: mandatory types valid, on time, once, nothing lost."""
+    assert options.ft_url is not None  # noqa: S101 - only called with --ft-url
+    ft_url = options.ft_url.rstrip("/")
+    deadline = time.time() + 1.5
+    results = []
+    for user, posted_at in opt_outs:  # FT expects the event within 1 s of the change
+        arrived: list[dict[str, Any]] = []
+        while not arrived and time.time() < deadline:
+            events = await _events(client, ft_url, type="USER_CONSENTS_V2", user_id=user)
+            arrived = [e for e in events if e["received_at"] >= posted_at]
+            if not arrived:
+                await _pause()
+        problems = [] if arrived else ["no USER_CONSENTS_V2 reached FT within 1 s of the opt-out"]
+        results.append(_check("a consent opt-out is published as USER_CONSENTS_V2", problems))
+    events = await _events(client, ft_url)
+    for event_type in MANDATORY_EVENTS:
+        mine = [e for e in events if e["event_type"] == event_type]
+        problems = [] if any(e["verdict"] == "accepted" for e in mine) else ["none accepted"]
+        results.append(_check(f"{event_type} events reach FT valid", problems))
+    rejected = [e for e in events if e["verdict"] == "rejected"]
+    problems = [
+        f"#{e['id']} {e['event_type']}: "
+        + "; ".join(f"{p['path']} {p['message']}" for p in e["errors"][:2])
+        for e in rejected[:5]
+    ]
+    results.append(_check("every event passes FT's validation", problems))
+    late = [e for e in events if any(w["code"] == "late_delivery" for w in e["warnings"])]
+    problems = [f"{len(late)} event(s) arrived more than 1 s after their timestamp"] if late else []
+    results.append(_check("events arrive within FT's 1-second target", problems))
+    duplicates = [e for e in events if e["duplicate_of"] is not None]
+    problems = (
+        [f"{len(duplicates)} duplicate(s), e.g. #{duplicates[0]['id']}"] if duplicates else []
+    )
+    results.append(_check("each event is published once", problems))
+    gaps = [w["code"] for e in events for w in e["warnings"] if w["code"] in _GAP_WARNINGS]
+    problems = (
+        [f"{len(gaps)} gap(s) in the stream ({', '.join(sorted(set(gaps)))})"] if gaps else []
+    )
+    results.append(_check("no event is missing from the stream", problems))
+    results.append(_retried(events))
+    if repeated_ft_id is not None:
+        bonuses = [
+            e
+            for e in events
+            if e["event_type"] == "BONUS"
+            and (e["payload"] or {}).get("fasttrack_references", {}).get("id") == repeated_ft_id
+        ]
+        problems = (
+            [] if len(bonuses) <= 1 else [f"{len(bonuses)} BONUS events for one X-Fasttrack-Id"]
+        )
+        results.append(_check("a repeated X-Fasttrack-Id credits the bonus once", problems))
+    return results
+
+
+def _retried(events: list[dict[str, Any]]) -> CheckResult:
+    """Each attempt the mock failed on purpose was followed by an accepted copy."""
+    accepted = {str(e["payload"]) for e in events if e["verdict"] == "accepted"}
+    lost = [e for e in events if e["verdict"] == "faulted" and str(e["payload"]) not in accepted]
+    problems = [f"{len(lost)} event(s) FT refused were never delivered again"] if lost else []
+    return _check("events FT refused are retried until accepted", problems)
+
+
+def _check(name: str, problems: list[str]) -> CheckResult:
+    message = "; ".join(problems) if problems else "as FT expects"
+    return CheckResult("Event feed", name, not problems, message)
+
+
+async def _pause() -> None:
+    await asyncio.sleep(0.1)

@@ -1,0 +1,69 @@
+"""What a verification run is given and what it finds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["STEPS", "CheckResult", "Exchange", "VerifyOptions"]
+
+# FT's integration steps (facts file, section 1), in the order a report shows them.
+STEPS = (
+    "Authentication",
+    "User data",
+    "Consents",
+    "Blocks and reconciliation",
+    "Bonus and session",
+    "Contract (property-based)",
+    "Latency",
+    "Event feed",
+)
+
+
+@dataclass(slots=True)
+class VerifyOptions:
+    """How to reach the operator, and what to check."""
+
+    operator_url: str
+    auth: str | None  # api-key:KEY | basic:USER:PASS | oauth:TOKEN_URL:CLIENT_ID:SECRET
+    user_ids: list[str]
+    ft_url: str | None = None
+    oauth_method: str = "post"
+    seed: int = 0
+    max_examples: int = 25
+    p95_budget_ms: float = 500.0
+    timeout_seconds: float = 10.0
+    bonus_code: str | None = None  # default: the first code /bonus/list offers
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request and its answer, secrets masked: the evidence behind a check."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None
+    response_body: str | None
+    latency_ms: float | None
+
+    def reproduce(self) -> str:
+        """A curl command that repeats the request (credentials left as placeholders)."""
+        parts = [f"curl -X {self.method} '{self.url}'"]
+        parts += [f"-H '{k}: {v}'" for k, v in self.request_headers.items()]
+        if self.request_body is not None:
+            parts.append(f"-d '{self.request_body}'")
+        return " ".join(parts)
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """One named check: passed or not, why, and the exchange that shows it."""
+
+    step: str
+    name: str
+    passed: bool
+    message: str
+    evidence: list[Exchange] = field(default_factory=list)
+    skipped: bool = False
+    seconds: float = 0.0

@@ -1,0 +1,74 @@
+"""One verification run: every check, in FT's step order, against a running operator."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import httpx
+
+from mock_ft.lookups.auth import TokenError
+from mock_ft.verify.checks import (
+    check_auth,
+    check_bonus_and_session,
+    check_consents,
+    check_reconciliation,
+    check_user_data,
+)
+from mock_ft.verify.contract import check_contract
+from mock_ft.verify.feed import check_event_feed, check_latency
+from mock_ft.verify.model import CheckResult, VerifyOptions
+from mock_ft.verify.operator import OperatorClient, Unreachable
+
+__all__ = ["Unreachable", "run_verification"]
+
+Progress = Callable[[str], None]
+
+
+def run_verification(
+    options: VerifyOptions, progress: Progress = lambda _: None
+) -> list[CheckResult]:
+    """Run every check; Unreachable when the operator (or its token endpoint) cannot be used."""
+    return asyncio.run(_run(options, progress))
+
+
+async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    async with httpx.AsyncClient(timeout=options.timeout_seconds) as client:
+        operator = OperatorClient(options, client)
+        try:
+            auth_headers = await operator.auth.headers(client)
+        except TokenError as exc:
+            raise Unreachable(str(exc)) from None
+        progress("authentication")
+        results += await _timed(check_auth(operator, options))
+        progress("user data")
+        results += await _timed(check_user_data(operator, options))
+        progress("consents")
+        consent_results, opt_outs = await check_consents(operator, options)
+        results += consent_results
+        progress("reconciliation")
+        results += await _timed(check_reconciliation(operator, options))
+        progress("bonus and session")
+        bonus_results, ft_id = await check_bonus_and_session(operator, options)
+        results += bonus_results
+        progress("contract (Schemathesis)")
+        started = time.perf_counter()
+        contract = await asyncio.to_thread(check_contract, options, auth_headers)
+        for result in contract:
+            result.seconds = (time.perf_counter() - started) / max(1, len(contract))
+        results += contract
+        results += check_latency(operator.latencies, options)
+        if options.ft_url:
+            progress("event feed")
+            results += await check_event_feed(client, options, opt_outs, ft_id)
+    return results
+
+
+async def _timed(checks: object) -> list[CheckResult]:
+    started = time.perf_counter()
+    results: list[CheckResult] = await checks  # type: ignore[misc]
+    for result in results:
+        result.seconds = (time.perf_counter() - started) / max(1, len(results))
+    return results
