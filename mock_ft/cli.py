@@ -180,6 +180,9 @@ def verify(
     seed: Annotated[int, typer.Option(help="Seed of the generated requests.")] = 0,
     max_examples: Annotated[int, typer.Option(help="Generated requests per operation.")] = 25,
     p95_budget_ms: Annotated[float, typer.Option(help="Latency budget (p95, ms).")] = 500.0,
+    step: Annotated[
+        list[str] | None, typer.Option(help="Check only this step (repeatable); default all.")
+    ] = None,
 ) -> None:
     """Check an Operator API the way FT will; exit 0 ready, 1 a check failed, 2 cannot run."""
     from mock_ft.verify import VerifyOptions, run_verification
@@ -190,6 +193,12 @@ def verify(
             parse_operator_auth(auth)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+    from mock_ft.verify.model import STEPS
+
+    unknown = [s for s in step or [] if s not in STEPS]
+    if unknown:
+        msg = f"unknown step {unknown[0]!r}; steps are: {', '.join(STEPS)}"
+        raise ConfigError(msg)
     if oauth_method not in ("post", "get"):
         msg = f"--oauth-method must be post or get, not {oauth_method!r}"
         raise ConfigError(msg)
@@ -202,6 +211,7 @@ def verify(
         seed=seed,
         max_examples=max_examples,
         p95_budget_ms=p95_budget_ms,
+        steps=tuple(step) if step else STEPS,
     )
     with out.status("verifying") as status:
         results = run_verification(options, lambda step: status.update(f"verifying: {step}"))

@@ -108,5 +108,10 @@ def _exchange(case: Any, response: Any) -> Exchange:
         body,
         response.status_code,
         response.text[:2000],
-        response.elapsed.total_seconds() * 1000,
+        _seconds(response.elapsed) * 1000,
     )
+
+
+def _seconds(elapsed: Any) -> float:
+    """Schemathesis gives seconds as a float; other transports a timedelta."""
+    return float(elapsed.total_seconds() if hasattr(elapsed, "total_seconds") else elapsed)

@@ -33,6 +33,11 @@ class VerifyOptions:
     p95_budget_ms: float = 500.0
     timeout_seconds: float = 10.0
     bonus_code: str | None = None  # default: the first code /bonus/list offers
+    steps: tuple[str, ...] = STEPS  # which of FT's steps to check (all by default)
+
+    def wants(self, step: str) -> bool:
+        """True when `step` is among the steps to check."""
+        return step in self.steps
 
 
 @dataclass(slots=True)

@@ -41,26 +41,35 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
             auth_headers = await operator.auth.headers(client)
         except TokenError as exc:
             raise Unreachable(str(exc)) from None
-        progress("authentication")
-        results += await _timed(check_auth(operator, options))
-        progress("user data")
-        results += await _timed(check_user_data(operator, options))
-        progress("consents")
-        consent_results, opt_outs = await check_consents(operator, options)
-        results += consent_results
-        progress("reconciliation")
-        results += await _timed(check_reconciliation(operator, options))
-        progress("bonus and session")
-        bonus_results, ft_id = await check_bonus_and_session(operator, options)
-        results += bonus_results
-        progress("contract (Schemathesis)")
-        started = time.perf_counter()
-        contract = await asyncio.to_thread(check_contract, options, auth_headers)
-        for result in contract:
-            result.seconds = (time.perf_counter() - started) / max(1, len(contract))
-        results += contract
-        results += check_latency(operator.latencies, options)
-        if options.ft_url:
+        opt_outs: list[tuple[str, float]] = []
+        ft_id = None
+        if options.wants("Authentication"):
+            progress("authentication")
+            results += await _timed(check_auth(operator, options))
+        if options.wants("User data"):
+            progress("user data")
+            results += await _timed(check_user_data(operator, options))
+        if options.wants("Consents"):
+            progress("consents")
+            consent_results, opt_outs = await check_consents(operator, options)
+            results += consent_results
+        if options.wants("Blocks and reconciliation"):
+            progress("reconciliation")
+            results += await _timed(check_reconciliation(operator, options))
+        if options.wants("Bonus and session"):
+            progress("bonus and session")
+            bonus_results, ft_id = await check_bonus_and_session(operator, options)
+            results += bonus_results
+        if options.wants("Contract (property-based)"):
+            progress("contract (Schemathesis)")
+            started = time.perf_counter()
+            contract = await asyncio.to_thread(check_contract, options, auth_headers)
+            for result in contract:
+                result.seconds = (time.perf_counter() - started) / max(1, len(contract))
+            results += contract
+        if options.wants("Latency"):
+            results += check_latency(operator.latencies, options)
+        if options.ft_url and options.wants("Event feed"):
             progress("event feed")
             results += await check_event_feed(client, options, opt_outs, ft_id)
     return results

@@ -1,0 +1,174 @@
+"""`mock-ft verify` tells a correct operator from each broken one, check by check."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mock_ft.crm import create_app
+from mock_ft.crm.runner import ServerThread
+from mock_ft.settings import Settings
+from mock_ft.verify import CheckResult, VerifyOptions, run_verification
+from mock_ft.verify.model import STEPS
+from mock_ft.verify.report import write_reports
+from reference_operator import OperatorSettings
+from reference_operator import create_app as create_operator
+from reference_operator.defects import DEFECTS
+from tests.serve_process import run_cli
+
+AUTH = {
+    "api_key": "api-key:operator-local-key",
+    "basic": "basic:fasttrack:operator-local-secret",
+    "oauth2": "oauth:{url}/oauth/token:fasttrack:operator-local-client-secret",
+}
+# defect: (a failing check's name must contain this, steps to run; None = all)
+CAUGHT_BY: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "userdetails_missing_field": ("userdetails of", None),
+    "userdetails_wrong_type": ("userdetails of", None),
+    "consents_missing_type": ("userconsents of", None),
+    "blocks_wrong_shape": ("userblocks of", None),
+    "unknown_user_200": ("unknown user answers 404", None),
+    "no_auth": ("requires FT's credentials", None),
+    "slow_lookups": ("within the latency budget", ("User data", "Latency")),
+    "reconciliation_inconsistent": ("reconciliation agrees", None),
+    "bonus_credit_not_idempotent": ("credits the bonus once", None),
+    "events_missing_field": ("every event passes FT's validation", None),
+    "events_wrong_enum_case": ("every event passes FT's validation", None),
+    "no_retry": ("retried until accepted", None),
+    "duplicate_events": ("published once", None),
+    "late_events": ("within FT's 1-second target", None),
+    "drops_events": ("no event is missing from the stream", None),
+}
+
+
+@contextmanager
+def _integration(
+    tmp_path: Path, scheme: str = "api_key", defects: tuple[str, ...] = (), players: int = 3
+) -> Iterator[VerifyOptions]:
+    """A mock and a reference operator publishing to it, with some player activity."""
+    with ExitStack() as stack:
+        mock = stack.enter_context(
+            ServerThread(create_app(Settings(journal=str(tmp_path / "journal.sqlite3"))))
+        )
+        if "no_retry" in defects:  # FT refuses each event once: only retrying delivers it
+            rule = {"status": 503, "first_attempts": 1}
+            httpx.post(f"{mock.url}/_mock/faults", json=rule).raise_for_status()
+        settings = OperatorSettings(
+            database=str(tmp_path / "platform.sqlite3"),
+            ft_url=mock.url,
+            auth=scheme,
+            defects=list(defects),
+            retry_max_seconds=0.2,
+        )
+        operator = stack.enter_context(ServerThread(create_operator(settings)))
+        users = []
+        for _ in range(players):
+            user = httpx.post(f"{operator.url}/platform/players").json()["user_id"]
+            httpx.post(f"{operator.url}/platform/players/{user}/login")
+            httpx.post(f"{operator.url}/platform/players/{user}/deposits", json={"amount": 20})
+            users.append(user)
+        _settle(operator.url, late="late_events" in defects)
+        yield VerifyOptions(
+            operator_url=operator.url,
+            auth=AUTH[scheme].format(url=operator.url),
+            user_ids=users[:2],
+            ft_url=mock.url,
+            max_examples=5,
+        )
+
+
+def _settle(operator_url: str, late: bool) -> None:
+    deadline = time.monotonic() + (8 if late else 5)
+    while time.monotonic() < deadline:
+        if httpx.get(f"{operator_url}/platform/outbox").json()["pending"] == 0:
+            return
+        time.sleep(0.05)
+
+
+def _failed(results: list[CheckResult]) -> list[str]:
+    return [r.name for r in results if not r.passed]
+
+
+@pytest.mark.parametrize("scheme", ["api_key", "basic", "oauth2"])
+def test_pass_correct_operator_under_each_scheme(tmp_path: Path, scheme: str) -> None:
+    """The reference operator, correct by default, passes every check, whatever its auth."""
+    with _integration(tmp_path, scheme) as options:
+        results = run_verification(options)
+    assert _failed(results) == []
+    assert {r.step for r in results} == set(STEPS)
+    assert len(results) > 50
+
+
+def test_cover_every_defect_switch() -> None:
+    """A new defect switch without a check that catches it fails here."""
+    assert set(CAUGHT_BY) == set(DEFECTS)
+
+
+@pytest.mark.parametrize("defect", sorted(CAUGHT_BY))
+def test_catch_defect(tmp_path: Path, defect: str) -> None:
+    """Each defect fails verification, and a failing check's name says what is wrong."""
+    expected, steps = CAUGHT_BY[defect]
+    players = 30 if defect == "drops_events" else 3
+    with _integration(tmp_path, defects=(defect,), players=players) as options:
+        if steps is not None:
+            options.steps = steps
+        results = run_verification(options)
+    failed = _failed(results)
+    assert any(expected in name for name in failed), failed
+
+
+def test_write_reports(tmp_path: Path) -> None:
+    """JSON, one JUnit testcase per check, and an HTML scorecard naming what to fix."""
+    with _integration(tmp_path, defects=("blocks_wrong_shape",)) as options:
+        options.steps = ("User data",)
+        results = run_verification(options)
+    html = write_reports(tmp_path / "reports", options, results)
+    junit = ET.parse(tmp_path / "reports" / "junit.xml").getroot()  # noqa: S314 - our own file
+    cases = junit.findall(".//testcase")
+    assert len(cases) == len(results)
+    failures = [c for c in cases if c.find("failure") is not None]
+    assert [c.get("name") for c in failures] == _failed(results)
+    text = html.read_text()
+    assert "NOT READY" in text
+    assert "operator-local-key" not in text
+    assert "What to fix" in text
+
+
+def test_exit_2_when_operator_is_unreachable(tmp_path: Path) -> None:
+    """No operator at the URL: one headline, one explanation, exit 2."""
+    result = run_cli(
+        "verify", "--operator-url", "http://127.0.0.1:9", "--user-id", "1",
+        "--auth", "api-key:k", "--report-dir", str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Operator unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_exit_2_for_bad_auth_spec_without_echoing_it(tmp_path: Path) -> None:
+    """A malformed --auth is refused without printing it."""
+    result = run_cli(
+        "verify", "--operator-url", "http://127.0.0.1:9", "--user-id", "1",
+        "--auth", "hunter2", "--report-dir", str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_exit_1_with_reports_when_a_check_fails(tmp_path: Path) -> None:
+    """The command line exits 1 on a failing check and writes its reports."""
+    with _integration(tmp_path, defects=("unknown_user_200",)) as options:
+        result = run_cli(
+            "verify", "--operator-url", options.operator_url, "--user-id", options.user_ids[0],
+            "--auth", options.auth or "", "--report-dir", str(tmp_path / "r"),
+            "--step", "User data", "--max-examples", "2",
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "unknown user answers 404" in result.stdout
+    assert (tmp_path / "r" / "report.html").is_file()
