@@ -65,6 +65,7 @@ def test_run_demo_end_to_end(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--journal", str(tmp_path / "demo.sqlite3")])
     assert result.exit_code == 0, result.output
     assert "20 accepted, 3 rejected" in result.output
+    assert "READY: all" in result.output  # the reference operator, verified against the mock
     for word in (
         "USER_CREATE_V2",
         "POKER_CASH_GAME_CASH_OUT_V2",
