@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {"settings", "contracts"},
     {"journal"},
     {"ingest", "faults", "lookups"},
-    {"crm", "samples"},
+    {"crm", "samples", "verify"},
     {"demo"},
     {"cli"},
     {"__main__", "__init__"},
@@ -85,6 +85,7 @@ def test_export_public_names() -> None:
         "faults",
         "lookups",
         "authspec",
+        "verify",
         "annotations",  # from `from __future__ import annotations`
     }
     assert set(mock_ft.__all__) - {"__version__"} == public
