@@ -36,23 +36,13 @@ def casino_bet(
         emit(
             "CASINO",
             user_id,
-            activity_id=platform.new_id("cas"),
-            round_id=round_id,
-            amount=amount,
+            **_casino_fields(platform, round_id, game_id, game_name, amount, player["currency"]),
             wager_amount=amount,
             bonus_wager_amount=0,
             balance_before=before,
             balance_after=before - amount,
-            currency=player["currency"],
-            exchange_rate=1.0,
-            game_id=game_id,
-            game_name=game_name,
-            game_type="Slots",
             is_round_end=False,
-            status="Approved",
             type="Bet",
-            vendor_id=CASINO_VENDOR[0],
-            vendor_name=CASINO_VENDOR[1],
         )
     return round_id
 
@@ -81,22 +71,33 @@ def casino_win(platform: Platform, user_id: str, round_id: str, amount: float) -
         emit(
             "CASINO",
             user_id,
-            activity_id=platform.new_id("cas"),
-            round_id=round_id,
-            amount=amount,
+            **_casino_fields(
+                platform, round_id, row["game_id"], row["game_name"], amount, player["currency"]
+            ),
             balance_before=before,
             balance_after=before + amount,
-            currency=player["currency"],
-            exchange_rate=1.0,
-            game_id=row["game_id"],
-            game_name=row["game_name"],
-            game_type="Slots",
             is_round_end=True,
-            status="Approved",
             type="Win",
-            vendor_id=CASINO_VENDOR[0],
-            vendor_name=CASINO_VENDOR[1],
         )
+
+
+def _casino_fields(
+    platform: Platform, round_id: str, game_id: str, game_name: str, amount: float, currency: str
+) -> dict[str, object]:
+    """What a Bet and its Win share: a fresh activity id, the round, the game, the vendor."""
+    return {
+        "activity_id": platform.new_id("cas"),
+        "round_id": round_id,
+        "amount": amount,
+        "currency": currency,
+        "exchange_rate": 1.0,
+        "game_id": game_id,
+        "game_name": game_name,
+        "game_type": "Slots",
+        "status": "Approved",
+        "vendor_id": CASINO_VENDOR[0],
+        "vendor_name": CASINO_VENDOR[1],
+    }
 
 
 def _bets(row: dict[str, object]) -> list[dict[str, object]]:
