@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from mock_ft._version import __version__
-from mock_ft.crm.guard import ControlAuthError, control_guard
+from mock_ft.crm.guard import ControlAuthError, control_guard, unambiguous_query
 from mock_ft.crm.lookup_control import EventDetail, lookups_of_event
 from mock_ft.crm.schemas import (
     ErrorBody,
@@ -67,7 +67,12 @@ def _percentile(sorted_values: list[float], q: float) -> float | None:
 def build_control_router(settings: Settings) -> APIRouter:
     """The /_mock/ router; protected by the control token when one is configured."""
     protected, errors = control_guard(settings)
-    router = APIRouter(prefix="/_mock", tags=["mock control"], responses=errors)
+    router = APIRouter(
+        prefix="/_mock",
+        tags=["mock control"],
+        responses=errors,
+        dependencies=[Depends(unambiguous_query)],
+    )
 
     @router.get("/health")
     async def health(journal: JournalDep) -> Health:

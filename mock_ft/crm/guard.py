@@ -5,13 +5,14 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mock_ft.crm.schemas import ErrorBody
 from mock_ft.settings import Settings
 
-__all__ = ["ControlAuthError", "control_guard"]
+__all__ = ["ControlAuthError", "control_guard", "unambiguous_query"]
 
 _bearer = HTTPBearer(auto_error=False, description="MOCK_FT_CONTROL_TOKEN, when one is set.")
 
@@ -41,3 +42,36 @@ def control_guard(settings: Settings) -> tuple[list[Any], dict[int | str, dict[s
     if token:
         errors[401] = {"model": ErrorBody, "description": "Missing or wrong control token."}
     return protected, errors
+
+
+_INTEGER_QUERY = frozenset({"limit", "after_id", "before_id", "count", "event_id"})
+
+
+def unambiguous_query(request: Request) -> None:
+    """Refuse what FastAPI would quietly coerce: a repeated parameter (it keeps the last one)
+    and an integer parameter written as anything but digits (`0.0`, `1e3`)."""
+    seen: set[str] = set()
+    errors: list[dict[str, Any]] = []
+    for name, value in request.query_params.multi_items():
+        if name in seen:
+            errors.append(
+                {"loc": ("query", name), "msg": "is repeated; send it once", "type": "repeated"}
+            )
+        seen.add(name)
+        if name in _INTEGER_QUERY and _coerced_integer(value):
+            errors.append(
+                {"loc": ("query", name), "msg": "must be a whole number", "type": "int_parsing"}
+            )
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _coerced_integer(value: str) -> bool:
+    """True for text pydantic would turn into an integer though it is not one (`0.0`, `1e3`);
+    other bad text is left to FastAPI, which reports it with every other problem."""
+    if value.lstrip("-").isdigit():
+        return False
+    try:
+        return float(value).is_integer()
+    except ValueError:
+        return False

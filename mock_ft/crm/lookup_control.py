@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from mock_ft.crm.guard import control_guard
+from mock_ft.crm.guard import control_guard, unambiguous_query
 from mock_ft.crm.schemas import EventPublic, ProblemPublic
 from mock_ft.journal import Journal
 from mock_ft.journal.lookups import LookupEntry, LookupFilter, query_lookups
@@ -72,7 +72,10 @@ def build_lookup_router(settings: Settings) -> APIRouter:
     """The /_mock/lookups route."""
     protected, errors = control_guard(settings)
     router = APIRouter(
-        prefix="/_mock/lookups", tags=["mock control"], responses=errors, dependencies=protected
+        prefix="/_mock/lookups",
+        tags=["mock control"],
+        responses=errors,
+        dependencies=[*protected, Depends(unambiguous_query)],
     )
 
     @router.get("")

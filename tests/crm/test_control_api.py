@@ -193,3 +193,17 @@ def test_reject_non_finite_numbers(client: TestClient, value: str) -> None:
     """Infinity and NaN are not JSON numbers: 422, not a silently accepted filter or wait."""
     assert client.get("/_mock/events", params={"since": value}).status_code == 422
     assert client.get("/_mock/events/wait", params={"timeout": value}).status_code == 422
+
+
+def test_refuse_repeated_query_parameter(client: TestClient) -> None:
+    """A parameter sent twice is refused rather than silently taking the last value."""
+    response = client.get("/_mock/events?user_id=a&user_id=b")
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["path"] == "$.query.user_id"
+
+
+def test_refuse_integer_written_as_decimal(client: TestClient) -> None:
+    """`before_id=0.0` is not a whole number, though pydantic would coerce it."""
+    response = client.get("/_mock/events?before_id=0.0")
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["code"] == "int_parsing"
