@@ -33,10 +33,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
 
-## bench: REST ingest throughput and latency against a bare ASGI app, side by side.
+## bench: REST ingest against a bare ASGI app side by side; then the wall time of `mock-ft verify`.
 bench: $(STAMP)
 	bash bench/ensure-tools
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+	$(BIN)/python -m bench.verify
 
 clean:
 	rm -rf $(VENV) .mock-ft .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache

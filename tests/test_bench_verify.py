@@ -1,0 +1,21 @@
+"""The verification benchmark runs and reports (a smoke test, not a timing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import bench.verify
+
+
+def test_report_verification_wall_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One round verifies the reference operator fully and writes its figures."""
+    out = tmp_path / "verify.json"
+    monkeypatch.setattr(bench.verify, "RESULTS", out)
+    assert bench.verify.main(["--rounds", "1"]) == 0
+    figures = json.loads(out.read_text())
+    assert figures["all_passed"] is True
+    assert figures["checks"] > 50
+    assert "Contract (property-based)" in figures["share_by_step"]
