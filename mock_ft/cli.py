@@ -183,6 +183,12 @@ def verify(
     step: Annotated[
         list[str] | None, typer.Option(help="Check only this step (repeatable); default all.")
     ] = None,
+    sid: Annotated[
+        str | None,
+        typer.Option(
+            help="Session id of a logged-in test user (checks /authenticate).", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Check an Operator API the way FT will; exit 0 ready, 1 a check failed, 2 cannot run."""
     from mock_ft.verify import VerifyOptions, run_verification
@@ -212,6 +218,7 @@ def verify(
         max_examples=max_examples,
         p95_budget_ms=p95_budget_ms,
         steps=tuple(step) if step else STEPS,
+        sid=sid,
     )
     with out.status("verifying") as status:
         results = run_verification(options, lambda step: status.update(f"verifying: {step}"))

@@ -103,7 +103,7 @@ def _operator_part(console: Console, mock_url: str, port: int, reports: Path) ->
             base = f"http://127.0.0.1:{port}"
             _wait_up(base)
             user = httpx.post(f"{base}/platform/players").json()["user_id"]
-            httpx.post(f"{base}/platform/players/{user}/login")
+            sid = httpx.post(f"{base}/platform/players/{user}/login").json()["sid"]
             httpx.post(f"{base}/platform/players/{user}/deposits", json={"amount": 25})
             time.sleep(1.0)  # published within a second, looked up by the mock
             options = VerifyOptions(
@@ -111,6 +111,7 @@ def _operator_part(console: Console, mock_url: str, port: int, reports: Path) ->
                 auth=f"api-key:{_OPERATOR_KEY}",
                 user_ids=[user, "100001"],
                 ft_url=mock_url,
+                sid=sid,
             )
             results = run_verification(options)
         finally:

@@ -248,4 +248,22 @@ async def check_bonus_and_session(
     problems = [] if session.status not in (200, None) else ["an invalid sid answered 200"]
     name = "authenticate refuses an invalid sid"
     results.append(_result("Bonus and session", name, problems, [session]))
+    results.append(await _valid_sid(op, options))
     return results, ft_id
+
+
+async def _valid_sid(op: OperatorClient, options: VerifyOptions) -> CheckResult:
+    name = "authenticate accepts a valid sid with its user_id"
+    if options.sid is None:
+        message = "not checked: pass --sid with the session id of a logged-in test user"
+        return CheckResult("Bonus and session", name, True, message, skipped=True)
+    response, exchange = await op.call(
+        "POST", "/authenticate", endpoint="authenticate", json={"sid": options.sid}
+    )
+    body = body_of(response)
+    problems = []
+    if exchange.status != 200:
+        problems.append(f"a valid sid answered {exchange.status}, FT expects 200")
+    elif not isinstance(body, dict) or "user_id" not in body:
+        problems.append('the answer lacks FT\'s {"user_id": ...}')
+    return _result("Bonus and session", name, problems, [exchange])

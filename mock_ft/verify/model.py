@@ -33,6 +33,7 @@ class VerifyOptions:
     p95_budget_ms: float = 500.0
     timeout_seconds: float = 10.0
     bonus_code: str | None = None  # default: the first code /bonus/list offers
+    sid: str | None = None  # a live session id of a test user, to check /authenticate accepts it
     steps: tuple[str, ...] = STEPS  # which of FT's steps to check (all by default)
 
     def wants(self, step: str) -> bool:

@@ -73,6 +73,7 @@ def _integration(
             httpx.post(f"{operator.url}/platform/players/{user}/login")
             httpx.post(f"{operator.url}/platform/players/{user}/deposits", json={"amount": 20})
             users.append(user)
+        sid = httpx.post(f"{operator.url}/platform/players/{users[0]}/login").json()["sid"]
         _settle(operator.url, late="late_events" in defects)
         yield VerifyOptions(
             operator_url=operator.url,
@@ -80,6 +81,7 @@ def _integration(
             user_ids=users[:2],
             ft_url=mock.url,
             max_examples=5,
+            sid=sid,
         )
 
 
@@ -101,6 +103,7 @@ def test_pass_correct_operator_under_each_scheme(tmp_path: Path, scheme: str) ->
     with _integration(tmp_path, scheme) as options:
         results = run_verification(options)
     assert _failed(results) == []
+    assert [r.name for r in results if r.skipped and r.step != STEPS[5]] == []
     assert {r.step for r in results} == set(STEPS)
     assert len(results) > 50
 
@@ -172,3 +175,12 @@ def test_exit_1_with_reports_when_a_check_fails(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "unknown user answers 404" in result.stdout
     assert (tmp_path / "r" / "report.html").is_file()
+
+
+def test_fail_sid_the_operator_does_not_know(tmp_path: Path) -> None:
+    """A --sid the operator refuses fails the check that it accepts valid sessions."""
+    with _integration(tmp_path) as options:
+        options.sid = "not-a-session"
+        options.steps = ("Bonus and session",)
+        results = run_verification(options)
+    assert _failed(results) == ["authenticate accepts a valid sid with its user_id"]
