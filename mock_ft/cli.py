@@ -158,10 +158,14 @@ def _banner(settings: Settings, port: int) -> None:
 @app.command()
 @friendly
 def verify(
-    operator_url: Annotated[str, typer.Option(help="Base URL of the operator's Operator API.")],
+    operator_url: Annotated[
+        str | None,
+        typer.Option(help="Base URL of the Operator API [operator_url of --config or env]."),
+    ] = None,
     user_id: Annotated[
-        list[str], typer.Option("--user-id", help="A known test user (repeatable).")
-    ],
+        list[str] | None, typer.Option("--user-id", help="A known test user (repeatable).")
+    ] = None,
+    config: ConfigOpt = None,
     auth: Annotated[
         str | None,
         typer.Option(
@@ -199,6 +203,16 @@ def verify(
             parse_operator_auth(auth)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+    settings = load_settings(config)  # the same file and MOCK_FT_* variables as `serve`
+    operator_url = operator_url or settings.operator_url
+    if auth is None and settings.operator_auth is not None:
+        auth = settings.operator_auth.get_secret_value()
+    if not operator_url:
+        msg = "no operator to verify; pass --operator-url (or set operator_url in --config)"
+        raise ConfigError(msg)
+    if not user_id:
+        msg = "verify needs at least one known test user; pass --user-id (repeatable)"
+        raise ConfigError(msg)
     from mock_ft.verify.model import STEPS
 
     unknown = [s for s in step or [] if s not in STEPS]

@@ -92,6 +92,7 @@ async def check_event_feed(
     )
     results.append(_check("no event is missing from the stream", problems))
     results.append(_retried(events))
+    results.append(await _lookups(client, ft_url))
     if repeated_ft_id is not None:
         bonuses = [
             e
@@ -104,6 +105,19 @@ async def check_event_feed(
         )
         results.append(_check("a repeated X-Fasttrack-Id credits the bonus once", problems))
     return results
+
+
+async def _lookups(client: httpx.AsyncClient, ft_url: str) -> CheckResult:
+    """The mock's own FT-style lookups of this operator (when it was given --operator-url)."""
+    response = await client.get(f"{ft_url}/_mock/lookups", params={"ok": "false", "limit": 5})
+    response.raise_for_status()
+    failed = response.json()["data"]
+    name = "the mock's FT-style lookups of the operator succeed"
+    if not failed:
+        return _check(name, [])
+    first = failed[0]
+    why = first["error"] or "; ".join(f"{p['path']} {p['message']}" for p in first["problems"][:2])
+    return _check(name, [f"{first['endpoint']} for user {first['user_id']}: {why}"])
 
 
 def _retried(events: list[dict[str, Any]]) -> CheckResult:

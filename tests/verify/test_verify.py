@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -49,24 +50,27 @@ CAUGHT_BY: dict[str, tuple[str, tuple[str, ...] | None]] = {
 
 @contextmanager
 def _integration(
-    tmp_path: Path, scheme: str = "api_key", defects: tuple[str, ...] = (), players: int = 3
+    tmp_path: Path,
+    scheme: str = "api_key",
+    defects: tuple[str, ...] = (),
+    players: int = 3,
+    **mock_settings: Any,
 ) -> Iterator[VerifyOptions]:
     """A mock and a reference operator publishing to it, with some player activity."""
     with ExitStack() as stack:
-        mock = stack.enter_context(
-            ServerThread(create_app(Settings(journal=str(tmp_path / "journal.sqlite3"))))
-        )
+        settings = Settings(journal=str(tmp_path / "journal.sqlite3"), **mock_settings)
+        mock = stack.enter_context(ServerThread(create_app(settings)))
         if "no_retry" in defects:  # FT refuses each event once: only retrying delivers it
             rule = {"status": 503, "first_attempts": 1}
             httpx.post(f"{mock.url}/_mock/faults", json=rule).raise_for_status()
-        settings = OperatorSettings(
+        operator_settings = OperatorSettings(
             database=str(tmp_path / "platform.sqlite3"),
             ft_url=mock.url,
             auth=scheme,
             defects=list(defects),
             retry_max_seconds=0.2,
         )
-        operator = stack.enter_context(ServerThread(create_operator(settings)))
+        operator = stack.enter_context(ServerThread(create_operator(operator_settings)))
         users = []
         for _ in range(players):
             user = httpx.post(f"{operator.url}/platform/players").json()["user_id"]
@@ -184,3 +188,34 @@ def test_fail_sid_the_operator_does_not_know(tmp_path: Path) -> None:
         options.steps = ("Bonus and session",)
         results = run_verification(options)
     assert _failed(results) == ["authenticate accepts a valid sid with its user_id"]
+
+
+def test_report_failed_lookups_of_the_mock(tmp_path: Path) -> None:
+    """When the mock could not look users up at the operator, the event side says so."""
+    with _integration(tmp_path, operator_url="http://127.0.0.1:9") as options:
+        time.sleep(0.5)  # the lookups fail fast (nothing listens there) and are journaled
+        options.steps = ("Event feed",)
+        results = run_verification(options)
+    failed = [r for r in results if not r.passed]
+    assert [r.name for r in failed] == ["the mock's FT-style lookups of the operator succeed"]
+    assert "cannot connect" in failed[0].message
+
+
+def test_read_operator_from_config_file(tmp_path: Path) -> None:
+    """operator_url and operator_auth can come from the same config file as `serve`."""
+    with _integration(tmp_path) as options:
+        config = tmp_path / "mock-ft.yaml"
+        config.write_text(f"operator_url: {options.operator_url}\noperator_auth: {options.auth}\n")
+        result = run_cli(
+            "verify", "--config", str(config), "--user-id", options.user_ids[0],
+            "--step", "User data", "--report-dir", str(tmp_path / "r"),
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "operator-local-key" not in result.stdout + result.stderr
+
+
+def test_exit_2_without_an_operator(tmp_path: Path) -> None:
+    """No --operator-url and none configured: a clear usage error."""
+    result = run_cli("verify", "--user-id", "1", "--report-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "pass --operator-url" in result.stderr
