@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, NoReturn, ParamSpec
+from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from mock_ft._version import __version__
 from mock_ft.authspec import parse_operator_auth
-from mock_ft.errors import ConfigError, MockFTError
+from mock_ft.errors import ConfigError
+from mock_ft.remote import delivery, faults_app
 from mock_ft.settings import DEFAULT_API_KEY, Settings, load_settings
+from mock_ft.terminal import err, friendly, out
 
 __all__ = ["app", "main"]
-
-P = ParamSpec("P")
 
 app = typer.Typer(
     name="mock-ft",
@@ -29,34 +25,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # no hard breaks in logs
-# Wide enough for the demo table when output is piped (make, CI logs).
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="YAML, JSON or TOML file of settings.", show_default=False),
 ]
-
-
-def fail(exc: MockFTError) -> NoReturn:
-    """One red headline, one explanation, exit 2: how every user mistake ends."""
-    err.print(f"[bold red]{exc.headline}[/]")
-    err.print(exc.message)
-    raise SystemExit(2)
-
-
-def friendly(command: Callable[P, None]) -> Callable[P, None]:
-    """Turn a MockFTError raised by a command into `fail` (works under CliRunner too)."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        try:
-            command(*args, **kwargs)
-        except MockFTError as exc:
-            fail(exc)
-
-    return wrapper
 
 
 def _print_version(value: bool) -> None:
@@ -106,6 +79,14 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A fault rule, repeatable, e.g. '503 retry_after=1 probability=30% "
+            "type=PAYMENT' or 'timeout hold=2s p=5%' (see /_mock/faults).",
+            show_default=False,
+        ),
+    ] = None,
     log_level: Annotated[str | None, typer.Option(help="uvicorn log level [info].")] = None,
 ) -> None:
     """Run the mock Fast Track Integration API and its control API."""
@@ -120,6 +101,7 @@ def serve(
         control_token=control_token,
         operator_url=operator_url,
         operator_auth=operator_auth,
+        faults=fault or None,
         log_level=log_level,
     )
     run_server(settings)
@@ -152,6 +134,8 @@ def _banner(settings: Settings, port: int) -> None:
         err.print(f"  auth      {settings.api_key_header}: {shown}")
     else:
         err.print("  auth      off (--no-auth)")
+    for number, spec in enumerate(settings.faults, start=1):  # rule ids, as /_mock/faults lists
+        err.print(f"  fault #{number}  {spec.words()}")
     err.print(f"  docs      {url}/docs    control {url}/_mock/events")
 
 
@@ -193,6 +177,12 @@ def verify(
             help="Session id of a logged-in test user (checks /authenticate).", show_default=False
         ),
     ] = None,
+    token_expiry_wait: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Longest OAuth token lifetime (s) to wait out, to check expiry is enforced."
+        ),
+    ] = 10.0,
 ) -> None:
     """Check an Operator API the way FT will; exit 0 ready, 1 a check failed, 2 cannot run."""
     from mock_ft.verify import VerifyOptions, run_verification
@@ -233,6 +223,7 @@ def verify(
         p95_budget_ms=p95_budget_ms,
         steps=tuple(step) if step else STEPS,
         sid=sid,
+        token_expiry_wait_seconds=token_expiry_wait,
     )
     with out.status("verifying") as status:
         results = run_verification(options, lambda step: status.update(f"verifying: {step}"))
@@ -253,6 +244,10 @@ def demo(
     from mock_ft.demo import run_demo
 
     raise SystemExit(run_demo(journal, out))
+
+
+app.add_typer(faults_app, name="faults")
+app.command()(delivery)
 
 
 def main() -> None:

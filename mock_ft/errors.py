@@ -4,14 +4,22 @@
     ├── ConfigError        settings, flags, environment or config file are wrong
     ├── ContractError      a contract in contracts/ is missing or inconsistent
     ├── JournalError       the SQLite journal cannot be opened or written
-    └── OperatorUnreachable  `mock-ft verify` cannot reach the operator or its token endpoint
+    ├── OperatorUnreachable  `mock-ft verify` cannot reach the operator or its token endpoint
+    └── MockUnreachable    `mock-ft faults` / `delivery` cannot use a running mock's control API
 
 The CLI turns each into one red headline (`headline`) plus one explanation, and exits 2.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "ContractError", "JournalError", "MockFTError", "OperatorUnreachable"]
+__all__ = [
+    "ConfigError",
+    "ContractError",
+    "JournalError",
+    "MockFTError",
+    "MockUnreachable",
+    "OperatorUnreachable",
+]
 
 
 class MockFTError(Exception):
@@ -46,3 +54,9 @@ class OperatorUnreachable(MockFTError):
     """The operator (or its token endpoint) cannot be used, so nothing can be verified."""
 
     headline = "Operator unreachable"
+
+
+class MockUnreachable(MockFTError):
+    """A running mock's control API cannot be reached or refuses the token."""
+
+    headline = "Mock unreachable"

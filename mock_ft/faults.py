@@ -1,10 +1,11 @@
-"""Fault rules: answer like a failing FT on purpose (503, 429 with Retry-After, ...).
+"""Fault rules: act like a failing FT on purpose (503, 429 with Retry-After, delays, timeouts, ...).
 
-A rule matches attempts by transport, path, event type and user id (each optional) and fails
-them: the next `times` matching attempts, or the first `first_attempts` attempts of each distinct
-event (identified by its body), or each attempt with a `probability` drawn from a seeded random
-generator, so the same seed gives the same fault sequence. The first matching rule wins. Faults
-are answered before authentication and validation, as a load balancer in front of FT would.
+A rule (see `faultspec.FaultSpec` for what each action does) matches attempts by transport, path,
+event type and user id (each optional) and acts on them: the next `times` matching attempts, or
+the first `first_attempts` attempts of each distinct event (identified by its body), or each
+attempt with a `probability` drawn from a seeded random generator, so the same seed gives the same
+fault sequence. The first matching rule that fires wins. Error answers, timeouts and resets come
+before authentication and validation, as a load balancer in front of FT would produce them.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FAULT_STATUSES", "FaultInjector", "FaultRule"]
+from mock_ft.faultspec import DEFAULT_HOLD_MS
 
-FAULT_STATUSES = (429, 500, 502, 503)
+__all__ = ["FaultInjector", "FaultRule"]
+
 _REMEMBERED_EVENTS = 100_000  # bound on per-event attempt counters (first_attempts rules)
 
 
@@ -28,8 +30,10 @@ class FaultRule:
     """One rule; None matches anything."""
 
     id: int
-    status: int
+    action: str = "status"
+    status: int = 503
     retry_after: int | None = None
+    delay_ms: int | None = None
     transport: str | None = None
     path: str | None = None
     event_type: str | None = None
@@ -40,12 +44,31 @@ class FaultRule:
     hits: int = 0
     _seen: OrderedDict[bytes, int] = field(default_factory=OrderedDict, repr=False)
 
+    def hold_seconds(self) -> float:
+        """How long the attempt waits before the rule's action (a timeout's hold by default)."""
+        if self.delay_ms is not None:
+            return self.delay_ms / 1000
+        return DEFAULT_HOLD_MS / 1000 if self.action == "timeout" else 0.0
+
+    def describe(self) -> dict[str, Any]:
+        """What the journal records of the rule on each attempt it hit."""
+        found: dict[str, Any] = {"rule": self.id, "action": self.action}
+        if self.action == "status":
+            found["status"] = self.status
+            if self.retry_after is not None:
+                found["retry_after"] = self.retry_after
+        if self.action in ("delay", "timeout") or self.delay_ms:
+            found["delay_ms"] = round(self.hold_seconds() * 1000)
+        return found
+
     def public(self) -> dict[str, Any]:
         """The rule as the control API shows it."""
         return {
             "id": self.id,
-            "status": self.status,
+            "action": self.action,
+            "status": self.status if self.action == "status" else None,
             "retry_after": self.retry_after,
+            "delay_ms": self.delay_ms,
             "transport": self.transport,
             "path": self.path,
             "event_type": self.event_type,

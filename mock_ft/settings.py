@@ -7,22 +7,25 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
 from mock_ft.authspec import parse_operator_auth
 from mock_ft.errors import ConfigError
+from mock_ft.faultspec import FaultSpec, parse_fault
 
 __all__ = ["Settings", "load_settings"]
 
@@ -69,6 +72,11 @@ class Settings(BaseSettings):
     fault_seed: int = Field(
         0, description="Seed of fault rules with a probability: same seed, same fault sequence."
     )
+    faults: Annotated[list[FaultSpec], NoDecode] = Field(
+        default_factory=list,
+        description="Fault rules active from the start: mappings as for POST /_mock/faults, or "
+        "the --fault form (`503 retry_after=1 probability=30% type=PAYMENT`).",
+    )
     operator_url: str | None = Field(
         None,
         description="Operator API base URL; when set, the mock looks users up there as FT does.",
@@ -92,6 +100,23 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="uvicorn log level."
     )
+
+    @field_validator("faults", mode="before")
+    @classmethod
+    def _read_fault_words(cls, value: Any) -> Any:
+        # Each rule may be written as the --fault words; a single rule needs no list around it.
+        # MOCK_FT_FAULTS arrives raw (NoDecode): a JSON list or object, or one rule's words.
+        if isinstance(value, str) and value.lstrip().startswith(("[", "{")):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                msg = f"not valid JSON ({exc}); give a list of rules or one rule's words"
+                raise ValueError(msg) from None
+        if isinstance(value, str | dict):
+            value = [value]
+        if isinstance(value, list):
+            return [parse_fault(v) if isinstance(v, str) else v for v in value]
+        return value
 
     @field_validator("operator_url")
     @classmethod
@@ -221,5 +246,6 @@ def _describe_error(err: Any) -> str:
     message = str(err["msg"]).removeprefix("Value error, ")
     if not err["loc"]:
         return message
-    name = ".".join(str(p) for p in err["loc"])
-    return f"{name} (MOCK_FT_{name.upper()}): {message}"
+    setting, *inner = err["loc"]
+    name = str(setting) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in inner)
+    return f"{name} (MOCK_FT_{str(setting).upper()}): {message}"

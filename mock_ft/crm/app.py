@@ -21,6 +21,7 @@ from mock_ft.crm.fault_control import build_fault_router
 from mock_ft.crm.lookup_control import build_lookup_router
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
 from mock_ft.faults import FaultInjector
+from mock_ft.faultspec import ACTIONS
 from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import Journal
 from mock_ft.lookups import LookupRunner
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     )
     app.state.settings = settings
     app.state.faults = FaultInjector(seed=settings.fault_seed)
+    for spec in settings.faults:  # from --fault, MOCK_FT_FAULTS or the config file
+        app.state.faults.add(**spec.model_dump())
     if journal is not None:  # usable without a lifespan (in-process tools such as Schemathesis)
         attach(app, journal)
     app.include_router(build_control_router(settings))
@@ -95,7 +98,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             {
-                "path": json_path([p for p in err["loc"] if isinstance(p, str | int)]),
+                "path": json_path(_wire_location(err["loc"])),
                 "code": str(err["type"]),
                 "message": str(err["msg"]),
             }
@@ -142,6 +145,15 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _wire_location(loc: tuple[Any, ...]) -> list[str | int]:
+    """pydantic's error location as the client sent it: without the union tag pydantic adds
+    for a fault rule's `action` (`body.status.times` is `body.times` on the wire)."""
+    parts = [p for p in loc if isinstance(p, str | int)]
+    if len(parts) > 1 and parts[0] == "body" and parts[1] in ACTIONS:
+        del parts[1]
+    return parts
 
 
 def merged_openapi(

@@ -14,6 +14,7 @@ from mock_ft._version import __version__
 from mock_ft.crm.guard import ControlAuthError, control_guard, unambiguous_query
 from mock_ft.crm.lookup_control import EventDetail, lookups_of_event
 from mock_ft.crm.schemas import (
+    DeliveryPublic,
     ErrorBody,
     EventPublic,
     EventsPublic,
@@ -23,12 +24,14 @@ from mock_ft.crm.schemas import (
     WaitTimeout,
 )
 from mock_ft.journal import EventFilter, Journal
+from mock_ft.journal.delivery import delivery_report
 from mock_ft.settings import Settings
 
 __all__ = ["ControlAuthError", "build_control_router", "control_guard"]
 
 Verdict = Literal["accepted", "rejected", "faulted"]
 MAX_ID = 2**63 - 1  # SQLite INTEGER range
+STATS_DELIVERY_ROWS = 100_000  # bounds the stats call's work on a large journal
 
 
 def _journal(request: Request) -> Journal:
@@ -158,6 +161,37 @@ def build_control_router(settings: Settings) -> APIRouter:
         lookups = await lookups_of_event(journal, event_id)
         return EventDetail(**EventPublic.of(entry).model_dump(), lookups=lookups)
 
+    @router.get("/delivery", dependencies=protected)
+    async def delivery(
+        journal: JournalDep,
+        flt: FilterDep,
+        after_id: Annotated[
+            int | None, Query(ge=0, le=MAX_ID, description="Only attempts with ids above it.")
+        ] = None,
+        expected: Annotated[
+            int | None,
+            Query(ge=0, le=MAX_ID, description="Events the run should have published."),
+        ] = None,
+        hammer_ms: Annotated[
+            float,
+            Query(
+                ge=0,
+                le=60_000,
+                allow_inf_nan=False,
+                description="A retry sooner than this after a failure without Retry-After "
+                "counts as hammering.",
+            ),
+        ] = 20.0,
+    ) -> DeliveryPublic:
+        """Delivery report of a run: lost, duplicated, attempts per event, back-off, latency.
+
+        Filters choose the run's attempts (e.g. `since` its start, or `after_id`); `verdict`
+        is ignored, since the report needs every attempt.
+        """
+        flt = replace(flt, verdict=None, after_id=after_id)
+        report = await journal.run(delivery_report(flt, expected=expected, hammer_ms=hammer_ms))
+        return DeliveryPublic.model_validate(report.public())
+
     @router.post("/reset", dependencies=protected)
     async def reset(journal: JournalDep) -> ResetResult:
         """Delete every journaled attempt and all stream-check state."""
@@ -168,6 +202,9 @@ def build_control_router(settings: Settings) -> APIRouter:
         """Counts by verdict, type, error and warning, and delivery latency percentiles."""
         counters = await journal.run(Journal.counters)
         latencies = await journal.run(Journal.recent_latencies)
+        delivery = await journal.run(
+            delivery_report(EventFilter(), max_rows=STATS_DELIVERY_ROWS, newest=True)
+        )
         by_verdict = counters.get("verdict", {})
         return Stats(
             total=sum(by_verdict.values()),
@@ -180,6 +217,7 @@ def build_control_router(settings: Settings) -> APIRouter:
                 "p99": _percentile(latencies, 0.99),
                 "max": latencies[-1] if latencies else None,
             },
+            delivery=DeliveryPublic.model_validate(delivery.public()),
         )
 
     return router

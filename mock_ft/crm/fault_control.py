@@ -2,56 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from mock_ft.crm.guard import control_guard
 from mock_ft.crm.schemas import ErrorBody
 from mock_ft.faults import FaultInjector
+from mock_ft.faultspec import FaultSpec
 from mock_ft.settings import Settings
 
 __all__ = ["FaultSpec", "build_fault_router"]
 
 
-class FaultSpec(BaseModel):
-    """A fault rule. Match fields left out match anything; the first matching rule answers."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal[429, 500, 502, 503] = Field(503, description="Status to answer.")
-    retry_after: int | None = Field(None, ge=0, description="`Retry-After` seconds to send.")
-    transport: Literal["rest", "rabbitmq", "kafka"] | None = None
-    path: str | None = Field(None, description="FT path, e.g. /v1/integration/payment.")
-    event_type: str | None = Field(None, description="FT event type, e.g. PAYMENT.")
-    user_id: str | None = None
-    times: int | None = Field(None, ge=1, description="Fail only the next N matching attempts.")
-    first_attempts: int | None = Field(
-        None, ge=1, description="Fail the first N attempts of each distinct event, then accept."
-    )
-    probability: float = Field(
-        1.0, gt=0, le=1, allow_inf_nan=False, description="Chance to fail a matching attempt."
-    )
-
-    @field_validator(
-        "status", "retry_after", "times", "first_attempts", "probability", mode="before"
-    )
-    @classmethod
-    def _no_booleans(cls, value: Any) -> Any:
-        if isinstance(value, bool):  # JSON true is not a number, though Python's bool is an int
-            msg = "must be a number, not a boolean"
-            raise ValueError(msg)
-        return value
-
-
-class FaultPublic(FaultSpec):
-    """A live rule, with its id and how many attempts it failed."""
-
-    model_config = ConfigDict(extra="ignore")
+class FaultPublic(BaseModel):
+    """A live rule, with its id and how many attempts it acted on (see POST for each field)."""
 
     id: int
+    action: Literal["status", "delay", "timeout", "reset", "drop_answer"]
+    status: int | None = Field(description="The status answered (action `status` only).")
+    retry_after: int | None
+    delay_ms: int | None
+    transport: str | None
+    path: str | None
+    event_type: str | None
+    user_id: str | None
+    times: int | None = Field(description="How many more attempts it acts on, if limited.")
+    first_attempts: int | None
+    probability: float
     hits: int
 
 
@@ -86,8 +66,10 @@ def build_fault_router(settings: Settings) -> APIRouter:
         status_code=201,
         responses={400: {"model": ErrorBody, "description": "The body is not JSON."}},
     )
-    async def add_fault(request: Request, spec: FaultSpec) -> FaultPublic:
-        """Add a rule: e.g. `{"status": 503, "first_attempts": 2}` fails each event twice."""
+    async def add_fault(request: Request, spec: Annotated[FaultSpec, Body()]) -> FaultPublic:
+        """Add a rule: e.g. `{"status": 503, "first_attempts": 2}` fails each event twice,
+        `{"action": "timeout", "delay_ms": 2000, "probability": 0.1}` holds 10% of attempts
+        for 2 s and then drops the connection unanswered."""
         rule = _faults(request).add(**spec.model_dump())
         return FaultPublic.model_validate(rule.public())
 

@@ -7,8 +7,11 @@ shared pipeline. `MockApp` (crm/app.py) sends only FT's paths here; everything e
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import hmac
+import socket
+import struct
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -17,7 +20,8 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from mock_ft.contracts import EventRoute, IntegrationContract
-from mock_ft.faults import FaultInjector
+from mock_ft.faults import FaultInjector, FaultRule
+from mock_ft.faultspec import CONNECTION_ACTIONS
 from mock_ft.ingest.pipeline import MASK, Attempt, Outcome, Pipeline, is_secret_header
 from mock_ft.problems import Problem
 from mock_ft.settings import Settings
@@ -61,7 +65,44 @@ class RestIngest:
             method=method,
             path=path,
         )
+        rule = None
+        if route is not None:
+            faults: FaultInjector = self.state.faults
+            rule = faults.decide("rest", path, route.event_type, body)
+        if rule is not None:
+            await self._act(rule, attempt, (route, headers, too_large), receive, send)
+            return
         outcome = await self._decide(attempt, route, headers, too_large, pipeline)
+        await self._answer(send, outcome, path)
+
+    async def _act(
+        self,
+        rule: FaultRule,
+        attempt: Attempt,
+        request: tuple[EventRoute | None, _Headers, bool],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """Do what a fault rule says to this attempt, journaling the rule with it."""
+        pipeline: Pipeline = self.state.pipeline
+        attempt.fault = rule.describe()
+        hold = rule.hold_seconds()
+        if rule.action in ("status", "timeout", "reset"):  # refused before auth and validation
+            status = rule.status if rule.action == "status" else 0
+            answer = f"answers {status}" if status else f"answers nothing ({rule.action})"
+            message = f"fault rule #{rule.id} {answer} (set through /_mock/faults)"
+            retry_after = rule.retry_after if status else None
+            outcome = await pipeline.fault(attempt, status, message, retry_after)
+        else:  # delay, drop_answer: FT takes the event as usual; only the answer suffers
+            outcome = await self._decide(attempt, *request, pipeline)
+        if hold and await _client_left_during(receive, hold):
+            return
+        if rule.action in CONNECTION_ACTIONS:
+            await _drop_connection(send, receive, reset=rule.action == "reset")
+        else:
+            await self._answer(send, outcome, attempt.path or "")
+
+    async def _answer(self, send: Send, outcome: Outcome, path: str) -> None:
         extra: list[tuple[bytes, bytes]] = []
         if outcome.error_code == "method_not_allowed":
             extra.append((b"allow", ", ".join(self.methods[path]).encode()))
@@ -97,11 +138,6 @@ class RestIngest:
             hint = f"; did you mean {near[0]}?" if near else "; GET /openapi.json lists them"
             message = f"{path} is not an FT Integration API path{hint}"
             return pipeline.reject(attempt, "unknown_endpoint", message)
-        faults: FaultInjector = self.state.faults
-        rule = faults.decide("rest", path, route.event_type, attempt.body)
-        if rule is not None:
-            message = f"fault rule #{rule.id} answers {rule.status} (set through /_mock/faults)"
-            return pipeline.fault(attempt, rule.status, message, rule.retry_after)
         if self.settings.auth_enabled and not hmac.compare_digest(headers.api_key, self.api_key):
             header = self.settings.api_key_header
             message = f"missing or wrong API key; send it in the {header} header"
@@ -167,6 +203,39 @@ class RestIngest:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks), False, False
+
+
+async def _client_left_during(receive: Receive, seconds: float) -> bool:
+    """Wait `seconds`, or less if the client hangs up first (then True): a hold costs no more."""
+    try:
+        async with asyncio.timeout(seconds):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+    except TimeoutError:
+        return False
+    return True
+
+
+async def _drop_connection(send: Send, receive: Receive, *, reset: bool) -> None:
+    """Close the connection without an answer: an orderly FIN, or an RST when `reset`.
+
+    ASGI has no message for this, so it reaches for uvicorn's transport (the server `mock-ft
+    serve` runs); a server without one gets ConnectionAbortedError, its closest equivalent.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None or not hasattr(transport, "abort"):  # uvloop's is no asyncio.Transport
+        msg = "a fault rule dropped the connection (needs uvicorn to do it on the wire)"
+        raise ConnectionAbortedError(msg)
+    if reset:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # linger 0: close() sends RST instead of FIN
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+    # Let uvicorn see the connection go, so it does not answer a 500 on the closed transport.
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from mock_ft.journal import JournalEntry
 
 __all__ = [
+    "DeliveryPublic",
     "ErrorBody",
     "EventPublic",
     "EventsPublic",
@@ -59,6 +60,11 @@ class EventPublic(BaseModel):
     latency_ms: float | None = Field(description="Receive time minus the event's timestamp.")
     idempotency_key: str | None
     duplicate_of: int | None
+    fault: dict[str, Any] | None = Field(
+        None,
+        description="The fault rule that acted on this attempt: its `rule` id, `action`, and the "
+        "`status`, `retry_after` or `delay_ms` it applied. `status_code` 0: nothing was answered.",
+    )
 
     @classmethod
     def of(cls, entry: JournalEntry) -> EventPublic:
@@ -82,6 +88,7 @@ class EventPublic(BaseModel):
             latency_ms=entry.latency_ms,
             idempotency_key=entry.idempotency_key,
             duplicate_of=entry.duplicate_of,
+            fault=entry.fault,
         )
 
 
@@ -103,6 +110,55 @@ class WaitTimeout(BaseModel):
     recent: list[EventPublic]
 
 
+class RetryAfterPublic(BaseModel):
+    """How the publisher treated `Retry-After`."""
+
+    asked: int = Field(description="Retries that followed an answer with Retry-After.")
+    honoured: int = Field(description="... that waited at least as long as asked.")
+    ignored: int = Field(description="... that came sooner.")
+
+
+class DeliveryPublic(BaseModel):
+    """What the publisher did with FT's answers: lost, duplicated, retried, how fast.
+
+    Attempts are grouped into events by FT's idempotency key (`idempotency_key` of each event).
+    """
+
+    ok: bool = Field(description="True when nothing below is a problem.")
+    problems: list[str] = Field(description="What the publisher must fix, one sentence each.")
+    attempts: int
+    rejected_attempts: int = Field(description="Attempts refused for auth or validation.")
+    faulted_attempts: int = Field(description="Attempts a fault rule acted on.")
+    events: int = Field(description="Distinct events (idempotency keys) attempted.")
+    delivered: int = Field(description="Events with an accepted attempt.")
+    expected: int | None = Field(description="Events the run should have published, if given.")
+    missing: int | None = Field(description="`expected` minus `delivered`, if given.")
+    lost: int = Field(description="Events refused by a fault and never delivered again.")
+    duplicated: int = Field(description="Events accepted again although FT had answered 200.")
+    redelivered_after_lost_answer: int = Field(
+        description="Re-deliveries after a `drop_answer` fault: what a correct publisher does."
+    )
+    attempts_per_event: dict[str, int] = Field(description="Attempts: how many events took them.")
+    max_attempts: int
+    retries: int
+    retry_gap_ms: dict[str, float | None] = Field(
+        description="min/p50/p99 wait between a failed attempt's answer and the next attempt."
+    )
+    retry_after: RetryAfterPublic
+    hammering: int = Field(description="Retries sooner than `hammer_ms` without Retry-After.")
+    hammer_ms: float
+    latency_ms: dict[str, float | None] = Field(
+        description="p50/p99/max delivery latency (receive time minus timestamp) of events."
+    )
+    time_to_deliver_ms: dict[str, float | None] = Field(
+        description="p50/p99/max from an event's first attempt to its first accepted one."
+    )
+    truncated: bool = Field(description="True when the window held more attempts than read.")
+    examples: dict[str, list[str]] = Field(
+        description="Up to five idempotency keys per problem kind."
+    )
+
+
 class Stats(BaseModel):
     """Counters over the whole journal since the last reset."""
 
@@ -113,6 +169,10 @@ class Stats(BaseModel):
     warnings: dict[str, int]
     latency_ms: dict[str, float | None] = Field(
         description="p50/p99/max delivery latency over the newest 10,000 accepted events."
+    )
+    delivery: DeliveryPublic = Field(
+        description="The delivery report over the newest 100,000 attempts (GET /_mock/delivery "
+        "for a chosen window and an expected count)."
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from mock_ft.contracts import IntegrationContract
-from mock_ft.ingest.checks import apply_stream_checks, record_state
+from mock_ft.ingest.checks import apply_stream_checks, idempotency_key, record_state
 from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
@@ -74,6 +74,7 @@ class Attempt:
     headers: dict[str, str] = field(default_factory=dict)
     method: str | None = None
     path: str | None = None
+    fault: dict[str, Any] | None = None  # the fault rule acting on this attempt, for the journal
 
 
 @dataclass(slots=True)
@@ -150,13 +151,20 @@ class Pipeline:
     async def fault(
         self, attempt: Attempt, status: int, message: str, retry_after: int | None = None
     ) -> Outcome:
-        """Journal an attempt a fault rule answered (verdict `faulted`) and return its outcome."""
-        try:  # best effort, so the attempt can be found by its user_id
+        """Journal an attempt a fault rule failed (verdict `faulted`) and return its outcome.
+
+        `status` is what is answered, 0 when the rule answers nothing (timeout, reset). The
+        attempt keeps its FT idempotency key, so a delivery report can follow its retries.
+        """
+        try:  # best effort, so the attempt can be found by its user_id and key
             payload = orjson.loads(attempt.body)
         except orjson.JSONDecodeError:
             payload = None
         entry = self._entry(attempt, "faulted", status, payload)
         entry.error_code = "injected_fault"
+        route = self.routes.get(attempt.event_type or "")
+        if route is not None and isinstance(payload, dict):
+            entry.idempotency_key = idempotency_key(route, payload)
         event_id = await self.journal.run(Journal.append(entry))
         return Outcome(status, event_id, "injected_fault", message, retry_after=retry_after)
 
@@ -270,6 +278,7 @@ class Pipeline:
             user_id=str(user_id) if _is_id(user_id) else None,
             payload=text,
             headers=attempt.headers,
+            fault=attempt.fault,
         )
 
 

@@ -33,6 +33,7 @@ class NewEntry:
     latency_ms: float | None = None
     idempotency_key: str | None = None
     duplicate_of: int | None = None
+    fault: dict[str, Any] | None = None  # the fault rule that acted on this attempt
     event_epoch: float | None = None  # the event's timestamp as Unix time; for checks, not stored
 
 
@@ -58,6 +59,7 @@ class JournalEntry:
     latency_ms: float | None
     idempotency_key: str | None
     duplicate_of: int | None
+    fault: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> JournalEntry:
@@ -81,6 +83,7 @@ class JournalEntry:
             latency_ms=row["latency_ms"],
             idempotency_key=row["idempotency_key"],
             duplicate_of=row["duplicate_of"],
+            fault=json.loads(row["fault"]) if row["fault"] else None,
         )
 
     def payload_json(self) -> Any:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["BUMP", "INSERT_EVENT", "NEXT_EVENT_ID", "SCHEMA", "SET_MARK", "SET_USER"]
+__all__ = [
+    "ADDED_COLUMNS",
+    "BUMP",
+    "INSERT_EVENT",
+    "NEXT_EVENT_ID",
+    "SCHEMA",
+    "SET_MARK",
+    "SET_USER",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -23,7 +31,8 @@ CREATE TABLE IF NOT EXISTS events (
     event_timestamp TEXT,
     latency_ms REAL,
     idempotency_key TEXT,
-    duplicate_of INTEGER
+    duplicate_of INTEGER,
+    fault TEXT  -- JSON: the fault rule that acted on this attempt, if any
 );
 CREATE INDEX IF NOT EXISTS ix_events_type ON events(event_type, id);
 CREATE INDEX IF NOT EXISTS ix_events_user ON events(user_id, id);
@@ -57,14 +66,17 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 """
 
+# Columns added since the first release, added to older journal files when they are opened.
+ADDED_COLUMNS = (("events", "fault", "TEXT"),)
+
 # Ids are assigned by the journal inside the write transaction (see Tx.insert), so a whole
 # batch is written with one executemany instead of one INSERT ... RETURNING per event.
 NEXT_EVENT_ID = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1"
 INSERT_EVENT = """
 INSERT INTO events (id, received_at, transport, method, path, event_type, user_id, verdict,
     status_code, error_code, payload, headers, errors, warnings, event_timestamp, latency_ms,
-    idempotency_key, duplicate_of)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    idempotency_key, duplicate_of, fault)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 SET_MARK = (
     "INSERT INTO marks (kind, key, value, event_id) VALUES (?, ?, ?, ?) "

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from mock_ft.errors import JournalError
 from mock_ft.journal.checkpoint import BACKSTOP_PAGES, Checkpointer
 from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
-from mock_ft.journal.schema import SCHEMA
+from mock_ft.journal.schema import ADDED_COLUMNS, SCHEMA
 from mock_ft.journal.tx import Tx, UserState
 
 __all__ = ["Journal", "Tx", "UserState"]
@@ -103,6 +103,7 @@ class Journal:
             conn.execute("PRAGMA cache_size=-16000")  # 16 MiB page cache: bounds memory
             conn.execute("PRAGMA busy_timeout=5000")
             conn.executescript(SCHEMA)
+            _add_missing_columns(conn)
         except sqlite3.Error as exc:
             msg = (
                 f"cannot open journal {self.path}: {exc}; check the path or use --journal :memory:"
@@ -280,6 +281,14 @@ class Journal:
             conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         tx.forget_state()
         return removed
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring a journal written by an older mock-ft up to the current columns."""
+    for table, column, kind in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def _as_journal_error(exc: Exception, path: str) -> Exception:

@@ -76,6 +76,7 @@ class Tx:
                 entry.latency_ms,
                 entry.idempotency_key,
                 entry.duplicate_of,
+                None if entry.fault is None else orjson.dumps(entry.fault).decode(),
             )
         )
         bumps = self.bumps
