@@ -29,7 +29,7 @@ _EXAMPLES = 5
 class _Attempt:
     at: float
     verdict: str
-    held: float  # seconds the mock held the attempt before answering (delay or timeout faults)
+    held: float  # seconds the mock held the attempt before it answered or dropped it
     retry_after: int | None
     dropped_answer: bool
     latency_ms: float | None
@@ -154,7 +154,10 @@ def delivery_report(
                 report.rejected_attempts += verdict == "rejected"
                 continue
             fault = json.loads(fault_text) if fault_text else {}
-            held = fault.get("delay_ms", 0) / 1000 if fault.get("action") != "reset" else 0.0
+            # The mock answered (or dropped) after holding the attempt this long; a timeout's
+            # client gives up on its own clock, unseen, so its retry gap counts from arrival.
+            timed = fault.get("action") not in ("timeout", "reset")
+            held = fault.get("delay_ms", 0) / 1000 if timed else 0.0
             by_key.setdefault(key, []).append(
                 _Attempt(
                     at,
