@@ -13,6 +13,7 @@ STEPS = (
     "Consents",
     "Blocks and reconciliation",
     "Bonus and session",
+    "Resilience",  # FT's calls as they really arrive: repeated, with an expired token, abandoned
     "Contract (property-based)",
     "Latency",
     "Event feed",
@@ -34,6 +35,7 @@ class VerifyOptions:
     timeout_seconds: float = 10.0
     bonus_code: str | None = None  # default: the first code /bonus/list offers
     sid: str | None = None  # a live session id of a test user, to check /authenticate accepts it
+    token_expiry_wait_seconds: float = 10.0  # longest OAuth token lifetime worth waiting out
     steps: tuple[str, ...] = STEPS  # which of FT's steps to check (all by default)
 
     def wants(self, step: str) -> bool:

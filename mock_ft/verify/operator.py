@@ -42,8 +42,12 @@ class OperatorClient:
         json: Any = None,
         headers: dict[str, str] | None = None,
         authenticated: bool = True,
+        extensions: dict[str, Any] | None = None,
     ) -> tuple[httpx.Response | None, Exchange]:
-        """One call; (None, exchange) when no answer came. Auth is FT's unless told otherwise."""
+        """One call; (None, exchange) when no answer came. Auth is FT's unless told otherwise.
+
+        `extensions` go to httpx as they are (a `trace` hook can abandon the call once sent).
+        """
         sent = dict(headers or {})
         if authenticated:
             sent = {**await self.auth.headers(self.client), **sent}
@@ -53,7 +57,9 @@ class OperatorClient:
         url = self.base + path
         started = time.perf_counter()
         try:
-            response = await self.client.request(method, url, content=body, headers=sent)
+            response = await self.client.request(
+                method, url, content=body, headers=sent, extensions=extensions
+            )
         except httpx.ConnectError as exc:
             msg = f"cannot connect to the operator at {self.base}: {exc}; is it running?"
             raise Unreachable(msg) from None

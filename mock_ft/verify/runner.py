@@ -20,6 +20,7 @@ from mock_ft.verify.contract import check_contract
 from mock_ft.verify.feed import check_event_feed, check_latency
 from mock_ft.verify.model import CheckResult, VerifyOptions
 from mock_ft.verify.operator import OperatorClient, Unreachable
+from mock_ft.verify.resilience import check_resilience
 
 __all__ = ["Unreachable", "run_verification"]
 
@@ -38,11 +39,11 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
     async with httpx.AsyncClient(timeout=options.timeout_seconds) as client:
         operator = OperatorClient(options, client)
         try:
-            auth_headers = await operator.auth.headers(client)
+            await operator.auth.headers(client)  # no token at all: exit 2 before any check
         except TokenError as exc:
             raise Unreachable(str(exc)) from None
         opt_outs: list[tuple[str, float]] = []
-        ft_id = None
+        repeated_ft_ids: list[str] = []  # credited once: the event side checks each
         if options.wants("Authentication"):
             progress("authentication")
             results += await _timed(check_auth(operator, options))
@@ -62,9 +63,18 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
             started = time.perf_counter()
             bonus_results, ft_id = await check_bonus_and_session(operator, options)
             results += _stamp(bonus_results, started)
+            repeated_ft_ids += [ft_id] if ft_id else []
+        if options.wants("Resilience"):
+            progress("resilience")
+            started = time.perf_counter()
+            resilience_results, resent = await check_resilience(operator, options)
+            results += _stamp(resilience_results, started)
+            repeated_ft_ids += resent
         if options.wants("Contract (property-based)"):
             progress("contract (Schemathesis)")
             started = time.perf_counter()
+            operator.auth.forget_token()  # a whole lifetime for Schemathesis' fixed headers
+            auth_headers = await operator.auth.headers(client)
             contract = await asyncio.to_thread(check_contract, options, auth_headers)
             results += _stamp(contract, started)
         if options.wants("Latency"):
@@ -72,7 +82,8 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
         if options.ft_url and options.wants("Event feed"):
             progress("event feed")
             started = time.perf_counter()
-            results += _stamp(await check_event_feed(client, options, opt_outs, ft_id), started)
+            feed = await check_event_feed(client, options, opt_outs, repeated_ft_ids)
+            results += _stamp(feed, started)
     return results
 
 

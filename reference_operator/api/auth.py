@@ -74,7 +74,7 @@ class OperatorAuth:
     def _token_ok(self, token: str) -> bool:
         now = time.time()
         for known, expiry in list(self._tokens.items()):
-            if expiry <= now:
+            if expiry <= now and not self.settings.has("tokens_never_expire"):
                 del self._tokens[known]  # expired tokens are forgotten
         return any(_same(token, known) for known in self._tokens)
 

@@ -7,10 +7,12 @@ event's `fasttrack_references`. Defect switches bend these shapes on purpose.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -25,6 +27,7 @@ from reference_operator.platform.core import CONSENT_TYPES
 __all__ = ["RECONCILIATION_FIELDS", "build_operator_router"]
 
 _SLOW_SECONDS = 1.5  # the `slow_lookups` defect
+_LOCK_HOLD_SECONDS = 0.2  # the `abandoned_calls_lock_user` defect: slow enough for FT to give up
 # reconciliation field: SQL condition on players (p) that makes it true
 RECONCILIATION_FIELDS = {
     "blocked": "p.blocked = 1",
@@ -107,6 +110,30 @@ def fasttrack_references(request: Request) -> dict[str, Any]:
     return out
 
 
+def _leaky_user_lock() -> Callable[[Request], Awaitable[None]]:
+    """The `abandoned_calls_lock_user` defect: a per-user lock released only if the caller waits."""
+    locked: set[str] = set()
+
+    async def hold(request: Request) -> None:
+        user_id = request.path_params.get("user_id")
+        if user_id is None:  # a credit names its user in the body (FastAPI has read it already)
+            with suppress(ValueError, TypeError, KeyError):
+                user_id = str(json.loads(await request.body())["user_id"])
+        if user_id is None:
+            return
+        if user_id in locked:
+            raise HTTPException(
+                status_code=503, detail={"error": f"user {user_id} is locked", "code": 503}
+            )
+        locked.add(user_id)
+        await asyncio.sleep(_LOCK_HOLD_SECONDS)
+        if await request.is_disconnected():
+            return  # the bug: bailing out early skips the release below
+        locked.discard(user_id)
+
+    return hold
+
+
 def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
     """The Operator API routes, protected by the configured auth scheme."""
     settings = platform.settings
@@ -116,7 +143,10 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
         if settings.has("slow_lookups"):
             time.sleep(_SLOW_SECONDS)
 
-    router = APIRouter(tags=["operator-api"], dependencies=[Depends(guard)])
+    dependencies = [Depends(guard)]
+    if settings.has("abandoned_calls_lock_user"):
+        dependencies.append(Depends(_leaky_user_lock()))
+    router = APIRouter(tags=["operator-api"], dependencies=dependencies)
 
     def lookup(user_id: str, view: Callable[[sqlite3.Connection, sqlite3.Row], Any]) -> Any:
         with platform.db.read() as conn:
@@ -181,6 +211,14 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
             changes: dict[str, bool] = {body.consents.channel: body.consents.opted_in}
         else:
             changes = {c.type: c.opted_in for c in body.consents}
+        if settings.has("consents_post_toggles"):  # ignores the value sent: flips what it holds
+            with platform.db.read() as conn:
+                held = dict(
+                    conn.execute(
+                        "SELECT type, opted_in FROM consents WHERE user_id = ?", (user_id,)
+                    ).fetchall()
+                )
+            changes = {kind: not held.get(kind, 0) for kind in changes}
         players.set_consents(platform, user_id, changes)
         return {"data": "Success"}
 

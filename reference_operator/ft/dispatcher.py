@@ -167,7 +167,11 @@ class Dispatcher:
     def _failed(self, event: PendingEvent, error: str, retry_after: float | None) -> None:
         attempts = event.attempts + 1
         give_up = self.settings.has("no_retry")
+        if self.settings.has("ignores_retry_after"):
+            retry_after = None
         delay = retry_after if retry_after is not None else self._backoff(attempts)
+        if self.settings.has("no_backoff"):
+            delay = 0.0
         with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE outbox SET attempts = ?, last_error = ?, due_at = ?, abandoned = ? "

@@ -107,6 +107,21 @@ def test_expire_tokens(make_operator: OperatorFactory) -> None:
         assert client.get(PATH, headers=bearer).status_code == 401
 
 
+def test_defect_tokens_never_expire(make_operator: OperatorFactory) -> None:
+    """`tokens_never_expire`: a token still works after its lifetime is over."""
+    credentials = {
+        "grant_type": "client_credentials",
+        "client_id": "fasttrack",
+        "client_secret": "operator-local-client-secret",
+    }
+    with make_operator(
+        ft_url=NOWHERE, auth="oauth2", token_ttl_seconds=1, defects=["tokens_never_expire"]
+    ) as client:
+        token = client.post("/oauth/token", json=credentials).json()["access_token"]
+        time.sleep(1.1)
+        assert client.get(PATH, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
 def test_defect_no_auth(make_operator: OperatorFactory) -> None:
     """`no_auth`: anything goes, credentials or not."""
     with make_operator(ft_url=NOWHERE, defects=["no_auth"]) as client:

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reference_operator.defects import DEFECTS
 from tests.reference_operator.conftest import wait_for_events
 
 
@@ -30,7 +31,7 @@ def test_list_defect_switches() -> None:
     result = _cli("serve", "--list-defects")
     assert result.returncode == 0
     assert re.search(r"^drops_events\s+About 10% of events", result.stdout, re.M)
-    assert len(result.stdout.strip().splitlines()) == 15
+    assert len(result.stdout.strip().splitlines()) == len(DEFECTS)
 
 
 @pytest.mark.parametrize(

@@ -229,6 +229,27 @@ def test_defect_bonus_credit_not_idempotent(make_operator: OperatorFactory) -> N
         assert len(_outbox_bonus_events(client)) == 2
 
 
+def test_defect_bonus_credit_not_idempotent_for_funds(make_operator: OperatorFactory) -> None:
+    """`bonus_credit_not_idempotent` covers `/bonus/credit/funds` too: paid twice."""
+    with make_operator(ft_url=NOWHERE, defects=["bonus_credit_not_idempotent"]) as client:
+        user = _player(client)
+        body = {"user_id": user, "bonus_code": "WELCOME100", "amount": 5, "currency": "EUR"}
+        for _ in range(2):
+            client.post("/bonus/credit/funds", json=body, headers=FT_HEADERS)
+        assert client.get(f"/platform/players/{user}").json()["real_balance"] == 10
+
+
+def test_defect_consents_post_toggles(make_operator: OperatorFactory) -> None:
+    """`consents_post_toggles`: the same opt-out sent twice leaves the player opted in."""
+    with make_operator(ft_url=NOWHERE, defects=["consents_post_toggles"]) as client:
+        user = _player(client, consents={"sms": True})
+        opt_out = {"consents": [{"opted_in": False, "type": "sms"}]}
+        for _ in range(2):
+            client.post(f"/userconsents/{user}", json=opt_out, headers=KEY)
+        body = client.get(f"/userconsents/{user}", headers=KEY).json()
+    assert {c["type"]: c["opted_in"] for c in body["consents"]}["sms"] is True
+
+
 def test_defect_slow_lookups(make_operator: OperatorFactory) -> None:
     """`slow_lookups`: an Operator API call takes about 1.5 s."""
     with make_operator(ft_url=NOWHERE, defects=["slow_lookups"]) as client:

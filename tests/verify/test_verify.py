@@ -18,6 +18,7 @@ from mock_ft.settings import Settings
 from mock_ft.verify import CheckResult, VerifyOptions, run_verification
 from mock_ft.verify.model import STEPS
 from mock_ft.verify.report import write_reports
+from mock_ft.verify.resilience import EXPIRY_CHECK
 from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
 from reference_operator.defects import DEFECTS
@@ -39,10 +40,15 @@ CAUGHT_BY: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "slow_lookups": ("within the latency budget", ("User data", "Latency")),
     "reconciliation_inconsistent": ("reconciliation agrees", None),
     "bonus_credit_not_idempotent": ("credits the bonus once", None),
+    "consents_post_toggles": ("consent POST sent twice", ("Resilience",)),
+    "tokens_never_expire": ("expired OAuth token is refused", ("Resilience",)),
+    "abandoned_calls_lock_user": ("lookup FT gave up on", ("Resilience",)),
     "events_missing_field": ("every event passes FT's validation", None),
     "events_wrong_enum_case": ("every event passes FT's validation", None),
     "no_retry": ("retried until accepted", None),
-    "duplicate_events": ("published once", None),
+    "duplicate_events": ("each event is accepted once", None),
+    "ignores_retry_after": ("wait as long as Retry-After asks", ("Event feed",)),
+    "no_backoff": ("back off instead of hammering", ("Event feed",)),
     "late_events": ("within FT's 1-second target", None),
     "drops_events": ("no event is missing from the stream", None),
 }
@@ -54,14 +60,18 @@ def _integration(
     scheme: str = "api_key",
     defects: tuple[str, ...] = (),
     players: int = 3,
+    token_ttl_seconds: int = 3600,
     **mock_settings: Any,
 ) -> Iterator[VerifyOptions]:
     """A mock and a reference operator publishing to it, with some player activity."""
     with ExitStack() as stack:
         settings = Settings(journal=str(tmp_path / "journal.sqlite3"), **mock_settings)
         mock = stack.enter_context(ServerThread(create_app(settings)))
-        if "no_retry" in defects:  # FT refuses each event once: only retrying delivers it
+        if {"no_retry", "no_backoff"} & set(defects):  # FT refuses each event once
             rule = {"status": 503, "first_attempts": 1}
+            httpx.post(f"{mock.url}/_mock/faults", json=rule).raise_for_status()
+        if "ignores_retry_after" in defects:  # ... asking for a second's pause
+            rule = {"status": 429, "retry_after": 1, "first_attempts": 1}
             httpx.post(f"{mock.url}/_mock/faults", json=rule).raise_for_status()
         operator_settings = OperatorSettings(
             database=str(tmp_path / "platform.sqlite3"),
@@ -69,6 +79,7 @@ def _integration(
             auth=scheme,
             defects=list(defects),
             retry_max_seconds=0.2,
+            token_ttl_seconds=token_ttl_seconds,
         )
         operator = stack.enter_context(ServerThread(create_operator(operator_settings)))
         users = []
@@ -107,7 +118,8 @@ def test_pass_correct_operator_under_each_scheme(tmp_path: Path, scheme: str) ->
     with _integration(tmp_path, scheme) as options:
         results = run_verification(options)
     assert _failed(results) == []
-    assert [r.name for r in results if r.skipped and r.step != STEPS[5]] == []
+    unchecked = [r.name for r in results if r.skipped and r.step != "Contract (property-based)"]
+    assert unchecked == [EXPIRY_CHECK]  # no tokens, or hour-long ones: not waited out
     assert {r.step for r in results} == set(STEPS)
     assert len(results) > 50
 
@@ -122,7 +134,14 @@ def test_catch_defect(tmp_path: Path, defect: str) -> None:
     """Each defect fails verification, and a failing check's name says what is wrong."""
     expected, steps = CAUGHT_BY[defect]
     players = 30 if defect == "drops_events" else 3
-    with _integration(tmp_path, defects=(defect,), players=players) as options:
+    oauth = defect == "tokens_never_expire"  # tokens that expire within the wait, to check it
+    with _integration(
+        tmp_path,
+        "oauth2" if oauth else "api_key",
+        defects=(defect,),
+        players=players,
+        token_ttl_seconds=1 if oauth else 3600,
+    ) as options:
         if steps is not None:
             options.steps = steps
         results = run_verification(options)
