@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
@@ -13,6 +14,7 @@ from hypothesis import settings as hypothesis_settings
 
 from mock_ft.crm import create_app
 from mock_ft.settings import DEFAULT_API_KEY, Settings
+from tests.serve_process import serve_process
 
 hypothesis_settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -47,3 +49,19 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def journal_file(tmp_path: Path) -> str:
     return str(tmp_path / "journal.sqlite3")
+
+
+@pytest.fixture(scope="module")
+def mock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real mock per test module (and xdist worker), journal on disk."""
+    journal = tmp_path_factory.mktemp("mock") / "journal.sqlite3"
+    with serve_process("--journal", str(journal)) as (url, _):
+        yield url
+
+
+@pytest.fixture
+def mock_url(mock_server: str) -> str:
+    """The mock, emptied and without fault rules for this test."""
+    httpx.post(f"{mock_server}/_mock/reset").raise_for_status()
+    httpx.delete(f"{mock_server}/_mock/faults").raise_for_status()
+    return mock_server

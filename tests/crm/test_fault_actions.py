@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,6 @@ from tests.serve_process import run_cli, serve_process
 
 PAYMENT_PATH = "/v1/integration/payment"
 PAYMENT = next(payload for route, payload in sample_events() if route.event_type == "PAYMENT")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    journal = tmp_path_factory.mktemp("faults") / "journal.sqlite3"
-    with serve_process("--journal", str(journal)) as (url, _):
-        yield url
-
-
-@pytest.fixture
-def mock_url(server: str) -> str:
-    httpx.post(f"{server}/_mock/reset").raise_for_status()
-    httpx.delete(f"{server}/_mock/faults").raise_for_status()
-    return server
 
 
 def _rule(url: str, **rule: Any) -> None:

@@ -16,7 +16,6 @@ import yaml
 from fastapi.testclient import TestClient
 
 from reference_operator import OperatorSettings, create_app
-from tests.serve_process import serve_process
 
 OperatorFactory = Callable[..., Any]
 CONTRACT = yaml.safe_load(
@@ -37,22 +36,6 @@ def clean_operator_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("REFERENCE_OPERATOR_"):
             monkeypatch.delenv(name)
-
-
-@pytest.fixture(scope="module")
-def mock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One real mock per test module (and xdist worker), journal on disk."""
-    journal = tmp_path_factory.mktemp("mock") / "journal.sqlite3"
-    with serve_process("--journal", str(journal)) as (url, _):
-        yield url
-
-
-@pytest.fixture
-def mock_url(mock_server: str) -> str:
-    """The mock, emptied and without fault rules for this test."""
-    httpx.post(f"{mock_server}/_mock/reset").raise_for_status()
-    httpx.delete(f"{mock_server}/_mock/faults").raise_for_status()
-    return mock_server
 
 
 @pytest.fixture
