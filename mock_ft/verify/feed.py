@@ -16,6 +16,7 @@ __all__ = ["MANDATORY_EVENTS", "check_event_feed", "check_latency", "percentile"
 
 # FT's minimum viable feed: registrations, logins and (approved) payments.
 MANDATORY_EVENTS = ("USER_CREATE_V2", "LOGIN_V2", "PAYMENT")
+_SETTLE_SECONDS = 0.3  # how long a complete picture must hold before it is judged
 _GAP_WARNINGS = ("unregistered_user", "payment_transition", "orphan_outcome")
 
 
@@ -89,6 +90,7 @@ async def check_event_feed(
     results.append(_check("no event is missing from the stream", problems))
     results += await check_delivery(client, ft_url)  # lost, duplicated, Retry-After, back-off
     results.append(await _lookups(client, ft_url))
+    complete_since: float | None = None
     while repeated_ft_ids:  # one bonus (user_bonus_id) each, however many BONUS events tell it
         bonuses = await _events(client, ft_url, type="BONUS", order="desc")  # this run's: newest
         credited: dict[str, set[Any]] = {ft_id: set() for ft_id in repeated_ft_ids}
@@ -97,7 +99,11 @@ async def check_event_feed(
             ft_id = payload.get("fasttrack_references", {}).get("id")
             if ft_id in credited:
                 credited[ft_id].add(payload.get("user_bonus_id"))
-        if all(credited.values()) or time.time() >= deadline:
+        now = time.time()
+        if all(credited.values()):
+            # Every id credited: give a second credit of the same id a moment to arrive too.
+            complete_since = complete_since or now
+        if (complete_since and now - complete_since >= _SETTLE_SECONDS) or now >= deadline:
             problems = [
                 f"X-Fasttrack-Id {ft_id}: {len(ids)} bonuses in BONUS events, not 1"
                 for ft_id, ids in credited.items()
