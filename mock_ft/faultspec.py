@@ -70,8 +70,9 @@ class _Fault(BaseModel):
 
     def words(self) -> str:
         """The rule in the --fault form, e.g. `503 retry_after=1 probability=30% type=PAYMENT`."""
-        action = self.model_dump()["action"]
-        out = [str(self.model_dump()["status"]) if action == "status" else action]
+        fields = self.model_dump()  # the variant's fields: only a status rule has `status`
+        action = fields["action"]
+        out = [str(fields["status"]) if action == "status" else action]
         for name, value in self.model_dump(exclude_defaults=True).items():
             if name in ("action", "status"):
                 continue

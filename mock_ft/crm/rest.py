@@ -87,7 +87,7 @@ class RestIngest:
         pipeline: Pipeline = self.state.pipeline
         attempt.fault = rule.describe()
         hold = rule.hold_seconds()
-        if rule.action in ("status", "timeout", "reset"):  # refused before auth and validation
+        if rule.action not in ("delay", "drop_answer"):  # refused before auth and validation
             status = rule.status if rule.action == "status" else 0
             answer = f"answers {status}" if status else f"answers nothing ({rule.action})"
             message = f"fault rule #{rule.id} {answer} (set through /_mock/faults)"
