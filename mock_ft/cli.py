@@ -87,9 +87,23 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    rabbitmq_url: Annotated[
+        str | None,
+        typer.Option(help="Also consume FT events from RabbitMQ (amqp://...).", show_default=False),
+    ] = None,
+    rabbitmq_queue: Annotated[
+        str | None, typer.Option(help="Queue to consume [fasttrack.events].")
+    ] = None,
+    kafka_bootstrap: Annotated[
+        str | None,
+        typer.Option(help="Also consume FT events from Kafka (host:port,...).", show_default=False),
+    ] = None,
+    kafka_topic: Annotated[
+        list[str] | None, typer.Option(help="Topic to consume, repeatable [fasttrack.events].")
+    ] = None,
     log_level: Annotated[str | None, typer.Option(help="uvicorn log level [info].")] = None,
 ) -> None:
-    """Run the mock Fast Track Integration API and its control API."""
+    """Run the mock Fast Track Integration API (REST, and RabbitMQ/Kafka when given)."""
     settings = load_settings(
         config,
         host=host,
@@ -102,6 +116,10 @@ def serve(
         operator_url=operator_url,
         operator_auth=operator_auth,
         faults=fault or None,
+        rabbitmq_url=rabbitmq_url,
+        rabbitmq_queue=rabbitmq_queue,
+        kafka_bootstrap=kafka_bootstrap,
+        kafka_topics=kafka_topic or None,
         log_level=log_level,
     )
     run_server(settings)
@@ -134,6 +152,14 @@ def _banner(settings: Settings, port: int) -> None:
         err.print(f"  auth      {settings.api_key_header}: {shown}")
     else:
         err.print("  auth      off (--no-auth)")
+    if settings.rabbitmq_url is not None:
+        from mock_ft.brokers.rabbitmq import rabbitmq_url
+
+        shown = rabbitmq_url(settings)[1]
+        err.print(f"  rabbitmq  {shown} queue {settings.rabbitmq_queue} (type: AMQP property)")
+    if settings.kafka_bootstrap is not None:
+        topics = ", ".join(settings.kafka_topics)
+        err.print(f"  kafka     {settings.kafka_bootstrap} topic {topics} (type: record header)")
     for number, spec in enumerate(settings.faults, start=1):  # rule ids, as /_mock/faults lists
         err.print(f"  fault #{number}  {spec.words()}")
     err.print(f"  docs      {url}/docs    control {url}/_mock/events")

@@ -17,9 +17,16 @@ import yaml
 
 from mock_ft.errors import ContractError
 
-__all__ = ["EventRoute", "IntegrationContract", "contracts_dir", "integration_contract"]
+__all__ = [
+    "EventRoute",
+    "IntegrationContract",
+    "asyncapi_document",
+    "contracts_dir",
+    "integration_contract",
+]
 
 INTEGRATION_FILE = "integration-api.yaml"
+ASYNCAPI_FILE = "asyncapi.yaml"
 
 
 @dataclass(slots=True, frozen=True)
@@ -129,3 +136,20 @@ def load_integration_contract(path: Path) -> IntegrationContract:
 def integration_contract() -> IntegrationContract:
     """The Integration API contract shipped with mock-ft (parsed once per process)."""
     return load_integration_contract(contracts_dir() / INTEGRATION_FILE)
+
+
+def asyncapi_document() -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of the broker channels (RabbitMQ, Kafka), parsed afresh.
+
+    Its message payloads are `$ref`s into `integration-api.yaml`, resolved against the same folder.
+    """
+    path = contracts_dir() / ASYNCAPI_FILE
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"cannot read {path}: {exc.strerror}; is the contracts/ folder present?"
+        raise ContractError(msg) from None
+    if not isinstance(document, dict):
+        msg = f"{path} is not a YAML mapping; is it the right file?"
+        raise ContractError(msg)
+    return document

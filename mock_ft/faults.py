@@ -18,7 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_ft.faultspec import DEFAULT_HOLD_MS
+from mock_ft.faultspec import ACTIONS_BY_TRANSPORT, DEFAULT_HOLD_MS, DEFAULT_PAUSE_MS
 
 __all__ = ["FaultInjector", "FaultRule"]
 
@@ -48,6 +48,8 @@ class FaultRule:
         """How long the attempt waits before the rule's action (a timeout's hold by default)."""
         if self.delay_ms is not None:
             return self.delay_ms / 1000
+        if self.action == "pause":
+            return DEFAULT_PAUSE_MS / 1000
         return DEFAULT_HOLD_MS / 1000 if self.action == "timeout" else 0.0
 
     def describe(self) -> dict[str, Any]:
@@ -57,7 +59,7 @@ class FaultRule:
             found["status"] = self.status
             if self.retry_after is not None:
                 found["retry_after"] = self.retry_after
-        if self.action in ("delay", "timeout") or self.delay_ms:
+        if self.action in ("delay", "timeout", "pause") or self.delay_ms:
             found["delay_ms"] = round(self.hold_seconds() * 1000)
         return found
 
@@ -127,7 +129,10 @@ class FaultInjector:
             return None
         with self._lock:
             user_id: str | None = None
+            can_do = ACTIONS_BY_TRANSPORT[transport]
             for rule in self._rules:
+                if rule.action not in can_do:
+                    continue
                 if not _matches(rule.transport, transport) or not _matches(rule.path, path):
                     continue
                 if not _matches(rule.event_type, event_type):

@@ -1,9 +1,11 @@
 """What a fault rule says, as data: the model `/_mock/faults`, the config file and `--fault` share.
 
 A rule matches attempts (transport, path, event type, user id; each optional) and does one thing
-to them: answer an error `status` (with `Retry-After` for a 429 or 503), `delay` the answer, hold
-the connection and drop it without answering (`timeout`), `reset` it (TCP RST), or accept the
-event and then drop the answer (`drop_answer`: FT has it, the operator never hears so). The CLI
+to them. Over REST: answer an error `status` (with `Retry-After` for a 429 or 503), `delay` the
+answer, hold the connection and drop it without answering (`timeout`), `reset` it (TCP RST), or
+accept the event and then drop the answer (`drop_answer`: FT has it, the operator never hears so).
+Over a broker: `delay` the ack, `nack` the message back, `close_channel`, or `pause` consuming.
+A rule acts only on transports that can do its action. The CLI
 form is `key=value` words, e.g. `503 retry_after=1 probability=30% type=PAYMENT`.
 """
 
@@ -13,13 +15,47 @@ import difflib
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
-__all__ = ["ACTIONS", "CONNECTION_ACTIONS", "FaultSpec", "fault_spec", "parse_fault"]
+__all__ = [
+    "ACTIONS",
+    "ACTIONS_BY_TRANSPORT",
+    "BROKER_ACTIONS",
+    "CONNECTION_ACTIONS",
+    "FaultSpec",
+    "fault_spec",
+    "parse_fault",
+]
 
-ACTIONS: tuple[str, ...] = ("status", "delay", "timeout", "reset", "drop_answer")
+ACTIONS: tuple[str, ...] = (
+    "status",
+    "delay",
+    "timeout",
+    "reset",
+    "drop_answer",
+    "nack",
+    "close_channel",
+    "pause",
+)
 CONNECTION_ACTIONS = frozenset({"timeout", "reset", "drop_answer"})  # no HTTP answer at all
+BROKER_ACTIONS = frozenset({"nack", "close_channel", "pause"})  # the message goes back
+# What each transport can do; a rule whose action a transport cannot do never matches there.
+ACTIONS_BY_TRANSPORT: dict[str, frozenset[str]] = {
+    "rest": frozenset({"status", "delay", *CONNECTION_ACTIONS}),
+    "rabbitmq": frozenset({"delay", *BROKER_ACTIONS}),
+    "kafka": frozenset({"delay", *BROKER_ACTIONS}),
+}
 DEFAULT_HOLD_MS = 30_000  # how long `timeout` holds the connection when delay_ms is not given
+DEFAULT_PAUSE_MS = 5_000  # how long `pause` stops consumption when delay_ms is not given
 _STATUSES = ("429", "500", "502", "503")
 _ALIASES = {
     "type": "event_type",
@@ -67,6 +103,18 @@ class _Fault(BaseModel):
             msg = "must be a number, not a boolean"
             raise ValueError(msg)
         return value
+
+    @model_validator(mode="after")
+    def _action_fits_transport(self) -> _Fault:
+        action = getattr(self, "action", "status")
+        if self.transport is not None and action not in ACTIONS_BY_TRANSPORT[self.transport]:
+            fits = sorted(t for t, acts in ACTIONS_BY_TRANSPORT.items() if action in acts)
+            msg = (
+                f"{action} cannot act on {self.transport}; it acts on {' and '.join(fits)} "
+                "(set that transport, or leave transport out)"
+            )
+            raise ValueError(msg)
+        return self
 
     def words(self) -> str:
         """The rule in the --fault form, e.g. `503 retry_after=1 probability=30% type=PAYMENT`."""
@@ -127,6 +175,27 @@ class DropAnswerFault(_Fault):
     )
 
 
+class NackFault(_Fault):
+    """Broker: put the message back (RabbitMQ nack with requeue; Kafka: seek back) unjournaled."""
+
+    action: Literal["nack"]
+
+
+class CloseChannelFault(_Fault):
+    """Broker: close the channel (RabbitMQ) or leave the group (Kafka); unacked ones come back."""
+
+    action: Literal["close_channel"]
+
+
+class PauseFault(_Fault):
+    """Broker: stop consuming for `delay_ms` (5,000); the backlog grows and must then drain."""
+
+    action: Literal["pause"]
+    delay_ms: int | None = Field(
+        None, ge=0, le=600_000, description="How long consumption stops (ms; 5,000)."
+    )
+
+
 def _action_of(value: Any) -> str | None:
     # A mapping when validating input, a rule model when serialising; anything else is invalid.
     action = (
@@ -140,7 +209,10 @@ FaultSpec = Annotated[
     | Annotated[DelayFault, Tag("delay")]
     | Annotated[TimeoutFault, Tag("timeout")]
     | Annotated[ResetFault, Tag("reset")]
-    | Annotated[DropAnswerFault, Tag("drop_answer")],
+    | Annotated[DropAnswerFault, Tag("drop_answer")]
+    | Annotated[NackFault, Tag("nack")]
+    | Annotated[CloseChannelFault, Tag("close_channel")]
+    | Annotated[PauseFault, Tag("pause")],
     Discriminator(
         _action_of,
         custom_error_type="invalid_action",

@@ -97,6 +97,40 @@ class Settings(BaseSettings):
     wait_max_seconds: float = Field(
         60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."
     )
+    rabbitmq_url: SecretStr | None = Field(
+        None,
+        description="amqp:// URL of a RabbitMQ to consume FT events from (off when unset).",
+    )
+    rabbitmq_vhost: str | None = Field(
+        None, description="Virtual host; overrides the one in the URL when set."
+    )
+    rabbitmq_exchange: str = Field("fasttrack", description="Exchange the operator publishes to.")
+    rabbitmq_exchange_type: Literal["topic", "direct", "fanout", "headers"] = Field(
+        "topic", description="Type of that exchange, when the mock declares it."
+    )
+    rabbitmq_queue: str = Field("fasttrack.events", description="Queue the mock consumes.")
+    rabbitmq_binding_key: str = Field("#", description="Binding of the queue to the exchange.")
+    rabbitmq_prefetch: int = Field(512, ge=1, le=65_535, description="Unacked messages in flight.")
+    rabbitmq_declare: bool = Field(
+        True, description="Declare exchange, queue and dead-lettering (off: use what exists)."
+    )
+    rabbitmq_dead_letter_exchange: str = Field(
+        "fasttrack.dead-letter", description="Where invalid messages are rejected to."
+    )
+    rabbitmq_dead_letter_queue: str = Field(
+        "fasttrack.events.dead", description="Queue that keeps the rejected messages."
+    )
+    kafka_bootstrap: str | None = Field(
+        None, description="Kafka bootstrap servers (host:port,...) to consume from (off unset)."
+    )
+    kafka_topics: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["fasttrack.events"],
+        description="Topics to consume (comma-separated in the environment).",
+    )
+    kafka_group: str = Field("mock-ft", min_length=1, description="Kafka consumer group.")
+    kafka_create_topics: bool = Field(
+        True, description="Create missing topics at start (off: they must exist)."
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="uvicorn log level."
     )
@@ -116,6 +150,24 @@ class Settings(BaseSettings):
             value = [value]
         if isinstance(value, list):
             return [parse_fault(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("kafka_topics", mode="before")
+    @classmethod
+    def _split_topics(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [t.strip() for t in value.split(",") if t.strip()]
+        if isinstance(value, list) and not value:
+            msg = "give at least one topic"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("rabbitmq_url")
+    @classmethod
+    def _rabbitmq_url_is_amqp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("amqp://", "amqps://")):
+            msg = "not an amqp:// or amqps:// URL; e.g. amqp://guest:guest@127.0.0.1:5672/"
+            raise ValueError(msg)
         return value
 
     @field_validator("operator_url")
@@ -141,10 +193,10 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
-    @field_validator("control_token", mode="before")
+    @field_validator("control_token", "rabbitmq_url", "kafka_bootstrap", mode="before")
     @classmethod
-    def _empty_token_is_none(cls, value: Any) -> Any:
-        # `MOCK_FT_CONTROL_TOKEN=` (set but empty, common in compose files) means "no token".
+    def _empty_is_none(cls, value: Any) -> Any:
+        # `MOCK_FT_CONTROL_TOKEN=` (set but empty, common in compose files) means "not set".
         return None if value in ("", None) else value
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from hypothesis import settings as hypothesis_settings
 
 from mock_ft.crm import create_app
 from mock_ft.settings import DEFAULT_API_KEY, Settings
+from tests.brokers import kafka_broker, shared_rabbitmq_url
 from tests.serve_process import serve_process
 
 hypothesis_settings.register_profile(
@@ -65,3 +66,16 @@ def mock_url(mock_server: str) -> str:
     httpx.post(f"{mock_server}/_mock/reset").raise_for_status()
     httpx.delete(f"{mock_server}/_mock/faults").raise_for_status()
     return mock_server
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """This machine's RabbitMQ (tests keep apart by unique queue and exchange names)."""
+    return shared_rabbitmq_url()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """A Kafka-protocol broker for this worker: Tansu, or MOCK_FT_TEST_KAFKA_BOOTSTRAP."""
+    with kafka_broker() as bootstrap:
+        yield bootstrap

@@ -15,6 +15,7 @@ LAYERS: list[set[str]] = [
     {"settings", "contracts", "terminal"},
     {"journal"},
     {"ingest", "faults", "lookups"},
+    {"brokers"},
     {"crm", "samples", "verify"},
     {"demo", "remote"},
     {"cli"},
@@ -88,6 +89,7 @@ def test_export_public_names() -> None:
         "remote",
         "terminal",
         "authspec",
+        "brokers",
         "verify",
         "annotations",  # from `from __future__ import annotations`
     }

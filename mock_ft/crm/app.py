@@ -15,6 +15,7 @@ from starlette.routing import compile_path
 from starlette.types import Receive, Scope, Send
 
 from mock_ft._version import __version__
+from mock_ft.brokers import Brokers
 from mock_ft.contracts import IntegrationContract, integration_contract
 from mock_ft.crm.control import ControlAuthError, build_control_router
 from mock_ft.crm.fault_control import build_fault_router
@@ -71,9 +72,13 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
             own = Journal(settings.journal, sync=settings.journal_sync).start()
             attach(app, own)
         await app.state.lookups.start()
+        brokers = Brokers(settings, app.state.pipeline, app.state.faults)
+        app.state.brokers = brokers
+        await brokers.start()
         try:
             yield
         finally:
+            await brokers.stop()  # what they hold is journaled and acked before the journal shuts
             await app.state.lookups.stop()
             if own is not None:
                 own.close()

@@ -14,6 +14,7 @@ from mock_ft._version import __version__
 from mock_ft.crm.guard import ControlAuthError, control_guard, unambiguous_query
 from mock_ft.crm.lookup_control import EventDetail, lookups_of_event
 from mock_ft.crm.schemas import (
+    BrokerHealth,
     DeliveryPublic,
     ErrorBody,
     EventPublic,
@@ -78,9 +79,13 @@ def build_control_router(settings: Settings) -> APIRouter:
     )
 
     @router.get("/health")
-    async def health(journal: JournalDep) -> Health:
-        """Report that the mock is up and where its journal is."""
-        return Health(status="ok", version=__version__, journal=journal.path)
+    async def health(request: Request, journal: JournalDep) -> Health:
+        """Report that the mock is up, where its journal is, and how its brokers are doing."""
+        brokers = getattr(request.app.state, "brokers", None)
+        found = (
+            [BrokerHealth.model_validate(b.public()) for b in brokers.status()] if brokers else []
+        )
+        return Health(status="ok", version=__version__, journal=journal.path, brokers=found)
 
     @router.get("/events", dependencies=protected)
     async def list_events(

@@ -21,7 +21,9 @@ class FaultPublic(BaseModel):
     """A live rule, with its id and how many attempts it acted on (see POST for each field)."""
 
     id: int
-    action: Literal["status", "delay", "timeout", "reset", "drop_answer"]
+    action: Literal[
+        "status", "delay", "timeout", "reset", "drop_answer", "nack", "close_channel", "pause"
+    ]
     status: int | None = Field(description="The status answered (action `status` only).")
     retry_after: int | None
     delay_ms: int | None
@@ -69,7 +71,8 @@ def build_fault_router(settings: Settings) -> APIRouter:
     async def add_fault(request: Request, spec: Annotated[FaultSpec, Body()]) -> FaultPublic:
         """Add a rule: e.g. `{"status": 503, "first_attempts": 2}` fails each event twice,
         `{"action": "timeout", "delay_ms": 2000, "probability": 0.1}` holds 10% of attempts
-        for 2 s and then drops the connection unanswered."""
+        for 2 s and then drops the connection unanswered, `{"action": "pause", "transport":
+        "rabbitmq", "delay_ms": 3000, "times": 1}` stops consuming RabbitMQ for 3 s once."""
         rule = _faults(request).add(**spec.model_dump())
         return FaultPublic.model_validate(rule.public())
 

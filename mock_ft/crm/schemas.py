@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -176,12 +176,26 @@ class Stats(BaseModel):
     )
 
 
+class BrokerHealth(BaseModel):
+    """One broker consumer: where it consumes from (no credentials) and how it is doing."""
+
+    transport: Literal["rabbitmq", "kafka"]
+    target: str
+    state: Literal["starting", "connected", "reconnecting", "paused", "stopped"]
+    error: str | None = Field(description="Why it is not connected, while it retries.")
+    consumed: int = Field(description="Messages taken from the broker since start.")
+    redeliveries_skipped: int = Field(
+        description="Redeliveries of messages the journal already held (acked, not journaled)."
+    )
+
+
 class Health(BaseModel):
-    """Liveness and where the journal is."""
+    """Liveness, where the journal is, and the broker consumers."""
 
     status: str
     version: str
     journal: str
+    brokers: list[BrokerHealth] = Field(default_factory=list)
 
 
 class ResetResult(BaseModel):

@@ -6,6 +6,7 @@ answer (HTTP status, or ack/reject). An accepted outcome is returned only after 
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ ERROR_STATUS = {
     "body_too_large": 413,
     "unsupported_media_type": 415,
 }
+# Where each broker carries the event type (facts file, section 2.1).
+_TYPE_CARRIER = {"rabbitmq": "AMQP `type` property", "kafka": "Kafka record header `type`"}
+_TYPE_PATH = {"rabbitmq": "property.type", "kafka": "header.type"}  # as problems name it
 _PLAIN_ACCEPTED = b'{"status": "accepted", "event_id": %d, "duplicate_of": null, "warnings": []}'
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "cookie", "signature")
 MASK = "***"
@@ -75,6 +79,8 @@ class Attempt:
     method: str | None = None
     path: str | None = None
     fault: dict[str, Any] | None = None  # the fault rule acting on this attempt, for the journal
+    broker_ref: str | None = None  # a broker delivery's identity, to know its redeliveries
+    offset: tuple[str, int] | None = None  # Kafka: (topic/partition, offset) of this record
 
 
 @dataclass(slots=True)
@@ -162,11 +168,24 @@ class Pipeline:
             payload = None
         entry = self._entry(attempt, "faulted", status, payload)
         entry.error_code = "injected_fault"
+        entry.offset = None  # the broker sends this record again: the journal is not past it
         route = self.routes.get(attempt.event_type or "")
         if route is not None and isinstance(payload, dict):
             entry.idempotency_key = idempotency_key(route, payload)
         event_id = await self.journal.run(Journal.append(entry))
         return Outcome(status, event_id, "injected_fault", message, retry_after=retry_after)
+
+    async def journaled_as(self, broker_ref: str) -> int | None:
+        """The id under which a broker delivery was journaled (accepted or rejected), if it was.
+
+        A broker redelivers what was not acknowledged, also when the mock had journaled it and
+        stopped before the ack; such a redelivery is FT's affair, not a second attempt.
+        """
+        return await self.journal.run(Journal.delivery(broker_ref))
+
+    async def next_offsets(self) -> dict[str, int]:
+        """Kafka: per `topic:partition`, the offset after the last record the journal holds."""
+        return await self.journal.run(Journal.offsets)
 
     def ingest(self, attempt: Attempt) -> Coroutine[Any, Any, Outcome]:
         """Decode and validate one attempt now; return the coroutine that checks and journals it.
@@ -174,9 +193,10 @@ class Pipeline:
         Plain `def` on purpose: every frame in the await chain is resumed once more per event.
         """
         if attempt.event_type not in self.routes:
-            known = ", ".join(sorted(self.routes))
-            message = f"unknown event type {attempt.event_type!r}; FT knows {known}"
-            return self.reject(attempt, "unknown_event_type", message)
+            message = self._unknown_type(attempt)
+            where = _TYPE_PATH.get(attempt.transport, "type")
+            problem = Problem(where, "unknown_event_type", message)
+            return self.reject(attempt, "unknown_event_type", message, (problem,))
         body = attempt.body
         if not body.strip():
             return self.reject(
@@ -210,6 +230,16 @@ class Pipeline:
                 attempt, "validation_failed", message, verdict.errors, payload=payload
             )
         return self._accept(attempt, text, payload, list(verdict.warnings))
+
+    def _unknown_type(self, attempt: Attempt) -> str:
+        """Why the type is unusable, naming where this transport carries it."""
+        where = _TYPE_CARRIER.get(attempt.transport, "event type")
+        if not attempt.event_type:
+            return f"the {where} is missing; set it to the FT event type, e.g. PAYMENT"
+        near = difflib.get_close_matches(attempt.event_type.upper(), self.routes, n=1)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        known = ", ".join(sorted(self.routes))
+        return f"unknown event type {attempt.event_type!r} in the {where}{hint}; FT knows {known}"
 
     async def _accept(
         self, attempt: Attempt, text: str, payload: dict[str, Any], warnings: list[Problem]
@@ -279,6 +309,8 @@ class Pipeline:
             payload=text,
             headers=attempt.headers,
             fault=attempt.fault,
+            broker_ref=attempt.broker_ref,
+            offset=attempt.offset,
         )
 
 

@@ -34,6 +34,8 @@ class NewEntry:
     idempotency_key: str | None = None
     duplicate_of: int | None = None
     fault: dict[str, Any] | None = None  # the fault rule that acted on this attempt
+    broker_ref: str | None = None  # a broker delivery's identity (see Pipeline, redeliveries)
+    offset: tuple[str, int] | None = None  # Kafka (topic/partition, offset): kept as consumed
     event_epoch: float | None = None  # the event's timestamp as Unix time; for checks, not stored
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 __all__ = [
     "ADDED_COLUMNS",
+    "ADDED_INDEXES",
     "BUMP",
     "INSERT_EVENT",
     "NEXT_EVENT_ID",
     "SCHEMA",
     "SET_MARK",
+    "SET_OFFSET",
     "SET_USER",
 ]
 
@@ -32,7 +34,8 @@ CREATE TABLE IF NOT EXISTS events (
     latency_ms REAL,
     idempotency_key TEXT,
     duplicate_of INTEGER,
-    fault TEXT  -- JSON: the fault rule that acted on this attempt, if any
+    fault TEXT,  -- JSON: the fault rule that acted on this attempt, if any
+    broker_ref TEXT  -- a broker delivery's identity, to know a redelivery of it
 );
 CREATE INDEX IF NOT EXISTS ix_events_type ON events(event_type, id);
 CREATE INDEX IF NOT EXISTS ix_events_user ON events(user_id, id);
@@ -60,6 +63,11 @@ CREATE TABLE IF NOT EXISTS lookups (
     response TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_lookups_event ON lookups(event_id);
+-- Kafka: the next offset of each topic partition, written with the events it covers, so a
+-- consumer resumes exactly after what the journal holds (offsets are committed to Kafka too).
+CREATE TABLE IF NOT EXISTS broker_offsets (
+    source TEXT PRIMARY KEY, next_offset INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (
     kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (kind, key)
@@ -67,7 +75,11 @@ CREATE TABLE IF NOT EXISTS counters (
 """
 
 # Columns added since the first release, added to older journal files when they are opened.
-ADDED_COLUMNS = (("events", "fault", "TEXT"),)
+ADDED_COLUMNS = (("events", "fault", "TEXT"), ("events", "broker_ref", "TEXT"))
+# Indexes on added columns: created after the columns exist, in old files too.
+ADDED_INDEXES = """
+CREATE INDEX IF NOT EXISTS ix_events_broker_ref ON events(broker_ref) WHERE broker_ref IS NOT NULL;
+"""
 
 # Ids are assigned by the journal inside the write transaction (see Tx.insert), so a whole
 # batch is written with one executemany instead of one INSERT ... RETURNING per event.
@@ -75,8 +87,8 @@ NEXT_EVENT_ID = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '
 INSERT_EVENT = """
 INSERT INTO events (id, received_at, transport, method, path, event_type, user_id, verdict,
     status_code, error_code, payload, headers, errors, warnings, event_timestamp, latency_ms,
-    idempotency_key, duplicate_of, fault)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    idempotency_key, duplicate_of, fault, broker_ref)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 SET_MARK = (
     "INSERT INTO marks (kind, key, value, event_id) VALUES (?, ?, ?, ?) "
@@ -86,6 +98,10 @@ SET_USER = (
     "INSERT INTO users (user_id, registered, last_epoch, last_event_id) VALUES (?, ?, ?, ?) "
     "ON CONFLICT DO UPDATE SET registered = excluded.registered, "
     "last_epoch = excluded.last_epoch, last_event_id = excluded.last_event_id"
+)
+SET_OFFSET = (
+    "INSERT INTO broker_offsets (source, next_offset) VALUES (?, ?) "
+    "ON CONFLICT DO UPDATE SET next_offset = MAX(next_offset, excluded.next_offset)"
 )
 BUMP = (
     "INSERT INTO counters (kind, key, n) VALUES (?, ?, ?) "

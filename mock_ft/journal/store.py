@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from mock_ft.errors import JournalError
 from mock_ft.journal.checkpoint import BACKSTOP_PAGES, Checkpointer
 from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
-from mock_ft.journal.schema import ADDED_COLUMNS, SCHEMA
+from mock_ft.journal.schema import ADDED_COLUMNS, ADDED_INDEXES, SCHEMA
 from mock_ft.journal.tx import Tx, UserState
 
 __all__ = ["Journal", "Tx", "UserState"]
@@ -104,6 +104,7 @@ class Journal:
             conn.execute("PRAGMA busy_timeout=5000")
             conn.executescript(SCHEMA)
             _add_missing_columns(conn)
+            conn.executescript(ADDED_INDEXES)
         except sqlite3.Error as exc:
             msg = (
                 f"cannot open journal {self.path}: {exc}; check the path or use --journal :memory:"
@@ -273,10 +274,31 @@ class Journal:
         return [r[0] for r in rows]
 
     @staticmethod
+    def delivery(broker_ref: str) -> Callable[[Tx], int | None]:
+        """Job factory: the first accepted or rejected entry of a broker delivery, if any."""
+
+        def job(tx: Tx) -> int | None:
+            row = tx.conn.execute(
+                "SELECT id FROM events WHERE broker_ref = ? AND verdict != 'faulted' "
+                "ORDER BY id LIMIT 1",
+                (broker_ref,),
+            ).fetchone()
+            return None if row is None else int(row[0])
+
+        return job
+
+    @staticmethod
+    def offsets(tx: Tx) -> dict[str, int]:
+        """Job: each Kafka source (`topic:partition`) and the next offset the journal expects."""
+        rows = tx.conn.execute("SELECT source, next_offset FROM broker_offsets")
+        return {row[0]: int(row[1]) for row in rows}
+
+    @staticmethod
     def reset(tx: Tx) -> int:
         """Job: delete every entry, mark, player and counter; return how many entries went."""
         conn = tx.conn  # writes the batch's held-back events first, so they go too
         removed: int = conn.execute("DELETE FROM events").rowcount
+        # Kafka offsets stay: the broker will not send the deleted events again.
         for table in ("marks", "users", "counters", "lookups"):
             conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         tx.forget_state()

@@ -18,7 +18,14 @@ from typing import Any
 import orjson
 
 from mock_ft.journal.models import NewEntry
-from mock_ft.journal.schema import BUMP, INSERT_EVENT, NEXT_EVENT_ID, SET_MARK, SET_USER
+from mock_ft.journal.schema import (
+    BUMP,
+    INSERT_EVENT,
+    NEXT_EVENT_ID,
+    SET_MARK,
+    SET_OFFSET,
+    SET_USER,
+)
 
 __all__ = ["Tx", "UserState"]
 
@@ -35,7 +42,16 @@ class UserState:
 class Tx:
     """The connection inside one batch's transaction, plus the batch's pending writes."""
 
-    __slots__ = ("_conn", "_dirty_users", "_marks", "_next_id", "_rows", "_users", "bumps")
+    __slots__ = (
+        "_conn",
+        "_dirty_users",
+        "_marks",
+        "_next_id",
+        "_offsets",
+        "_rows",
+        "_users",
+        "bumps",
+    )
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -45,6 +61,7 @@ class Tx:
         self._marks: dict[tuple[str, str], tuple[str | None, int]] = {}
         self._users: dict[str, UserState | None] = {}
         self._dirty_users: set[str] = set()
+        self._offsets: dict[str, int] = {}  # Kafka source: next offset
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -77,8 +94,12 @@ class Tx:
                 entry.idempotency_key,
                 entry.duplicate_of,
                 None if entry.fault is None else orjson.dumps(entry.fault).decode(),
+                entry.broker_ref,
             )
         )
+        if entry.offset is not None:
+            source, offset = entry.offset
+            self._offsets[source] = max(offset + 1, self._offsets.get(source, 0))
         bumps = self.bumps
         bumps["verdict", entry.verdict] += 1
         bumps["type", entry.event_type or "?"] += 1
@@ -144,6 +165,9 @@ class Tx:
                 rows.append((user_id, int(state.registered), state.last_epoch, state.last_event_id))
             conn.executemany(SET_USER, rows)
             self._dirty_users.clear()
+        if self._offsets:
+            conn.executemany(SET_OFFSET, list(self._offsets.items()))
+            self._offsets.clear()
         if self.bumps:
             conn.executemany(BUMP, [(k, key, n) for (k, key), n in self.bumps.items()])
             self.bumps.clear()

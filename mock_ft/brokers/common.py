@@ -1,0 +1,119 @@
+"""What the broker transports share: how a message is settled, and how a consumer reports itself.
+
+A broker transport only decodes a message into an `Attempt` and carries out the `Settle` it gets
+back: ack, dead-letter, or (by a fault rule) requeue, close its channel, or pause. Everything else
+(validation, journal, stream checks, lookups) is the one pipeline REST uses too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from mock_ft.faults import FaultInjector, FaultRule
+from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline
+
+__all__ = ["BrokerStatus", "Settle", "decide", "retry_forever", "settle", "settle_rule"]
+
+log = logging.getLogger("mock_ft.brokers")
+
+SettleAction = Literal["ack", "dead_letter", "requeue", "close", "pause"]
+_BY_RULE: dict[str, SettleAction] = {
+    "nack": "requeue",
+    "close_channel": "close",
+    "pause": "pause",
+}
+_WHAT = {
+    "nack": "put the message back",
+    "close_channel": "closed the channel before the ack",
+    "pause": "paused consumption and put the message back",
+}
+
+
+@dataclass(slots=True)
+class Settle:
+    """What to do with a message: the action, the pipeline's outcome, and a hold in seconds
+    (wait that long before acking for `delay`; stop consuming that long for `pause`)."""
+
+    action: SettleAction
+    outcome: Outcome
+    hold: float = 0.0
+
+
+def decide(faults: FaultInjector, attempt: Attempt) -> FaultRule | None:
+    """The fault rule acting on this message, if any (counted as a hit)."""
+    return faults.decide(attempt.transport, None, attempt.event_type, attempt.body)
+
+
+async def settle(pipeline: Pipeline, attempt: Attempt) -> Settle:
+    """Run the message through the pipeline: ack what FT accepts, dead-letter what it rejects."""
+    outcome = await pipeline.ingest(attempt)
+    return Settle("ack" if outcome.accepted else "dead_letter", outcome)
+
+
+async def settle_rule(pipeline: Pipeline, attempt: Attempt, rule: FaultRule) -> Settle:
+    """Do what a fault rule says to a message, journaling the rule with the attempt."""
+    attempt.fault = rule.describe()
+    if rule.action == "delay":  # FT takes it as usual; only the ack is late
+        done = await settle(pipeline, attempt)
+        done.hold = rule.hold_seconds()
+        return done
+    message = f"fault rule #{rule.id} {_WHAT[rule.action]} (set through /_mock/faults)"
+    outcome = await pipeline.fault(attempt, 0, message)
+    return Settle(_BY_RULE[rule.action], outcome, rule.hold_seconds())
+
+
+@dataclass(slots=True)
+class BrokerStatus:
+    """How a consumer is doing, for /_mock/health and the serve banner."""
+
+    transport: str
+    target: str  # where it consumes from, without credentials
+    state: Literal["starting", "connected", "reconnecting", "paused", "stopped"] = "starting"
+    error: str | None = None
+    consumed: int = 0
+    redeliveries_skipped: int = 0
+
+    def public(self) -> dict[str, object]:
+        return {
+            "transport": self.transport,
+            "target": self.target,
+            "state": self.state,
+            "error": self.error,
+            "consumed": self.consumed,
+            "redeliveries_skipped": self.redeliveries_skipped,
+        }
+
+
+async def retry_forever(
+    status: BrokerStatus,
+    connect: Callable[[], Awaitable[None]],
+    *,
+    secret: str | None = None,
+    cap: float = 5.0,
+) -> None:
+    """Call `connect()` until it works, backing off to `cap` seconds; record why it failed
+    (with `secret`, e.g. the URL's password, blanked out of the message)."""
+    delay = 0.2
+    while True:
+        try:
+            await connect()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            status.state = "reconnecting"
+            error = f"{type(exc).__name__}: {exc}"
+            status.error = error.replace(secret, "***") if secret else error
+            log.warning("%s: cannot consume from %s (%s); retrying", *_who(status), status.error)
+            await asyncio.sleep(delay)
+            delay = min(cap, delay * 2)
+        else:
+            status.state, status.error = "connected", None
+            return
+
+
+def _who(status: BrokerStatus) -> tuple[str, str]:
+    return status.transport, status.target

@@ -1,0 +1,217 @@
+"""Kafka transport: consume FT events from topics; commit offsets only after the journal commit.
+
+The event type is the record header `type`. The journal keeps, with the events, the next offset
+of each partition, and a consumer that is assigned a partition starts there: after a crash
+between the journal commit and the offset commit nothing is journaled twice. Records of one
+partition are journaled in offset order; partitions are independent. A fault rule stops a batch
+at the record it hits: the records before it are taken, it and the rest are fetched again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from mock_ft.brokers.common import BrokerStatus, decide, retry_forever, settle, settle_rule
+from mock_ft.faults import FaultInjector
+from mock_ft.faultspec import BROKER_ACTIONS
+from mock_ft.ingest.pipeline import Attempt, Pipeline, mask_headers
+from mock_ft.settings import Settings
+
+__all__ = ["KafkaIngest"]
+
+log = logging.getLogger("mock_ft.brokers.kafka")
+_MAX_RECORDS = 1_000  # per fetch: one group commit's worth
+
+
+class KafkaIngest:
+    """Consumes the configured topics into the pipeline until `stop()`."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline, faults: FaultInjector) -> None:
+        assert settings.kafka_bootstrap is not None  # noqa: S101 - only built when configured
+        self.settings = settings
+        self.pipeline = pipeline
+        self.faults = faults
+        self.bootstrap = settings.kafka_bootstrap
+        topics = ", ".join(settings.kafka_topics)
+        self.status = BrokerStatus("kafka", f"{self.bootstrap} topic(s) {topics}")
+        self._consumer: AIOKafkaConsumer | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._resumers: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Start connecting and consuming in the background."""
+        self._runner = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop after the batch in hand (journaled and committed), then leave the group."""
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+        for task in list(self._resumers):
+            task.cancel()
+        await self._close_consumer()
+        self.status.state = "stopped"
+
+    async def _run(self) -> None:
+        while True:
+            await retry_forever(self.status, self._connect)
+            try:
+                await self._consume()
+            except _Rejoin:
+                await self._close_consumer()  # close_channel: leave the group, join again
+            except KafkaError as exc:
+                self.status.state, self.status.error = "reconnecting", f"{type(exc).__name__}"
+                log.warning("kafka: consumer failed (%s); starting again", exc)
+                await self._close_consumer()
+
+    async def _connect(self) -> None:
+        if self.settings.kafka_create_topics:
+            await self._create_topics()
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=self.settings.kafka_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id="mock-ft",
+        )
+        consumer.subscribe(self.settings.kafka_topics, listener=_StartAtJournal(self, consumer))
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
+        self._consumer = consumer
+
+    async def _create_topics(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="mock-ft")
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [t for t in self.settings.kafka_topics if t not in existing]
+            if missing:
+                with contextlib.suppress(TopicAlreadyExistsError):  # another mock was quicker
+                    await admin.create_topics(
+                        [NewTopic(t, num_partitions=1, replication_factor=1) for t in missing]
+                    )
+        finally:
+            await admin.close()
+
+    async def _close_consumer(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+
+    async def _consume(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None  # noqa: S101 - connected first
+        while True:
+            batches = await consumer.getmany(timeout_ms=500, max_records=_MAX_RECORDS)
+            for partition, records in batches.items():
+                await self._take(consumer, partition, records)
+
+    async def _take(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, records: list[ConsumerRecord]
+    ) -> None:
+        """Journal a partition's records in order, then commit; a fault rule cuts the batch."""
+        pending = []
+        cut: tuple[Attempt, Any] | None = None
+        for record in records:
+            attempt = self._attempt(record)
+            rule = decide(self.faults, attempt)
+            if rule is not None and rule.action in BROKER_ACTIONS:
+                cut = (attempt, rule)
+                break
+            pending.append(
+                settle(self.pipeline, attempt)
+                if rule is None
+                else settle_rule(self.pipeline, attempt, rule)
+            )
+        done = await asyncio.gather(*pending)  # tasks start in order: journal order = offsets
+        self.status.consumed += len(done)
+        hold = max((d.hold for d in done), default=0.0)
+        if hold:
+            await asyncio.sleep(hold)  # a `delay` rule: the commit comes late
+        if done:
+            await consumer.commit({partition: records[len(done) - 1].offset + 1})
+        if cut is None:
+            return
+        attempt, rule = cut
+        verdict = await settle_rule(self.pipeline, attempt, rule)
+        consumer.seek(partition, records[len(done)].offset)  # fetched again: not committed
+        if verdict.action == "pause":
+            consumer.pause(partition)
+            task = asyncio.create_task(self._resume_after(consumer, partition, verdict.hold))
+            self._resumers.add(task)
+            task.add_done_callback(self._resumers.discard)
+        elif verdict.action == "close":
+            raise _Rejoin
+
+    async def _resume_after(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, seconds: float
+    ) -> None:
+        self.status.state = "paused"
+        await asyncio.sleep(seconds)
+        if partition in consumer.assignment():
+            consumer.resume(partition)
+        self.status.state = "connected"
+
+    def _attempt(self, record: ConsumerRecord) -> Attempt:
+        event_type: str | None = None
+        extra: dict[str, str] = {}
+        for name, value in record.headers or ():
+            text = value.decode("utf-8", errors="replace") if value is not None else ""
+            if name == "type" and event_type is None:
+                event_type = text or None
+            extra[f"header.{name}"] = text
+        headers = {
+            "kafka.topic": record.topic,
+            "kafka.partition": str(record.partition),
+            "kafka.offset": str(record.offset),
+            **mask_headers(extra, self.settings.api_key_header),
+        }
+        if record.key is not None:
+            headers["kafka.key"] = record.key.decode("utf-8", errors="replace")
+        return Attempt(
+            transport="kafka",
+            received_at=time.time(),
+            body=record.value or b"",
+            event_type=event_type,
+            headers=headers,
+            offset=(f"{record.topic}:{record.partition}", record.offset),
+        )
+
+
+class _Rejoin(Exception):
+    """A close_channel fault: leave the consumer group and join it again."""
+
+
+class _StartAtJournal(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, start each partition after the last record the journal holds."""
+
+    def __init__(self, ingest: KafkaIngest, consumer: AIOKafkaConsumer) -> None:
+        self.ingest = ingest
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        """Nothing is in flight here: each batch is journaled and committed before the next."""
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        journaled = await self.ingest.pipeline.next_offsets()
+        for partition in assigned:
+            position = journaled.get(f"{partition.topic}:{partition.partition}")
+            if position is None:
+                continue
+            committed = await self.consumer.committed(partition)
+            if committed is None or committed < position:
+                self.consumer.seek(partition, position)

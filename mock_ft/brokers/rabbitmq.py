@@ -1,0 +1,245 @@
+"""RabbitMQ transport: consume FT events from a queue, ack each only after its journal commit.
+
+The event type is the AMQP `type` property (FT ignores headers). Invalid messages are rejected
+without requeue, so the queue's dead-letter exchange keeps them; the reason is in the journal. The
+connection is robust: when the broker restarts, aio-pika reconnects, declares the topology again
+and resumes consuming; unacked messages come back, and a redelivery of one the journal already
+holds is acked without a second entry (it was the mock that failed to ack, not the operator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import weakref
+from contextlib import suppress
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
+from yarl import URL
+
+from mock_ft.brokers.common import (
+    BrokerStatus,
+    Settle,
+    decide,
+    retry_forever,
+    settle,
+    settle_rule,
+)
+from mock_ft.faults import FaultInjector
+from mock_ft.ingest.pipeline import Attempt, Pipeline, mask_headers
+from mock_ft.settings import Settings
+
+__all__ = ["RabbitConsumer", "rabbitmq_url"]
+
+log = logging.getLogger("mock_ft.brokers.rabbitmq")
+
+
+def rabbitmq_url(settings: Settings) -> tuple[str, str]:
+    """(URL to connect with, the same without credentials for people to read)."""
+    assert settings.rabbitmq_url is not None  # noqa: S101 - only called when configured
+    url = URL(settings.rabbitmq_url.get_secret_value())
+    if settings.rabbitmq_vhost is not None:
+        url = url.with_path("/" + settings.rabbitmq_vhost)
+    shown = url.with_user(None).with_password(None)
+    return str(url), str(shown)
+
+
+class RabbitConsumer:
+    """Consumes the configured queue into the pipeline until `stop()`."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline, faults: FaultInjector) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.faults = faults
+        self._url, shown = rabbitmq_url(settings)
+        self._password = URL(self._url).password
+        self.status = BrokerStatus("rabbitmq", f"{shown} queue {settings.rabbitmq_queue}")
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+        self._queue: AbstractQueue | None = None
+        self._tag: str | None = None
+        self._starter: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._dead: weakref.WeakSet[Any] = weakref.WeakSet()  # channels closed by a fault rule
+
+    async def start(self) -> None:
+        """Start connecting in the background: the mock serves REST while the broker is away."""
+        self._starter = asyncio.create_task(
+            retry_forever(self.status, self._connect, secret=self._password)
+        )
+
+    async def stop(self) -> None:
+        """Stop consuming, let messages in flight finish (journal and ack), then disconnect."""
+        if self._starter is not None:
+            self._starter.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._starter
+        with suppress(Exception):
+            await self._cancel_consumer()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._connection is not None:
+            with suppress(Exception):
+                await self._connection.close()
+        self.status.state = "stopped"
+
+    async def _connect(self) -> None:
+        self._connection = await aio_pika.connect_robust(
+            self._url, client_properties={"connection_name": "mock-ft ingest"}
+        )
+        self._connection.reconnect_callbacks.add(self._on_reconnect)
+        self._connection.close_callbacks.add(self._on_close)
+        await self._open_channel()
+
+    def _on_reconnect(self, *_: Any) -> None:
+        self.status.state, self.status.error = "connected", None
+        log.info("rabbitmq: reconnected to %s", self.status.target)
+
+    def _on_close(self, _: Any, exc: BaseException | None = None) -> None:
+        if self.status.state != "stopped" and exc is not None:
+            self.status.state, self.status.error = "reconnecting", f"{type(exc).__name__}: {exc}"
+
+    async def _open_channel(self) -> None:
+        assert self._connection is not None  # noqa: S101 - connected first
+        s = self.settings
+        channel: AbstractRobustChannel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=s.rabbitmq_prefetch)
+        if s.rabbitmq_declare:
+            dead = await channel.declare_exchange(
+                s.rabbitmq_dead_letter_exchange, aio_pika.ExchangeType.FANOUT, durable=True
+            )
+            dead_queue = await channel.declare_queue(s.rabbitmq_dead_letter_queue, durable=True)
+            await dead_queue.bind(dead)
+            exchange = await channel.declare_exchange(
+                s.rabbitmq_exchange, aio_pika.ExchangeType(s.rabbitmq_exchange_type), durable=True
+            )
+            queue: AbstractQueue = await channel.declare_queue(
+                s.rabbitmq_queue,
+                durable=True,
+                arguments={"x-dead-letter-exchange": s.rabbitmq_dead_letter_exchange},
+            )
+            await queue.bind(exchange, routing_key=s.rabbitmq_binding_key)
+        else:
+            queue = await channel.get_queue(s.rabbitmq_queue, ensure=True)
+        self._channel, self._queue = channel, queue
+        self._tag = await queue.consume(self._on_message)
+
+    async def _cancel_consumer(self) -> None:
+        if self._queue is not None and self._tag is not None:
+            tag, self._tag = self._tag, None
+            await self._queue.cancel(tag)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        """One delivery (aio-pika runs each in its own task, started in arrival order)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await self._handle(message)
+        except Exception:  # a channel closed under us: the broker redelivers, nothing is lost
+            log.debug("rabbitmq: could not settle a message", exc_info=True)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
+        attempt = self._attempt(message)
+        self.status.consumed += 1
+        ref = attempt.broker_ref
+        if message.redelivered and ref and await self.pipeline.journaled_as(ref) is not None:
+            self.status.redeliveries_skipped += 1
+            await message.ack()
+            return
+        rule = decide(self.faults, attempt)
+        done = await (
+            settle(self.pipeline, attempt)
+            if rule is None
+            else settle_rule(self.pipeline, attempt, rule)
+        )
+        await self._carry_out(message, done)
+
+    async def _carry_out(self, message: AbstractIncomingMessage, done: Settle) -> None:
+        if self._gone(message):
+            return  # its channel was closed on purpose: the broker redelivers it
+        if done.action in ("ack", "dead_letter"):
+            if done.hold:
+                await asyncio.sleep(done.hold)
+                if self._gone(message):
+                    return
+            if done.action == "ack":
+                await message.ack()
+            else:  # to the dead-letter exchange; the journal says why
+                await message.reject(requeue=False)
+        elif done.action == "requeue":
+            await message.nack(requeue=True)
+        elif done.action == "pause":
+            await self._cancel_consumer()
+            await message.nack(requeue=True)
+            self._spawn(self._resume_after(done.hold))
+        else:  # close: everything unacked on this channel goes back to the queue
+            self._spawn(self._reopen())
+
+    async def _resume_after(self, seconds: float) -> None:
+        self.status.state = "paused"
+        await asyncio.sleep(seconds)
+        if self._queue is not None and self._tag is None:
+            self._tag = await self._queue.consume(self._on_message)
+        self.status.state = "connected"
+
+    async def _reopen(self) -> None:
+        channel, self._channel, self._tag = self._channel, None, None
+        if channel is not None:
+            # From here on no task may ack on it: a frame on a closing channel is a connection
+            # error for RabbitMQ, which would close every channel.
+            self._dead.add(await channel.get_underlay_channel())
+            with suppress(Exception):
+                await channel.close()
+        await self._open_channel()
+
+    def _gone(self, message: AbstractIncomingMessage) -> bool:
+        """True when the message's channel is closed or being closed by a close_channel rule."""
+        try:
+            return message.channel in self._dead
+        except Exception:
+            return True
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _attempt(self, message: AbstractIncomingMessage) -> Attempt:
+        body = message.body
+        event_type = message.type or None
+        headers: dict[str, str] = {
+            "amqp.exchange": message.exchange or "",
+            "amqp.routing_key": message.routing_key or "",
+            "amqp.redelivered": "true" if message.redelivered else "false",
+        }
+        for name in ("type", "message_id", "content_type", "app_id", "correlation_id"):
+            value = getattr(message, name)
+            if value:
+                headers[f"amqp.{name}"] = str(value)
+        extra = {f"header.{k}": str(v) for k, v in (message.headers or {}).items()}
+        headers.update(mask_headers(extra, self.settings.api_key_header))
+        identity = hashlib.blake2b(digest_size=16)
+        for part in (message.message_id or "", event_type or ""):
+            identity.update(part.encode() + b"\0")
+        identity.update(body)
+        return Attempt(
+            transport="rabbitmq",
+            received_at=time.time(),
+            body=body,
+            event_type=event_type,
+            headers=headers,
+            broker_ref="amqp:" + identity.hexdigest(),
+        )
