@@ -128,6 +128,9 @@ class Settings(BaseSettings):
         description="Topics to consume (comma-separated in the environment).",
     )
     kafka_group: str = Field("mock-ft", min_length=1, description="Kafka consumer group.")
+    kafka_session_timeout_ms: int = Field(
+        10_000, ge=1_000, le=300_000, description="Consumer group session timeout (ms)."
+    )
     kafka_create_topics: bool = Field(
         True, description="Create missing topics at start (off: they must exist)."
     )

@@ -83,6 +83,8 @@ class KafkaIngest:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             client_id="mock-ft",
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=min(3_000, self.settings.kafka_session_timeout_ms // 3),
         )
         consumer.subscribe(self.settings.kafka_topics, listener=_StartAtJournal(self, consumer))
         try:

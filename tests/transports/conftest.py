@@ -40,6 +40,7 @@ def kafka_settings(bootstrap: str, journal: Path, **extra: Any) -> Settings:
         kafka_bootstrap=bootstrap,
         kafka_topics=[name],
         kafka_group=f"{name}-group",
+        kafka_session_timeout_ms=2_000,  # Tansu holds a join for half of it
         **extra,
     )
 
