@@ -23,7 +23,6 @@ from pydantic import (
     Tag,
     TypeAdapter,
     field_validator,
-    model_validator,
 )
 
 __all__ = [
@@ -104,18 +103,6 @@ class _Fault(BaseModel):
             raise ValueError(msg)
         return value
 
-    @model_validator(mode="after")
-    def _action_fits_transport(self) -> _Fault:
-        action = getattr(self, "action", "status")
-        if self.transport is not None and action not in ACTIONS_BY_TRANSPORT[self.transport]:
-            fits = sorted(t for t, acts in ACTIONS_BY_TRANSPORT.items() if action in acts)
-            msg = (
-                f"{action} cannot act on {self.transport}; it acts on {' and '.join(fits)} "
-                "(set that transport, or leave transport out)"
-            )
-            raise ValueError(msg)
-        return self
-
     def words(self) -> str:
         """The rule in the --fault form, e.g. `503 retry_after=1 probability=30% type=PAYMENT`."""
         fields = self.model_dump()  # the variant's fields: only a status rule has `status`
@@ -137,6 +124,9 @@ class StatusFault(_Fault):
     """Answer an error status (the default action), with `Retry-After` when given."""
 
     action: Literal["status"] = "status"
+    transport: Literal["rest"] | None = Field(
+        None, description="Only `rest` (or none): this action is an HTTP answer."
+    )
     status: Literal[429, 500, 502, 503] = Field(503, description="Status to answer.")
     retry_after: int | None = Field(
         None, ge=0, le=86_400, description="`Retry-After` seconds to send."
@@ -155,6 +145,9 @@ class TimeoutFault(_Fault):
     """Hold the connection for `delay_ms` (30 s), then drop it without an answer."""
 
     action: Literal["timeout"]
+    transport: Literal["rest"] | None = Field(
+        None, description="Only `rest` (or none): this action is an HTTP answer."
+    )
     delay_ms: int | None = Field(
         None, ge=0, le=600_000, description="How long the connection is held (ms; 30,000)."
     )
@@ -164,12 +157,18 @@ class ResetFault(_Fault):
     """Reset the connection at once (TCP RST), without an answer."""
 
     action: Literal["reset"]
+    transport: Literal["rest"] | None = Field(
+        None, description="Only `rest` (or none): this action is an HTTP answer."
+    )
 
 
 class DropAnswerFault(_Fault):
     """Accept and journal the event, then drop the connection before answering."""
 
     action: Literal["drop_answer"]
+    transport: Literal["rest"] | None = Field(
+        None, description="Only `rest` (or none): this action is an HTTP answer."
+    )
     delay_ms: int | None = Field(
         None, ge=0, le=600_000, description="Milliseconds to wait before dropping."
     )
@@ -179,18 +178,27 @@ class NackFault(_Fault):
     """Broker: put the message back (RabbitMQ nack with requeue; Kafka: seek back) unjournaled."""
 
     action: Literal["nack"]
+    transport: Literal["rabbitmq", "kafka"] | None = Field(
+        None, description="A broker (or none): this action acts on broker messages."
+    )
 
 
 class CloseChannelFault(_Fault):
     """Broker: close the channel (RabbitMQ) or leave the group (Kafka); unacked ones come back."""
 
     action: Literal["close_channel"]
+    transport: Literal["rabbitmq", "kafka"] | None = Field(
+        None, description="A broker (or none): this action acts on broker messages."
+    )
 
 
 class PauseFault(_Fault):
     """Broker: stop consuming for `delay_ms` (5,000); the backlog grows and must then drain."""
 
     action: Literal["pause"]
+    transport: Literal["rabbitmq", "kafka"] | None = Field(
+        None, description="A broker (or none): this action acts on broker messages."
+    )
     delay_ms: int | None = Field(
         None, ge=0, le=600_000, description="How long consumption stops (ms; 5,000)."
     )

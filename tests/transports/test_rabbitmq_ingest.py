@@ -161,4 +161,6 @@ def test_refuse_rest_action_for_rabbitmq(rabbit: Settings, running) -> None:
     client = running(rabbit)
     response = client.post("/_mock/faults", json={"status": 503, "transport": "rabbitmq"})
     assert response.status_code == 422
-    assert "cannot act on rabbitmq" in response.text
+    [problem] = response.json()["problems"]
+    assert problem["path"] == "$.body.transport"
+    assert "'rest'" in problem["message"]
