@@ -204,7 +204,7 @@ def build_control_router(settings: Settings) -> APIRouter:
 
     @router.get("/stats", dependencies=protected)
     async def stats(journal: JournalDep) -> Stats:
-        """Counts by verdict, type, error and warning, and delivery latency percentiles."""
+        """Counts by verdict, type, transport, error and warning, and delivery latency."""
         counters = await journal.run(Journal.counters)
         latencies = await journal.run(Journal.recent_latencies)
         delivery = await journal.run(
@@ -215,6 +215,7 @@ def build_control_router(settings: Settings) -> APIRouter:
             total=sum(by_verdict.values()),
             by_verdict=by_verdict,
             by_type=counters.get("type", {}),
+            by_transport=counters.get("transport", {}),
             errors=counters.get("error", {}),
             warnings=counters.get("warning", {}),
             latency_ms={

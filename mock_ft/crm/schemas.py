@@ -165,6 +165,7 @@ class Stats(BaseModel):
     total: int
     by_verdict: dict[str, int]
     by_type: dict[str, int]
+    by_transport: dict[str, int] = Field(description="Attempts by rest, rabbitmq and kafka.")
     errors: dict[str, int]
     warnings: dict[str, int]
     latency_ms: dict[str, float | None] = Field(

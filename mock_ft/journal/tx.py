@@ -103,6 +103,7 @@ class Tx:
         bumps = self.bumps
         bumps["verdict", entry.verdict] += 1
         bumps["type", entry.event_type or "?"] += 1
+        bumps["transport", entry.transport] += 1
         if entry.error_code:
             bumps["error", entry.error_code] += 1
         for warning in entry.warnings:

@@ -55,6 +55,7 @@ def test_ingest_every_event_type_over_rabbitmq(rabbit: Settings, running, rabbit
     }
     headers = json.loads(found[0][3])
     assert headers["amqp.type"] == headers["amqp.message_id"] == found[0][0]
+    assert client.get("/_mock/stats").json()["by_transport"] == {"rabbitmq": len(samples)}
 
 
 def test_dead_letter_invalid_message_with_reason(rabbit: Settings, running, rabbitmq_url) -> None:
