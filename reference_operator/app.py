@@ -18,6 +18,7 @@ from reference_operator.api.platform_api import build_platform_router
 from reference_operator.db import Database
 from reference_operator.errors import Conflict, NotFound
 from reference_operator.ft.dispatcher import Dispatcher
+from reference_operator.ft.publishers import publisher_for
 from reference_operator.platform import Platform
 from reference_operator.platform.players import register
 from reference_operator.settings import OperatorSettings
@@ -40,7 +41,9 @@ def create_app(settings: OperatorSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient() as client:
-            dispatcher = Dispatcher(db, settings, client)
+            publisher = publisher_for(settings, client)
+            await publisher.start()  # a broker that is down delays events; it does not stop us
+            dispatcher = Dispatcher(db, settings, publisher)
             platform.notify = dispatcher.wake
             app.state.dispatcher = dispatcher
             with db.read() as conn:
@@ -54,6 +57,7 @@ def create_app(settings: OperatorSettings | None = None) -> FastAPI:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
+                await publisher.close()
                 db.close()
 
     app = FastAPI(

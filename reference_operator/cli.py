@@ -11,7 +11,7 @@ from rich.console import Console
 
 from reference_operator.defects import DEFECTS
 from reference_operator.errors import OperatorError
-from reference_operator.settings import OperatorSettings
+from reference_operator.settings import OperatorSettings, mask_url
 
 __all__ = ["main"]
 
@@ -38,6 +38,18 @@ def serve(
     database: Annotated[str | None, typer.Option(help="Platform SQLite file.")] = None,
     ft_url: Annotated[str | None, typer.Option(help="FT Integration API base URL.")] = None,
     ft_api_key: Annotated[str | None, typer.Option(help="Key sent to FT.")] = None,
+    ft_transport: Annotated[
+        str | None, typer.Option(help="How events reach FT: rest | rabbitmq | kafka [rest].")
+    ] = None,
+    ft_rabbitmq_url: Annotated[
+        str | None, typer.Option(help="amqp:// URL of FT's RabbitMQ (transport rabbitmq).")
+    ] = None,
+    ft_kafka_bootstrap: Annotated[
+        str | None, typer.Option(help="Kafka host:port[,host:port] (transport kafka).")
+    ] = None,
+    ft_kafka_topic: Annotated[
+        str | None, typer.Option(help="Kafka topic to publish to [fasttrack.events].")
+    ] = None,
     auth: Annotated[str | None, typer.Option(help="api_key | basic | oauth2.")] = None,
     api_key: Annotated[str | None, typer.Option(help="Operator API key FT must send.")] = None,
     players: Annotated[int | None, typer.Option(help="Players to create at start.")] = None,
@@ -58,6 +70,10 @@ def serve(
         "database": database,
         "ft_url": ft_url,
         "ft_api_key": ft_api_key,
+        "ft_transport": ft_transport,
+        "ft_rabbitmq_url": ft_rabbitmq_url,
+        "ft_kafka_bootstrap": ft_kafka_bootstrap,
+        "ft_kafka_topic": ft_kafka_topic,
         "auth": auth,
         "api_key": api_key,
         "players": players,
@@ -82,9 +98,15 @@ def serve(
     except OperatorError as exc:
         _fail("cannot start the reference operator", str(exc))
         return
+    destination = {
+        "rest": settings.ft_url,
+        "rabbitmq": f"{mask_url(settings.ft_rabbitmq_url.get_secret_value())} "
+        f"exchange {settings.ft_rabbitmq_exchange}",
+        "kafka": f"{settings.ft_kafka_bootstrap} topic {settings.ft_kafka_topic}",
+    }[settings.ft_transport]
     err.print(
         f"reference-operator listening on http://{settings.host}:{settings.port} "
-        f"(auth {settings.auth}, publishing to {settings.ft_url})"
+        f"(auth {settings.auth}, publishing over {settings.ft_transport} to {destination})"
     )
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
 

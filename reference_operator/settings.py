@@ -6,13 +6,23 @@ Precedence, lowest to highest: defaults, environment, CLI flags.
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reference_operator.defects import DEFECTS
 
-__all__ = ["OperatorSettings"]
+__all__ = ["OperatorSettings", "mask_url"]
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password (if any) replaced by `***`, fit for errors and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host}").geturl()
 
 
 class OperatorSettings(BaseSettings):
@@ -38,6 +48,34 @@ class OperatorSettings(BaseSettings):
     )
     ft_api_key_header: str = Field("X-API-Key", min_length=1, description="Header for that key.")
     ft_timeout_seconds: float = Field(5.0, gt=0, description="Timeout of one publish attempt.")
+    ft_transport: Literal["rest", "rabbitmq", "kafka"] = Field(
+        "rest", description="How events reach FT: its REST API, RabbitMQ or Kafka."
+    )
+    ft_rabbitmq_url: SecretStr = Field(
+        SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
+        description="amqp:// URL of FT's RabbitMQ (transport rabbitmq).",
+    )
+    ft_rabbitmq_exchange: str = Field(
+        "fasttrack", min_length=1, description="Exchange to publish to (declared durable)."
+    )
+    ft_rabbitmq_exchange_type: Literal["topic", "direct", "fanout", "headers"] = Field(
+        "topic", description="Type of that exchange."
+    )
+    ft_rabbitmq_routing_key: str = Field(
+        "fasttrack.event", description="Routing key of every event (FT reads the `type` property)."
+    )
+    ft_kafka_bootstrap: str = Field(
+        "127.0.0.1:9092",
+        description="Kafka bootstrap servers, host:port[,host:port...] (transport kafka).",
+    )
+    ft_kafka_topic: str = Field(
+        "fasttrack.events",
+        min_length=1,
+        description="Topic to publish to (FT reads header `type`).",
+    )
+    ft_kafka_idempotence: bool = Field(
+        True, description="Idempotent producer: a retried send is never written twice."
+    )
     retry_base_seconds: float = Field(0.05, gt=0, description="First retry delay (doubles).")
     retry_max_seconds: float = Field(5.0, gt=0, description="Longest delay between retries.")
     dispatch_concurrency: int = Field(16, ge=1, description="Players published in parallel.")
@@ -59,6 +97,24 @@ class OperatorSettings(BaseSettings):
     defects: list[str] = Field(
         default_factory=list, description="Defect switches to turn on (see `--list-defects`)."
     )
+
+    @field_validator("ft_rabbitmq_url")
+    @classmethod
+    def _rabbitmq_url_is_amqp(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("amqp://", "amqps://")):
+            msg = "not an amqp:// or amqps:// URL; e.g. amqp://guest:guest@127.0.0.1:5672/"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("ft_kafka_bootstrap")
+    @classmethod
+    def _bootstrap_is_host_port(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                msg = f"{server!r} is not host:port; give host:port[,host:port...]"
+                raise ValueError(msg)
+        return value
 
     @field_validator("defects")
     @classmethod

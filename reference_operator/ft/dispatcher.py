@@ -1,15 +1,15 @@
-"""The dispatcher: publishes the outbox to FT, in order per player, until FT answers 200.
+"""The dispatcher: publishes the outbox to FT, in order per player, until FT takes each event.
 
 One worker per player with pending events drains that player's events oldest first; a failed
 attempt leaves the event at the head of its player's line with a later due time (exponential
 backoff with jitter, or the server's `Retry-After`), so a player's events never overtake each
-other. Events survive restarts because they live in the database until FT accepted them.
+other. Events survive restarts because they live in the database until FT accepted them. How an
+event travels (REST, RabbitMQ, Kafka) is the `Publisher`'s business, not the dispatcher's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 import time
 from collections.abc import Callable
@@ -19,39 +19,26 @@ import httpx
 
 from reference_operator.db import Database
 from reference_operator.ft.outbox import PendingEvent
+from reference_operator.ft.publishers import HttpPublisher, Publisher, retry_after_seconds
 from reference_operator.settings import OperatorSettings
 
 __all__ = ["Dispatcher", "retry_after_seconds"]
 
 _IDLE_POLL_SECONDS = 0.5  # how often to look for due retries when nobody wakes the dispatcher
-_RETRY_AFTER_CAP_SECONDS = 300.0
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """Seconds to wait per a `Retry-After` header (delta-seconds or HTTP-date), if usable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), _RETRY_AFTER_CAP_SECONDS)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return min(max(0.0, moment.timestamp() - now), _RETRY_AFTER_CAP_SECONDS)
 
 
 class Dispatcher:
     """Publishes pending outbox events; `run()` until cancelled, `wake()` after each commit."""
 
-    def __init__(self, db: Database, settings: OperatorSettings, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, db: Database, settings: OperatorSettings, publisher: Publisher | httpx.AsyncClient
+    ) -> None:
         self.db = db
         self.settings = settings
-        self.client = client
-        self._headers = {
-            "Content-Type": "application/json",
-            settings.ft_api_key_header: settings.ft_api_key.get_secret_value(),
-        }
+        # A bare HTTP client still means REST, as before publishers existed.
+        if isinstance(publisher, httpx.AsyncClient):
+            publisher = HttpPublisher(settings, publisher)
+        self.publisher = publisher
         self._random = random.Random()  # noqa: S311 - jitter, not security
         self._wakeup = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -108,25 +95,12 @@ class Dispatcher:
 
     async def _publish(self, event: PendingEvent) -> bool:
         """One attempt; record the result. True when FT accepted the event."""
-        url = self.settings.ft_url.rstrip("/") + event.path
-        retry_after: float | None = None
-        try:
-            response = await self.client.request(
-                event.method,
-                url,
-                content=event.payload.encode(),
-                headers=self._headers,
-                timeout=self.settings.ft_timeout_seconds,
-            )
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        else:
-            if response.status_code == 200:
-                await asyncio.to_thread(self._delivered, event.id)
-                return True
-            error = f"HTTP {response.status_code}: {response.text[:300]}"
-            retry_after = retry_after_seconds(response.headers.get("retry-after"), time.time())
-        await asyncio.to_thread(self._failed, event, error, retry_after)
+        sent = await self.publisher.send(event)
+        if sent.ok:
+            await asyncio.to_thread(self._delivered, event.id)
+            return True
+        error = sent.error or "not delivered"
+        await asyncio.to_thread(self._failed, event, error, sent.retry_after)
         return False
 
     def _backoff(self, attempts: int) -> float:
