@@ -61,7 +61,7 @@ def _integration(
     defects: tuple[str, ...] = (),
     players: int = 3,
     token_ttl_seconds: int = 3600,
-    operator: dict[str, Any] | None = None,
+    operator_extra: dict[str, Any] | None = None,
     **mock_settings: Any,
 ) -> Iterator[VerifyOptions]:
     """A mock and a reference operator publishing to it, with some player activity."""
@@ -81,7 +81,7 @@ def _integration(
             defects=list(defects),
             retry_max_seconds=0.2,
             token_ttl_seconds=token_ttl_seconds,
-            **(operator or {}),
+            **(operator_extra or {}),
         )
         operator = stack.enter_context(ServerThread(create_operator(operator_settings)))
         users = []

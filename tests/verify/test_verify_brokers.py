@@ -57,7 +57,7 @@ def test_pass_event_feed_over_broker(
     else:
         mock, operator = _kafka(request.getfixturevalue("kafka_bootstrap"))
     try:
-        with _integration(tmp_path, operator=operator, **mock) as options:
+        with _integration(tmp_path, operator_extra=operator, **mock) as options:
             assert options.ft_url is not None
             ft_url = options.ft_url
             wait_until(
@@ -85,7 +85,7 @@ def test_catch_invalid_events_over_rabbitmq(rabbitmq_url: str, tmp_path: Path) -
     mock, operator = _rabbitmq(rabbitmq_url)
     try:
         with _integration(
-            tmp_path, defects=("events_missing_field",), operator=operator, **mock
+            tmp_path, defects=("events_missing_field",), operator_extra=operator, **mock
         ) as options:
             results = run_verification(options)
     finally:
