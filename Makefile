@@ -33,10 +33,12 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
 
-## bench: REST ingest against a bare ASGI app side by side; then the wall time of `mock-ft verify`.
+## bench: REST ingest against a bare ASGI app side by side; broker ingest (RabbitMQ, Kafka) against
+## bare consumers; then the wall time of `mock-ft verify`.
 bench: $(STAMP)
 	bash bench/ensure-tools
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+	$(BIN)/python -m bench.brokers $(BENCH_ARGS)
 	$(BIN)/python -m bench.verify
 
 clean:

