@@ -265,11 +265,14 @@ def demo(
     journal: Annotated[
         str, typer.Option(help="Journal for the demo run.")
     ] = ".mock-ft/demo.sqlite3",
+    p95_budget_ms: Annotated[
+        float, typer.Option(help="Latency budget of the verification (p95, ms).")
+    ] = 500.0,
 ) -> None:
     """Start the mock, send one sample of every FT event (and a few bad ones), show the journal."""
     from mock_ft.demo import run_demo
 
-    raise SystemExit(run_demo(journal, out))
+    raise SystemExit(run_demo(journal, out, p95_budget_ms=p95_budget_ms))
 
 
 app.add_typer(faults_app, name="faults")

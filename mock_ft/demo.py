@@ -44,7 +44,9 @@ def _bad_events() -> list[tuple[str, str, bytes, dict[str, str]]]:
     ]
 
 
-def run_demo(journal_path: str, console: Console, reports: Path = _REPORTS) -> int:
+def run_demo(
+    journal_path: str, console: Console, reports: Path = _REPORTS, *, p95_budget_ms: float = 500.0
+) -> int:
     """Run the demo; exit code 0 when every sample got its verdict and verification passed."""
     if journal_path != ":memory:":
         Path(journal_path).unlink(missing_ok=True)
@@ -82,11 +84,13 @@ def run_demo(journal_path: str, console: Console, reports: Path = _REPORTS) -> i
         if failures:
             console.print(f"[bold red]{failures} event(s) got an unexpected verdict[/]")
         client.post("/_mock/reset")  # the operator part starts from a clean journal
-        verified = _operator_part(console, server.url, operator_port, reports)
+        verified = _operator_part(console, server.url, operator_port, reports, p95_budget_ms)
     return 1 if failures or not verified else 0
 
 
-def _operator_part(console: Console, mock_url: str, port: int, reports: Path) -> bool:
+def _operator_part(
+    console: Console, mock_url: str, port: int, reports: Path, p95_budget_ms: float
+) -> bool:
     """Start the reference operator against the mock, play a player's life, verify it all."""
     from mock_ft.verify import VerifyOptions, run_verification
     from mock_ft.verify.report import print_summary, write_reports
@@ -112,6 +116,7 @@ def _operator_part(console: Console, mock_url: str, port: int, reports: Path) ->
                 user_ids=[user, "100001"],
                 ft_url=mock_url,
                 sid=sid,
+                p95_budget_ms=p95_budget_ms,
             )
             results = run_verification(options)
         finally:
