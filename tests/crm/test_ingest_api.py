@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from mock_ft.contracts import EventRoute, integration_contract
 from mock_ft.crm import create_app
-from mock_ft.samples import sample_events
+from mock_ft.samples import ft_timestamp, sample_events
 from mock_ft.settings import Settings
 from tests.conftest import KEY_HEADERS
 
@@ -203,9 +203,10 @@ def test_pass_other_paths_to_control_api(client: TestClient) -> None:
 
 def test_record_delivery_latency(client: TestClient) -> None:
     """latency_ms is receive time minus the event's timestamp."""
-    client.post("/v1/integration/payment", json=PAYMENT, headers=KEY_HEADERS)
+    payment = {**PAYMENT, "timestamp": ft_timestamp()}  # now, not when the module was collected
+    client.post("/v1/integration/payment", json=payment, headers=KEY_HEADERS)
     [entry] = _journal(client)
-    assert entry["event_timestamp"] == PAYMENT["timestamp"]
+    assert entry["event_timestamp"] == payment["timestamp"]
     assert 0 <= entry["latency_ms"] < 60_000
 
 

@@ -26,15 +26,15 @@ pytestmark = pytest.mark.slow
 
 # About 30% of attempts fail: the first matching rule whose dice say so acts.
 FAULT_MIX = (
-    "503 probability=10%",  # 10.0%
-    "429 retry_after=1 probability=5%",  # 4.5%
-    "timeout hold=800ms probability=7%",  # 6.0%: the operator's 500 ms timeout fires first
-    "reset probability=8%",  # 6.4%
+    "503 probability=13%",  # 13.0%
+    "429 retry_after=1 probability=5%",  # 4.4%
+    "timeout hold=600ms probability=4%",  # 3.3%: the operator's 400 ms timeout fires first
+    "reset probability=8%",  # 6.6%
     "drop_answer probability=4%",  # 2.9%: FT has it, the operator must send it again
 )
 EVENTS_PER_PLAYER = 100  # registration (1) + 33 deposits (PAYMENT Requested, Approved, balance)
 OPERATOR = {
-    "ft_timeout_seconds": 0.5,  # room for a loaded 2-core CI box: a late 200 is a duplicate
+    "ft_timeout_seconds": 0.4,  # room for a loaded 2-core CI box: a late 200 is a duplicate
     "retry_base_seconds": 0.05,
     "retry_max_seconds": 1.0,
     "dispatch_concurrency": 32,
