@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -14,8 +15,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mock_ft.crm import create_app
+from mock_ft.samples import sample_events
 from mock_ft.settings import Settings
 from tests.brokers import unique_name
+
+
+def payment(user: str = "7", payment_id: str = "p-1") -> bytes:
+    """A valid PAYMENT body (the contract's example) for a player and payment id."""
+    body = dict(next(p for r, p in sample_events() if r.event_type == "PAYMENT"))
+    body.update(user_id=user, payment_id=payment_id)
+    return json.dumps(body).encode()
 
 
 def rabbit_settings(url: str, journal: Path, **extra: Any) -> Settings:

@@ -9,7 +9,6 @@ is taken: its redelivery must not make a second entry.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
@@ -18,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_ft.samples import sample_events
 from tests.brokers import private_rabbitmq
 from tests.serve_process import serve_process
 from tests.transports.conftest import (
@@ -26,6 +24,7 @@ from tests.transports.conftest import (
     count,
     delete_rabbit_topology,
     kafka_settings,
+    payment,
     publish_amqp,
     rabbit_settings,
     rows,
@@ -39,9 +38,7 @@ HOLD_ONE = "delay hold=60s user=7"  # the ack/commit of user 7's event waits pas
 
 
 def _payment(index: int) -> bytes:
-    body = dict(next(p for r, p in sample_events() if r.event_type == "PAYMENT"))
-    body.update(user_id=str(index % 50), payment_id=f"p-{index}")
-    return json.dumps(body).encode()
+    return payment(str(index % 50), f"p-{index}")
 
 
 def _env(**values: object) -> dict[str, str]:

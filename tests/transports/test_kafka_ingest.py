@@ -11,7 +11,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from mock_ft.samples import sample_events
 from mock_ft.settings import Settings
-from tests.transports.conftest import count, kafka_settings, rows, wait_connected, wait_until
+from tests.transports.conftest import (
+    count,
+    kafka_settings,
+    payment,
+    rows,
+    wait_connected,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -57,12 +64,6 @@ def committed(bootstrap: str, settings: Settings) -> int | None:
     return asyncio.run(go())
 
 
-def _payment(user: str, payment_id: str) -> bytes:
-    body = dict(next(p for r, p in sample_events() if r.event_type == "PAYMENT"))
-    body.update(user_id=user, payment_id=payment_id)
-    return json.dumps(body).encode()
-
-
 def test_ingest_every_event_type_over_kafka(kafka: Settings, running, kafka_bootstrap) -> None:
     client = running(kafka)
     wait_connected(client, "kafka")
@@ -84,7 +85,7 @@ def test_ingest_every_event_type_over_kafka(kafka: Settings, running, kafka_boot
 def test_commit_offset_after_journal(kafka: Settings, running, kafka_bootstrap) -> None:
     client = running(kafka)
     wait_connected(client, "kafka")
-    produce(kafka_bootstrap, kafka.kafka_topics[0], [("PAYMENT", _payment("1", "p-1"), "1")] * 3)
+    produce(kafka_bootstrap, kafka.kafka_topics[0], [("PAYMENT", payment("1", "p-1"), "1")] * 3)
     wait_until(lambda: count(kafka.journal) == 3, 30, "three records journaled")
     wait_until(lambda: committed(kafka_bootstrap, kafka) == 3, 10, "offset 3 committed")
     [(source, next_offset)] = rows(kafka.journal, "SELECT source, next_offset FROM broker_offsets")
@@ -94,7 +95,7 @@ def test_commit_offset_after_journal(kafka: Settings, running, kafka_bootstrap) 
 def test_reject_record_without_type_header(kafka: Settings, running, kafka_bootstrap) -> None:
     client = running(kafka)
     wait_connected(client, "kafka")
-    produce(kafka_bootstrap, kafka.kafka_topics[0], [(None, _payment("1", "p-1"), "1")])
+    produce(kafka_bootstrap, kafka.kafka_topics[0], [(None, payment("1", "p-1"), "1")])
     wait_until(lambda: count(kafka.journal) == 1, 30, "the record journaled")
     event = client.get("/_mock/events").json()["data"][0]
     assert (event["verdict"], event["error_code"]) == ("rejected", "unknown_event_type")
@@ -116,9 +117,7 @@ def test_refetch_record_a_nack_rule_hits(kafka: Settings, running, kafka_bootstr
     client = running(kafka)
     wait_connected(client, "kafka")
     client.post("/_mock/faults", json={"action": "nack", "user_id": "2", "times": 2})
-    records: list[KafkaRecord] = [
-        ("PAYMENT", _payment(str(u), f"p-{u}"), str(u)) for u in (1, 2, 3)
-    ]
+    records: list[KafkaRecord] = [("PAYMENT", payment(str(u), f"p-{u}"), str(u)) for u in (1, 2, 3)]
     produce(kafka_bootstrap, kafka.kafka_topics[0], records)
     wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") == 3, 30, "all accepted")
     found = rows(kafka.journal, "SELECT user_id, verdict FROM events ORDER BY id")
@@ -137,7 +136,7 @@ def test_drain_backlog_after_kafka_pause(kafka: Settings, running, kafka_bootstr
     rule = {"action": "pause", "delay_ms": 1500, "times": 1, "transport": "kafka"}
     client.post("/_mock/faults", json=rule).raise_for_status()
     records: list[KafkaRecord] = [
-        ("PAYMENT", _payment(str(i), f"p-{i}"), str(i)) for i in range(300)
+        ("PAYMENT", payment(str(i), f"p-{i}"), str(i)) for i in range(300)
     ]
     produce(kafka_bootstrap, kafka.kafka_topics[0], records)
     wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") == 300, 30, "drained")
@@ -155,7 +154,7 @@ def test_rejoin_without_loss_after_close(kafka: Settings, running, kafka_bootstr
     rule = {"action": "close_channel", "times": 1, "user_id": "40"}
     client.post("/_mock/faults", json=rule).raise_for_status()
     records: list[KafkaRecord] = [
-        ("PAYMENT", _payment(str(i), f"p-{i}"), str(i)) for i in range(100)
+        ("PAYMENT", payment(str(i), f"p-{i}"), str(i)) for i in range(100)
     ]
     produce(kafka_bootstrap, kafka.kafka_topics[0], records)
     wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") >= 100, 40, "all accepted")

@@ -16,6 +16,7 @@ from tests.transports.conftest import (
     count,
     delete_rabbit_topology,
     drain_queue,
+    payment,
     publish_amqp,
     rabbit_settings,
     rows,
@@ -31,12 +32,6 @@ def rabbit(rabbitmq_url: str, tmp_path: Path) -> Iterator[Settings]:
     settings = rabbit_settings(rabbitmq_url, tmp_path / "journal.sqlite3")
     yield settings
     delete_rabbit_topology(rabbitmq_url, settings)
-
-
-def _payment(user: str = "7", payment_id: str = "p-1") -> bytes:
-    body = dict(next(p for r, p in sample_events() if r.event_type == "PAYMENT"))
-    body.update(user_id=user, payment_id=payment_id)
-    return json.dumps(body).encode()
 
 
 def test_ingest_every_event_type_over_rabbitmq(rabbit: Settings, running, rabbitmq_url) -> None:
@@ -61,7 +56,7 @@ def test_ingest_every_event_type_over_rabbitmq(rabbit: Settings, running, rabbit
 def test_dead_letter_invalid_message_with_reason(rabbit: Settings, running, rabbitmq_url) -> None:
     client = running(rabbit)
     wait_connected(client, "rabbitmq")
-    bad = json.loads(_payment())
+    bad = json.loads(payment())
     bad["amount"] = "lots"
     publish_amqp(
         rabbitmq_url, rabbit.rabbitmq_exchange, [("PAYMENT", json.dumps(bad).encode(), {})]
@@ -81,7 +76,7 @@ def test_dead_letter_invalid_message_with_reason(rabbit: Settings, running, rabb
 def test_reject_message_without_type(rabbit: Settings, running, rabbitmq_url) -> None:
     client = running(rabbit)
     wait_connected(client, "rabbitmq")
-    publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, [(None, _payment(), {})])
+    publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, [(None, payment(), {})])
     wait_until(lambda: count(rabbit.journal) == 1, 10, "the untyped message journaled")
     event = client.get("/_mock/events").json()["data"][0]
     assert (event["error_code"], event["transport"]) == ("unknown_event_type", "rabbitmq")
@@ -92,7 +87,7 @@ def test_reject_message_without_type(rabbit: Settings, running, rabbitmq_url) ->
 def test_name_the_property_for_a_misspelt_type(rabbit: Settings, running, rabbitmq_url) -> None:
     client = running(rabbit)
     wait_connected(client, "rabbitmq")
-    publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, [("payment", _payment(), {})])
+    publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, [("payment", payment(), {})])
     wait_until(lambda: count(rabbit.journal) == 1, 10, "the message journaled")
     [problem] = client.get("/_mock/events").json()["data"][0]["errors"]
     assert problem["path"] == "property.type"
@@ -105,7 +100,7 @@ def test_mask_secret_headers_of_messages(rabbit: Settings, running, rabbitmq_url
     publish_amqp(
         rabbitmq_url,
         rabbit.rabbitmq_exchange,
-        [("PAYMENT", _payment(), {"headers": {"X-API-Key": "s3cr3t", "trace": "t-1"}})],
+        [("PAYMENT", payment(), {"headers": {"X-API-Key": "s3cr3t", "trace": "t-1"}})],
     )
     wait_until(lambda: count(rabbit.journal) == 1, 10, "the message journaled")
     [(headers,)] = rows(rabbit.journal, "SELECT headers FROM events")
@@ -117,7 +112,7 @@ def test_requeue_message_a_nack_rule_hits(rabbit: Settings, running, rabbitmq_ur
     client = running(rabbit)
     wait_connected(client, "rabbitmq")
     client.post("/_mock/faults", json={"action": "nack", "times": 2}).raise_for_status()
-    publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, [("PAYMENT", _payment(), {})])
+    publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, [("PAYMENT", payment(), {})])
     wait_until(lambda: count(rabbit.journal, "verdict = 'accepted'") == 1, 10, "accepted at last")
     verdicts = [v for (v,) in rows(rabbit.journal, "SELECT verdict FROM events ORDER BY id")]
     assert verdicts == ["faulted", "faulted", "accepted"]
@@ -128,13 +123,11 @@ def test_drain_backlog_after_pause(rabbit: Settings, running, rabbitmq_url) -> N
     wait_connected(client, "rabbitmq")
     rule = {"action": "pause", "delay_ms": 1500, "times": 1, "transport": "rabbitmq"}
     client.post("/_mock/faults", json=rule).raise_for_status()
-    publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, [("PAYMENT", _payment("1", "p-0"), {})])
+    publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, [("PAYMENT", payment("1", "p-0"), {})])
     wait_until(
         lambda: client.get("/_mock/health").json()["brokers"][0]["state"] == "paused", 5, "paused"
     )
-    backlog: list[AmqpMessage] = [
-        ("PAYMENT", _payment(str(i), f"p-{i}"), {}) for i in range(1, 200)
-    ]
+    backlog: list[AmqpMessage] = [("PAYMENT", payment(str(i), f"p-{i}"), {}) for i in range(1, 200)]
     publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, backlog)
     assert count(rabbit.journal, "verdict = 'accepted'") == 0  # nothing taken while paused
     wait_until(lambda: count(rabbit.journal, "verdict = 'accepted'") == 200, 20, "backlog drained")
@@ -146,7 +139,7 @@ def test_lose_nothing_when_channel_closes(rabbit: Settings, running, rabbitmq_ur
     wait_connected(client, "rabbitmq")
     rule = {"action": "close_channel", "times": 1, "event_type": "PAYMENT", "user_id": "50"}
     client.post("/_mock/faults", json=rule).raise_for_status()
-    messages = [("PAYMENT", _payment(str(i), f"p-{i}"), {"message_id": str(i)}) for i in range(100)]
+    messages = [("PAYMENT", payment(str(i), f"p-{i}"), {"message_id": str(i)}) for i in range(100)]
     publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, messages)
     wait_until(lambda: count(rabbit.journal, "verdict = 'accepted'") >= 100, 20, "all accepted")
     accepted = rows(
