@@ -8,6 +8,7 @@ back: ack, dead-letter, or (by a fault rule) requeue, close its channel, or paus
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,7 +17,15 @@ from typing import Literal
 from mock_ft.faults import FaultInjector, FaultRule
 from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline
 
-__all__ = ["BrokerStatus", "Settle", "decide", "retry_forever", "settle", "settle_rule"]
+__all__ = [
+    "BrokerStatus",
+    "Settle",
+    "decide",
+    "describe",
+    "retry_forever",
+    "settle",
+    "settle_rule",
+]
 
 log = logging.getLogger("mock_ft.brokers")
 
@@ -68,7 +77,7 @@ async def settle_rule(pipeline: Pipeline, attempt: Attempt, rule: FaultRule) -> 
 
 @dataclass(slots=True)
 class BrokerStatus:
-    """How a consumer is doing, for /_mock/health and the serve banner."""
+    """How a consumer is doing, for /_mock/health."""
 
     transport: str
     target: str  # where it consumes from, without credentials
@@ -78,14 +87,7 @@ class BrokerStatus:
     redeliveries_skipped: int = 0
 
     def public(self) -> dict[str, object]:
-        return {
-            "transport": self.transport,
-            "target": self.target,
-            "state": self.state,
-            "error": self.error,
-            "consumed": self.consumed,
-            "redeliveries_skipped": self.redeliveries_skipped,
-        }
+        return dataclasses.asdict(self)
 
 
 async def retry_forever(
@@ -105,9 +107,16 @@ async def retry_forever(
             raise
         except Exception as exc:
             status.state = "reconnecting"
-            error = f"{type(exc).__name__}: {exc}"
-            status.error = error.replace(secret, "***") if secret else error
-            log.warning("%s: cannot consume from %s (%s); retrying", *_who(status), status.error)
+            error = describe(exc)
+            error = error.replace(secret, "***") if secret else error
+            if error != status.error:  # once per distinct failure, not once per retry
+                log.warning(
+                    "%s: cannot consume from %s (%s); retrying",
+                    status.transport,
+                    status.target,
+                    error,
+                )
+            status.error = error
             await asyncio.sleep(delay)
             delay = min(cap, delay * 2)
         else:
@@ -115,5 +124,7 @@ async def retry_forever(
             return
 
 
-def _who(status: BrokerStatus) -> tuple[str, str]:
-    return status.transport, status.target
+def describe(exc: BaseException) -> str:
+    """`Type: message`, without the type twice when the message already starts with it."""
+    name, text = type(exc).__name__, str(exc)
+    return text if text.startswith(name) else f"{name}: {text}" if text else name

@@ -20,7 +20,14 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from mock_ft.brokers.common import BrokerStatus, decide, retry_forever, settle, settle_rule
+from mock_ft.brokers.common import (
+    BrokerStatus,
+    decide,
+    describe,
+    retry_forever,
+    settle,
+    settle_rule,
+)
 from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import BROKER_ACTIONS
 from mock_ft.ingest.pipeline import Attempt, Pipeline, mask_headers
@@ -70,7 +77,7 @@ class KafkaIngest:
             except _Rejoin:
                 await self._close_consumer()  # close_channel: leave the group, join again
             except KafkaError as exc:
-                self.status.state, self.status.error = "reconnecting", f"{type(exc).__name__}"
+                self.status.state, self.status.error = "reconnecting", describe(exc)
                 log.warning("kafka: consumer failed (%s); starting again", exc)
                 await self._close_consumer()
 

@@ -30,6 +30,7 @@ from mock_ft.brokers.common import (
     BrokerStatus,
     Settle,
     decide,
+    describe,
     retry_forever,
     settle,
     settle_rule,
@@ -106,7 +107,7 @@ class RabbitConsumer:
 
     def _on_close(self, _: Any, exc: BaseException | None = None) -> None:
         if self.status.state != "stopped" and exc is not None:
-            self.status.state, self.status.error = "reconnecting", f"{type(exc).__name__}: {exc}"
+            self.status.state, self.status.error = "reconnecting", describe(exc)
 
     async def _open_channel(self) -> None:
         assert self._connection is not None  # noqa: S101 - connected first
