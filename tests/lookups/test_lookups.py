@@ -38,7 +38,13 @@ def pair(tmp_path: Path) -> Pair:
                 database=str(tmp_path / "platform.sqlite3"), auth=scheme, defects=defects
             )
             operator = stack.enter_context(ServerThread(create_operator(operator_settings)))
-            values = {"operator_auth": AUTH[scheme].format(url=operator.url), **mock}
+            # A 1 s budget: these tests judge shapes, and a loaded CI box answers in 0.5 s
+            # (the slow_lookups defect still takes 1.5 s).
+            values = {
+                "operator_auth": AUTH[scheme].format(url=operator.url),
+                "lookup_budget_ms": 1000,
+                **mock,
+            }
             settings = Settings(
                 journal=str(tmp_path / "journal.sqlite3"), operator_url=operator.url, **values
             )
