@@ -101,6 +101,18 @@ def serve(
     kafka_topic: Annotated[
         list[str] | None, typer.Option(help="Topic to consume, repeatable [fasttrack.events].")
     ] = None,
+    callbacks: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Callback rules to load, repeatable: cancel-bonus, refer-a-friend, bonus-bot, "
+            "loyalty-sync, all, or a rule file.",
+            show_default=False,
+        ),
+    ] = None,
+    callback_api_key: Annotated[
+        str | None,
+        typer.Option(help="x-api-key for callback rules without their own.", show_default=False),
+    ] = None,
     log_level: Annotated[str | None, typer.Option(help="uvicorn log level [info].")] = None,
 ) -> None:
     """Run the mock Fast Track Integration API (REST, and RabbitMQ/Kafka when given)."""
@@ -120,6 +132,8 @@ def serve(
         rabbitmq_queue=rabbitmq_queue,
         kafka_bootstrap=kafka_bootstrap,
         kafka_topics=kafka_topic or None,
+        callback_rules=callbacks or None,
+        callback_api_key=callback_api_key,
         log_level=log_level,
     )
     run_server(settings)

@@ -2,6 +2,7 @@
 
     MockFTError
     ├── ConfigError        settings, flags, environment or config file are wrong
+    │   └── RuleError      a callback rule (or its template) is invalid; lists each problem
     ├── ContractError      a contract in contracts/ is missing or inconsistent
     ├── JournalError       the SQLite journal cannot be opened or written
     ├── OperatorUnreachable  `mock-ft verify` cannot reach the operator or its token endpoint
@@ -12,6 +13,8 @@ The CLI turns each into one red headline (`headline`) plus one explanation, and 
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ConfigError",
     "ContractError",
@@ -19,6 +22,7 @@ __all__ = [
     "MockFTError",
     "MockUnreachable",
     "OperatorUnreachable",
+    "RuleError",
 ]
 
 
@@ -36,6 +40,16 @@ class ConfigError(MockFTError):
     """A setting, flag, environment variable or config file is invalid."""
 
     headline = "Invalid configuration"
+
+
+class RuleError(ConfigError):
+    """A callback rule or rule file is invalid. `problems` has each one, with its JSON path."""
+
+    headline = "Invalid callback rule"
+
+    def __init__(self, message: str, problems: tuple[Any, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class ContractError(MockFTError):

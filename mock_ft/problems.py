@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
-__all__ = ["Problem", "json_path", "json_type"]
+from pydantic import BaseModel, ValidationError
+
+__all__ = ["Problem", "json_path", "json_type", "pydantic_problems"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -53,3 +56,49 @@ def json_type(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
+
+
+def pydantic_problems(exc: ValidationError, model: type[BaseModel]) -> list[Problem]:
+    """pydantic's errors as Problems with JSON paths; a misspelt key gets a "did you mean"."""
+    problems = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if isinstance(p, str | int)]
+        message = str(err["msg"])
+        if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            known = _known_keys(model, loc[:-1])
+            near = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
+            message = f"unknown key {loc[-1]!r}" + (f"; did you mean {near[0]}?" if near else "")
+            if known:
+                message += f" (known: {', '.join(known)})"
+        elif err["type"] == "missing":
+            message = "required key missing"
+        problems.append(Problem(json_path(loc), str(err["type"]), message))
+    return problems
+
+
+def _known_keys(model: type[BaseModel], loc: list[str | int]) -> list[str]:
+    """The keys the model at `loc` (inside `model`) accepts."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside list[...], X | None and the like, else the annotation itself."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if isinstance(found, type) and issubclass(found, BaseModel):
+            return found
+    return annotation

@@ -94,6 +94,14 @@ class Settings(BaseSettings):
     lookup_budget_ms: float = Field(
         500.0, gt=0, description="Lookups slower than this are flagged `slow`."
     )
+    callback_rules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Callback rule sets to load at start: ready-made names (cancel-bonus, "
+        "refer-a-friend, bonus-bot, loyalty-sync, all) or rule file paths; comma-separated.",
+    )
+    callback_api_key: SecretStr | None = Field(
+        None, description="x-api-key sent by callback rules that set no api_key of their own."
+    )
     wait_max_seconds: float = Field(
         60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."
     )
@@ -153,6 +161,13 @@ class Settings(BaseSettings):
             value = [value]
         if isinstance(value, list):
             return [parse_fault(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("callback_rules", mode="before")
+    @classmethod
+    def _split_rule_sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [t.strip() for t in value.split(",") if t.strip()]
         return value
 
     @field_validator("kafka_topics", mode="before")

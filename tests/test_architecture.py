@@ -14,8 +14,8 @@ LAYERS: list[set[str]] = [
     {"_version", "errors", "problems", "authspec", "faultspec"},
     {"settings", "contracts", "terminal"},
     {"journal"},
-    {"ingest", "faults", "lookups"},
-    {"brokers"},
+    {"ingest", "faults", "lookups", "players"},
+    {"brokers", "callbacks"},
     {"crm", "samples", "verify"},
     {"demo", "remote"},
     {"cli"},
@@ -90,6 +90,8 @@ def test_export_public_names() -> None:
         "terminal",
         "authspec",
         "brokers",
+        "callbacks",
+        "players",
         "verify",
         "annotations",  # from `from __future__ import annotations`
     }

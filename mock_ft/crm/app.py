@@ -16,16 +16,20 @@ from starlette.types import Receive, Scope, Send
 
 from mock_ft._version import __version__
 from mock_ft.brokers import Brokers
+from mock_ft.callbacks import CallbackRunner, RuleCompiler
 from mock_ft.contracts import IntegrationContract, integration_contract
+from mock_ft.crm.callback_control import build_callback_router
 from mock_ft.crm.control import ControlAuthError, build_control_router
 from mock_ft.crm.fault_control import build_fault_router
 from mock_ft.crm.lookup_control import build_lookup_router
+from mock_ft.crm.player_control import build_player_router
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
 from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import ACTIONS
 from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import Journal
 from mock_ft.lookups import LookupRunner
+from mock_ft.players import PlayerModel
 from mock_ft.problems import json_path
 from mock_ft.settings import Settings
 
@@ -58,11 +62,23 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     settings = settings or Settings()
     contract = integration_contract()
 
+    compiler = RuleCompiler(settings, contract)
+    rules = compiler.load(settings.callback_rules)  # a bad rule stops the start, saying why
+
     def attach(app: FastAPI, attached: Journal) -> None:
         app.state.journal = attached
         pipeline = Pipeline(attached, contract, freshness_target_ms=settings.freshness_target_ms)
-        app.state.lookups = LookupRunner(settings, attached)
-        pipeline.on_accepted = app.state.lookups.schedule
+        lookups = app.state.lookups = LookupRunner(settings, attached)
+        players = app.state.players = PlayerModel(attached)
+        callbacks = app.state.callbacks = CallbackRunner(attached, players, lookups)
+        for rule in rules:
+            callbacks.add(rule)
+
+        def accepted(event_id: int, event_type: str | None, user_id: str | None) -> None:
+            lookups.schedule(event_id, event_type, user_id)
+            callbacks.offer(event_id, event_type, user_id)
+
+        pipeline.on_accepted = accepted
         app.state.pipeline = pipeline
 
     @asynccontextmanager
@@ -72,6 +88,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
             own = Journal(settings.journal, sync=settings.journal_sync).start()
             attach(app, own)
         await app.state.lookups.start()
+        await app.state.callbacks.start()
         brokers = Brokers(settings, app.state.pipeline, app.state.faults)
         app.state.brokers = brokers
         await brokers.start()
@@ -79,6 +96,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
             yield
         finally:
             await brokers.stop()  # what they hold is journaled and acked before the journal shuts
+            await app.state.callbacks.stop()
             await app.state.lookups.stop()
             if own is not None:
                 own.close()
@@ -90,6 +108,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rule_compiler = compiler
     app.state.faults = FaultInjector(seed=settings.fault_seed)
     for spec in settings.faults:  # from --fault, MOCK_FT_FAULTS or the config file
         app.state.faults.add(**spec.model_dump())
@@ -98,6 +117,8 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.include_router(build_control_router(settings))
     app.include_router(build_fault_router(settings))
     app.include_router(build_lookup_router(settings))
+    app.include_router(build_callback_router(settings))
+    app.include_router(build_player_router(settings))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

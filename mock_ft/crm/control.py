@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from mock_ft._version import __version__
+from mock_ft.crm.callback_control import EventDetail, event_detail
 from mock_ft.crm.guard import ControlAuthError, control_guard, unambiguous_query
-from mock_ft.crm.lookup_control import EventDetail, lookups_of_event
 from mock_ft.crm.schemas import (
     BrokerHealth,
     DeliveryPublic,
@@ -158,13 +158,12 @@ def build_control_router(settings: Settings) -> APIRouter:
     async def get_event(
         journal: JournalDep, event_id: Annotated[int, Path(ge=0, le=MAX_ID)]
     ) -> EventDetail | JSONResponse:
-        """One journaled attempt by id, with the Operator API lookups it caused."""
+        """One journaled attempt by id, with the lookups and Callback Actions it caused."""
         entry = await journal.run(Journal.get(event_id))
         if entry is None:
             body = ErrorBody(error="not_found", message=f"no event #{event_id} in the journal")
             return JSONResponse(body.model_dump(), status_code=404)
-        lookups = await lookups_of_event(journal, event_id)
-        return EventDetail(**EventPublic.of(entry).model_dump(), lookups=lookups)
+        return await event_detail(journal, EventPublic.of(entry))
 
     @router.get("/delivery", dependencies=protected)
     async def delivery(
@@ -198,9 +197,12 @@ def build_control_router(settings: Settings) -> APIRouter:
         return DeliveryPublic.model_validate(report.public())
 
     @router.post("/reset", dependencies=protected)
-    async def reset(journal: JournalDep) -> ResetResult:
-        """Delete every journaled attempt and all stream-check state."""
-        return ResetResult(removed=await journal.run(Journal.reset))
+    async def reset(request: Request, journal: JournalDep) -> ResetResult:
+        """Delete every journaled attempt, lookup, callback and all stream-check state (the
+        loaded callback and fault rules stay)."""
+        removed = await journal.run(Journal.reset)
+        request.app.state.players.clear()
+        return ResetResult(removed=removed)
 
     @router.get("/stats", dependencies=protected)
     async def stats(journal: JournalDep) -> Stats:

@@ -8,13 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from mock_ft.crm.guard import control_guard, unambiguous_query
-from mock_ft.crm.schemas import EventPublic, ProblemPublic
+from mock_ft.crm.schemas import ProblemPublic
 from mock_ft.journal import Journal
 from mock_ft.journal.lookups import LookupEntry, LookupFilter, query_lookups
 from mock_ft.settings import Settings
 
 __all__ = [
-    "EventDetail",
     "LookupPublic",
     "LookupsPublic",
     "build_lookup_router",
@@ -46,12 +45,6 @@ class LookupPublic(BaseModel):
             name: getattr(entry, name) for name in cls.model_fields if name != "problems"
         }
         return cls(**data, problems=[ProblemPublic(**p.to_dict()) for p in entry.problems])
-
-
-class EventDetail(EventPublic):
-    """One journaled attempt, with the Operator API lookups it caused (FT-style)."""
-
-    lookups: list[LookupPublic]
 
 
 class LookupsPublic(BaseModel):

@@ -63,6 +63,26 @@ CREATE TABLE IF NOT EXISTS lookups (
     response TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_lookups_event ON lookups(event_id);
+CREATE INDEX IF NOT EXISTS ix_lookups_user ON lookups(user_id, id);
+CREATE TABLE IF NOT EXISTS callbacks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule_id TEXT NOT NULL,
+    event_id INTEGER,  -- the journaled event that triggered it
+    user_id TEXT,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    request_headers TEXT NOT NULL,  -- JSON, secrets masked
+    request_body TEXT,
+    started_at REAL NOT NULL,
+    latency_ms REAL,  -- first request to final answer, back-off included
+    status_code INTEGER,  -- of the last attempt
+    ok INTEGER NOT NULL,
+    attempts TEXT NOT NULL,  -- JSON list: status_code, latency_ms, error, started_at of each
+    error TEXT,
+    response TEXT,
+    notes TEXT NOT NULL  -- JSON list of what rendering noticed (a placeholder without a value)
+);
+CREATE INDEX IF NOT EXISTS ix_callbacks_event ON callbacks(event_id);
 -- Kafka: the next offset of each topic partition, written with the events it covers, so a
 -- consumer resumes exactly after what the journal holds (offsets are committed to Kafka too).
 CREATE TABLE IF NOT EXISTS broker_offsets (

@@ -299,7 +299,7 @@ class Journal:
         conn = tx.conn  # writes the batch's held-back events first, so they go too
         removed: int = conn.execute("DELETE FROM events").rowcount
         # Kafka offsets stay: the broker will not send the deleted events again.
-        for table in ("marks", "users", "counters", "lookups"):
+        for table in ("marks", "users", "counters", "lookups", "callbacks"):
             conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         tx.forget_state()
         return removed

@@ -61,6 +61,8 @@ class LookupRunner:
         self._queue: asyncio.Queue[_Job] | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._client: httpx.AsyncClient | None = None
+        self._pending: dict[str, int] = {}  # user id: lookups queued or running
+        self._settled: dict[str, asyncio.Event] = {}  # user id: set when none are left
 
     @property
     def enabled(self) -> bool:
@@ -97,6 +99,33 @@ class LookupRunner:
                 self._queue.put_nowait((event_id, user_id, endpoint))
             except asyncio.QueueFull:
                 self.dropped += 1
+            else:
+                self._pending[user_id] = self._pending.get(user_id, 0) + 1
+
+    async def settled(self, user_id: str, timeout: float) -> bool:
+        """Wait (at most `timeout` s) until no lookup of this user is queued or running.
+
+        Callback rules that test the profile, consents or blocks wait for this, as FT decides
+        on what it fetched. True when settled, False on timeout.
+        """
+        if not self._pending.get(user_id):
+            return True
+        event = self._settled.setdefault(user_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def _done(self, user_id: str) -> None:
+        left = self._pending.get(user_id, 1) - 1
+        if left > 0:
+            self._pending[user_id] = left
+            return
+        self._pending.pop(user_id, None)
+        event = self._settled.pop(user_id, None)
+        if event is not None:
+            event.set()
 
     async def idle(self) -> None:
         """Wait until every queued lookup has been performed and journaled (for tests)."""
@@ -111,6 +140,7 @@ class LookupRunner:
                 record = await self.lookup(endpoint, user_id, event_id)
                 await self.journal.run(append_lookup(record))
             finally:
+                self._done(user_id)
                 self._queue.task_done()
 
     async def lookup(self, endpoint: str, user_id: str, event_id: int | None) -> LookupRecord:

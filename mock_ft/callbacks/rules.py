@@ -1,0 +1,307 @@
+"""Compiled callback rules: conditions that evaluate and templates already checked.
+
+`compile_rule` refuses a rule whose event type, field paths, operators or placeholders name
+nothing, listing each problem with its JSON path, so a rule never fails for that once loaded.
+`load_rules` reads the ready-made sets (`cancel-bonus`, ...) or YAML/JSON rule files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from mock_ft.callbacks.specs import OPERATORS, RuleFile, RuleSpec
+from mock_ft.callbacks.templates import (
+    EVENT_EXTRAS,
+    SEGMENTATION,
+    check_path,
+    check_template,
+    resolve,
+)
+from mock_ft.contracts import IntegrationContract
+from mock_ft.errors import RuleError
+from mock_ft.problems import Problem, json_path, pydantic_problems
+from mock_ft.settings import Settings
+
+__all__ = [
+    "Condition",
+    "Rule",
+    "RuleCompiler",
+    "compile_rule",
+    "load_rules",
+    "parse_rule_file",
+    "rule_set_names",
+]
+
+_MISSING = object()
+# Player values that come from the Operator API lookups: a rule using them waits for those.
+_LOOKUP_FIELDS = frozenset({"profile", "consents", "blocked", "excluded", "lookups"})
+_OPERATOR_URL = "{operator_url}"
+
+
+def rule_set_names() -> list[str]:
+    """The ready-made rule sets shipped with mock-ft."""
+    folder = resources.files("mock_ft.callbacks") / "rulesets"
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+@dataclass(slots=True, frozen=True)
+class Condition:
+    """`path op operand`, e.g. `amount gt 10`; a path that is absent only satisfies `exists: false`
+    and `ne`."""
+
+    path: tuple[str, ...]
+    op: str
+    operand: Any
+
+    def holds(self, data: Mapping[str, Any]) -> bool:
+        """True when the condition is met by `data`."""
+        value = resolve(data, self.path)
+        present = value is not _MISSING
+        if self.op == "exists":
+            return present == bool(self.operand)
+        if not present:
+            return self.op == "ne"
+        return _compare(self.op, value, self.operand)
+
+
+def _compare(op: str, value: Any, operand: Any) -> bool:
+    if op == "eq":
+        return bool(value == operand)
+    if op == "ne":
+        return bool(value != operand)
+    if op in ("in", "not_in"):
+        return (value in operand) == (op == "in")
+    if op == "contains":
+        return isinstance(value, list | str | dict) and operand in value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if op == "gt":
+        return bool(value > operand)
+    if op == "gte":
+        return bool(value >= operand)
+    if op == "lt":
+        return bool(value < operand)
+    return bool(value <= operand)
+
+
+@dataclass(slots=True, frozen=True)
+class Rule:
+    """A rule ready to fire. `spec` keeps what was loaded (with its secret) for listing."""
+
+    spec: RuleSpec
+    url: str
+    api_key: str | None
+    where: tuple[Condition, ...]
+    player: tuple[Condition, ...]
+    needs_lookups: bool
+
+    @property
+    def id(self) -> str:
+        """The rule's unique name."""
+        return self.spec.id
+
+    @property
+    def event_type(self) -> str:
+        """The event type that triggers it."""
+        return self.spec.trigger.event
+
+    def public(self) -> dict[str, Any]:
+        """The rule as loaded, its key masked (`api_key: "***"` when one is set)."""
+        data = self.spec.model_dump(mode="json")
+        data["request"]["api_key"] = "***" if self.api_key else None
+        return data
+
+
+def _conditions(
+    raw: dict[str, Any], trail: tuple[str | int, ...], kind: str, event_fields: Sequence[str]
+) -> tuple[list[Condition], list[Problem]]:
+    conditions, problems = [], []
+    for path, spec in raw.items():
+        where = json_path([*trail, path])
+        reason = check_path(kind, path, event_fields)
+        if reason is not None:
+            problems.append(Problem(where, "unknown_field", reason))
+            continue
+        parts = tuple(path.split("."))
+        if not isinstance(spec, dict):
+            conditions.append(Condition(parts, "eq", spec))
+            continue
+        if not spec:
+            problems.append(
+                Problem(where, "empty_condition", f"no operator; use one of {', '.join(OPERATORS)}")
+            )
+        for op, operand in spec.items():
+            if op not in OPERATORS:
+                near = difflib.get_close_matches(str(op), OPERATORS, n=1)
+                hint = f"; did you mean {near[0]}?" if near else ""
+                message = f"unknown operator {op!r}{hint} (known: {', '.join(OPERATORS)})"
+                problems.append(
+                    Problem(json_path([*trail, path, str(op)]), "unknown_operator", message)
+                )
+            elif op in ("in", "not_in") and not isinstance(operand, list):
+                message = f"{op} needs a list of values"
+                problems.append(Problem(json_path([*trail, path, op]), "invalid_operand", message))
+            else:
+                conditions.append(Condition(parts, op, operand))
+    return conditions, problems
+
+
+def compile_rule(
+    spec: RuleSpec,
+    *,
+    event_fields: Mapping[str, Sequence[str]],
+    operator_url: str | None,
+    default_api_key: str | None,
+    trail: tuple[str | int, ...] = (),
+) -> Rule:
+    """Check a rule against the contract (`event_fields`: type -> its field names) and ready it."""
+    problems: list[Problem] = []
+    event_type = spec.trigger.event
+    fields = event_fields.get(event_type)
+    if fields is None:
+        near = difflib.get_close_matches(event_type.upper(), list(event_fields), n=1)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        message = f"unknown event type {event_type!r}{hint}"
+        problems.append(
+            Problem(json_path([*trail, "trigger", "event"]), "unknown_event_type", message)
+        )
+        fields = ()
+    fields = (*fields, *EVENT_EXTRAS)
+    where, found = _conditions(spec.trigger.where, (*trail, "trigger", "where"), "event", fields)
+    problems += found
+    player, found = _conditions(
+        spec.trigger.player, (*trail, "trigger", "player"), "player", fields
+    )
+    problems += found
+    request = spec.request
+    url = request.url
+    url_path = json_path([*trail, "request", "url"])
+    if url.startswith(_OPERATOR_URL):
+        if not operator_url:
+            message = (
+                "uses {operator_url} but no operator URL is set; pass --operator-url or set "
+                "MOCK_FT_OPERATOR_URL"
+            )
+            problems.append(Problem(url_path, "no_operator_url", message))
+        url = (operator_url or "").rstrip("/") + url[len(_OPERATOR_URL) :]
+    if not url.startswith(("http://", "https://")) and not any(
+        p.path == url_path for p in problems
+    ):
+        message = (
+            f"{request.url!r} is not an http(s) URL; e.g. {{operator_url}}/callbacks/bonus/cancel"
+        )
+        problems.append(Problem(url_path, "invalid_url", message))
+    names = list(request.action_fields)
+    problems += check_template(
+        url, (*trail, "request", "url"), event_fields=fields, action_fields=names
+    )
+    problems += check_template(
+        request.body, (*trail, "request", "body"), event_fields=fields, action_fields=names
+    )
+    problems += check_template(
+        request.action_fields,
+        (*trail, "request", "action_fields"),
+        event_fields=fields,
+        action_fields=None,
+    )
+    if request.method == "GET" and request.body is not None:
+        message = "a GET callback sends no body; remove `body` or use POST"
+        problems.append(Problem(json_path([*trail, "request", "body"]), "body_on_get", message))
+    if problems:
+        listed = "; ".join(f"{p.path}: {p.message}" for p in problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        message = f"callback rule {spec.id!r} is invalid: {listed}{more}"
+        raise RuleError(message, tuple(problems))
+    key = request.api_key.get_secret_value() if request.api_key else default_api_key
+    return Rule(spec, url, key, tuple(where), tuple(player), _needs_lookups(spec, player))
+
+
+def _needs_lookups(spec: RuleSpec, player: list[Condition]) -> bool:
+    """True when the rule reads player values that only the Operator API lookups provide."""
+    if any(c.path[0] in _LOOKUP_FIELDS for c in player):
+        return True
+    request = spec.request
+    text = repr((request.body, request.action_fields, request.url))
+    markers = [f"{{player.{name}" for name in _LOOKUP_FIELDS]
+    markers += [f"#{name}#" for name, path in SEGMENTATION.items() if path[0] in _LOOKUP_FIELDS]
+    return any(marker in text for marker in markers)
+
+
+class RuleCompiler:
+    """Compiles rules for one mock: its contract's event types and its settings."""
+
+    def __init__(self, settings: Settings, contract: IntegrationContract) -> None:
+        self.event_fields = {
+            event_type: tuple(route.schema.get("properties", {}))
+            for event_type, route in contract.by_type().items()
+        }
+        self.operator_url = settings.operator_url
+        key = settings.callback_api_key
+        self.default_api_key = key.get_secret_value() if key else None
+
+    def __call__(self, spec: RuleSpec, trail: tuple[str | int, ...] = ()) -> Rule:
+        """`compile_rule` with this mock's contract and settings."""
+        return compile_rule(
+            spec,
+            event_fields=self.event_fields,
+            operator_url=self.operator_url,
+            default_api_key=self.default_api_key,
+            trail=trail,
+        )
+
+    def load(self, sources: Sequence[str]) -> list[Rule]:
+        """Every rule of the given sets or files, compiled; RuleError names the source."""
+        rules = []
+        for source in sources:
+            for index, spec in enumerate(load_rules(source)):
+                try:
+                    rules.append(self(spec, ("rules", index)))
+                except RuleError as exc:
+                    message = f"{source}: {exc.message}"
+                    raise RuleError(message, exc.problems) from None
+        return rules
+
+
+def parse_rule_file(text: str, source: str) -> list[RuleSpec]:
+    """Rule specs from YAML/JSON text (`rules: [...]`, or a bare list); RuleError if malformed."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        message = f"{source} is not valid YAML{where}; check indentation and quotes"
+        raise RuleError(message) from None
+    if isinstance(data, list):
+        data = {"rules": data}
+    try:
+        return RuleFile.model_validate(data).rules
+    except ValidationError as exc:
+        problems = tuple(pydantic_problems(exc, RuleFile))
+        first = problems[0]
+        message = f"{source}: {len(problems)} problem(s); first: {first.path}: {first.message}"
+        raise RuleError(message, problems) from None
+
+
+def load_rules(source: str) -> list[RuleSpec]:
+    """The specs of a ready-made set (by name; `all` for every set) or of a rule file (by path)."""
+    if source == "all":
+        return [spec for name in rule_set_names() for spec in load_rules(name)]
+    if source in rule_set_names():
+        text = (resources.files("mock_ft.callbacks") / "rulesets" / f"{source}.yaml").read_text()
+        return parse_rule_file(text, f"rule set {source}")
+    path = Path(source)
+    if not path.is_file():
+        sets = ", ".join([*rule_set_names(), "all"])
+        message = f"no rule file {source!r} and no ready-made rule set of that name; sets: {sets}"
+        raise RuleError(message)
+    return parse_rule_file(path.read_text(encoding="utf-8"), str(path))
