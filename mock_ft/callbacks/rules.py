@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from mock_ft.callbacks.specs import OPERATORS, RuleFile, RuleSpec
 from mock_ft.callbacks.templates import (
     EVENT_EXTRAS,
+    MISSING,
     SEGMENTATION,
     check_path,
     check_template,
@@ -40,7 +41,6 @@ __all__ = [
     "rule_set_names",
 ]
 
-_MISSING = object()
 # Player values that come from the Operator API lookups: a rule using them waits for those.
 _LOOKUP_FIELDS = frozenset({"profile", "consents", "blocked", "excluded", "lookups"})
 _OPERATOR_URL = "{operator_url}"
@@ -66,7 +66,7 @@ class Condition:
     def holds(self, data: Mapping[str, Any]) -> bool:
         """True when the condition is met by `data`."""
         value = resolve(data, self.path)
-        present = value is not _MISSING
+        present = value is not MISSING
         if self.op == "exists":
             return present == bool(self.operand)
         if not present:
@@ -123,7 +123,7 @@ class Rule:
 
 
 def _conditions(
-    raw: dict[str, Any], trail: tuple[str | int, ...], kind: str, event_fields: Sequence[str]
+    raw: dict[str, Any], trail: tuple[str | int, ...], kind: str, event_fields: Sequence[str] | None
 ) -> tuple[list[Condition], list[Problem]]:
     conditions, problems = [], []
     for path, spec in raw.items():
@@ -167,16 +167,17 @@ def compile_rule(
     """Check a rule against the contract (`event_fields`: type -> its field names) and ready it."""
     problems: list[Problem] = []
     event_type = spec.trigger.event
-    fields = event_fields.get(event_type)
-    if fields is None:
+    known = event_fields.get(event_type)
+    fields: tuple[str, ...] | None = None
+    if known is None:
         near = difflib.get_close_matches(event_type.upper(), list(event_fields), n=1)
         hint = f"; did you mean {near[0]}?" if near else ""
         message = f"unknown event type {event_type!r}{hint}"
         problems.append(
             Problem(json_path([*trail, "trigger", "event"]), "unknown_event_type", message)
         )
-        fields = ()
-    fields = (*fields, *EVENT_EXTRAS)
+    else:
+        fields = (*known, *EVENT_EXTRAS)
     where, found = _conditions(spec.trigger.where, (*trail, "trigger", "where"), "event", fields)
     problems += found
     player, found = _conditions(

@@ -25,6 +25,7 @@ from mock_ft.problems import Problem, json_path
 
 __all__ = [
     "EVENT_EXTRAS",
+    "MISSING",
     "SEGMENTATION",
     "Context",
     "check_path",
@@ -53,7 +54,7 @@ _PLACEHOLDER = re.compile(
     r"#(?P<seg>[A-Za-z][A-Za-z0-9]*)#|\{(?P<ns>[A-Za-z_][A-Za-z0-9_]*)(?P<sep>[.:])(?P<name>[^{}\s]*)\}"
 )
 _NAMESPACES = ("action_field:", "event.", "player.")
-_MISSING = object()
+MISSING = object()  # what `resolve` returns where a path ends
 
 
 @dataclass(slots=True)
@@ -71,13 +72,18 @@ def _near(word: str, choices: Sequence[str]) -> str:
     return f"; did you mean {match[0]}?" if match else ""
 
 
-def check_path(kind: str, path: str, event_fields: Sequence[str]) -> str | None:
-    """Why `kind.path` (kind `event` or `player`) names nothing, or None when it is known."""
+def check_path(kind: str, path: str, event_fields: Sequence[str] | None) -> str | None:
+    """Why `kind.path` (kind `event` or `player`) names nothing, or None when it is known.
+
+    `event_fields` None: the event type is unknown (reported on its own), so any field goes.
+    """
     head = path.split(".")[0]
     if not head:
         example = "amount" if kind == "event" else "deposit_count"
         return f"{{{kind}.}} names no field; write e.g. {{{kind}.{example}}}"
-    known = list(event_fields) if kind == "event" else list(PLAYER_FIELDS)
+    if kind == "event" and event_fields is None:
+        return None
+    known = list(event_fields or ()) if kind == "event" else list(PLAYER_FIELDS)
     if head in known:
         return None
     where = "this event type" if kind == "event" else "the player model"
@@ -102,7 +108,7 @@ def check_template(
     template: Any,
     trail: tuple[str | int, ...],
     *,
-    event_fields: Sequence[str],
+    event_fields: Sequence[str] | None,
     action_fields: Sequence[str] | None,
 ) -> list[Problem]:
     """Every placeholder in `template` that names nothing, with its JSON path.
@@ -120,7 +126,7 @@ def check_template(
 
 
 def _check_one(
-    match: re.Match[str], event_fields: Sequence[str], action_fields: Sequence[str] | None
+    match: re.Match[str], event_fields: Sequence[str] | None, action_fields: Sequence[str] | None
 ) -> str | None:
     if match.group("seg") is not None:
         name = match.group("seg")
@@ -148,14 +154,14 @@ def _check_one(
 
 
 def resolve(data: Any, path: Sequence[str]) -> Any:
-    """Follow a dotted path through dicts (and list indexes); `_MISSING` where it ends."""
+    """Follow a dotted path through dicts (and list indexes); `MISSING` where it ends."""
     for part in path:
         if isinstance(data, dict) and part in data:
             data = data[part]
         elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
             data = data[int(part)]
         else:
-            return _MISSING
+            return MISSING
     return data
 
 
@@ -164,7 +170,7 @@ def _value(match: re.Match[str], ctx: Context) -> Any:
         return resolve(ctx.player, SEGMENTATION[match.group("seg")])
     ns, name = match.group("ns"), match.group("name")
     if ns == "action_field":
-        return ctx.action_fields.get(name, _MISSING)
+        return ctx.action_fields.get(name, MISSING)
     return resolve(ctx.event if ns == "event" else ctx.player, name.split("."))
 
 
@@ -179,14 +185,14 @@ def render(template: Any, ctx: Context) -> Any:
     whole = _PLACEHOLDER.fullmatch(template)
     if whole is not None:
         value = _value(whole, ctx)
-        if value is _MISSING:
+        if value is MISSING:
             ctx.notes.append(f"{template} had no value; sent null")
             return None
         return value
 
     def text(match: re.Match[str]) -> str:
         value = _value(match, ctx)
-        if value is _MISSING or value is None:
+        if value is MISSING or value is None:
             ctx.notes.append(f"{match.group(0)} had no value; left empty")
             return ""
         return value if isinstance(value, str) else orjson.dumps(value).decode()
@@ -199,7 +205,7 @@ def render_url(template: str, ctx: Context) -> str:
 
     def part(match: re.Match[str]) -> str:
         value = _value(match, ctx)
-        if value is _MISSING or value is None:
+        if value is MISSING or value is None:
             ctx.notes.append(f"{match.group(0)} in the URL had no value; left empty")
             return ""
         return quote(value if isinstance(value, str) else orjson.dumps(value).decode(), safe="")
