@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-__all__ = ["OPERATORS", "RequestSpec", "RuleFile", "RuleSpec", "TriggerSpec"]
+__all__ = ["OPERATORS", "RequestSpec", "RuleFile", "RuleSpec", "TriggerSpec", "rule_file_schema"]
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains")
 
@@ -86,3 +86,13 @@ class RuleFile(BaseModel):
     model_config = ConfigDict(extra="forbid", title="mock-ft callback rules")
 
     rules: list[RuleSpec]
+
+
+def rule_file_schema() -> dict[str, Any]:
+    """The JSON Schema of a rule file, as kept in contracts/callback-rules.schema.json."""
+    schema = RuleFile.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://mock-ft.dev/contracts/callback-rules.schema.json",
+        **schema,
+    }

@@ -143,7 +143,8 @@ def build_callback_router(settings: Settings) -> APIRouter:
         dependencies=[*protected, Depends(unambiguous_query)],
     )
     invalid: dict[int | str, dict[str, Any]] = {
-        422: {"model": ErrorBody, "description": "Invalid rule: each problem's path."}
+        400: {"model": ErrorBody, "description": "The body is not JSON."},
+        422: {"model": ErrorBody, "description": "Invalid rule: each problem's path."},
     }
 
     @router.get("")
@@ -187,7 +188,10 @@ def build_callback_router(settings: Settings) -> APIRouter:
         "/sets/{name}",
         status_code=201,
         response_model=RulesPublic,
-        responses={**invalid, 404: {"model": ErrorBody, "description": "No such rule set."}},
+        responses={
+            422: invalid[422],
+            404: {"model": ErrorBody, "description": "No such rule set."},
+        },
     )
     async def load_set(
         request: Request, name: Annotated[str, Path()]
