@@ -1,4 +1,4 @@
-"""`create_app(settings)`: the platform API, the Operator API, and the dispatcher's lifespan."""
+"""`create_app(settings)`: the platform and Operator APIs, callback receivers, dispatcher."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from reference_operator.api.auth import OperatorAuth
+from reference_operator.api.callbacks_api import build_callbacks_router
 from reference_operator.api.operator_api import build_operator_router
 from reference_operator.api.platform_api import build_platform_router
 from reference_operator.db import Database
@@ -96,4 +97,5 @@ def create_app(settings: OperatorSettings | None = None) -> FastAPI:
     app.include_router(build_platform_router(platform))
     app.include_router(auth.token_router())
     app.include_router(build_operator_router(platform, auth))
+    app.include_router(build_callbacks_router(platform, auth))
     return app

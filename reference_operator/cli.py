@@ -52,6 +52,9 @@ def serve(
     ] = None,
     auth: Annotated[str | None, typer.Option(help="api_key | basic | oauth2.")] = None,
     api_key: Annotated[str | None, typer.Option(help="Operator API key FT must send.")] = None,
+    callback_api_key: Annotated[
+        str | None, typer.Option(help="x-api-key FT's Callback Actions must send.")
+    ] = None,
     players: Annotated[int | None, typer.Option(help="Players to create at start.")] = None,
     seed: Annotated[int | None, typer.Option(help="Faker seed for made-up players.")] = None,
     defect: Annotated[
@@ -76,6 +79,7 @@ def serve(
         "ft_kafka_topic": ft_kafka_topic,
         "auth": auth,
         "api_key": api_key,
+        "callback_api_key": callback_api_key,
         "players": players,
         "seed": seed,
         "defects": defect,

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS players (
     affiliate_reference TEXT NOT NULL, market TEXT NOT NULL, verified_at TEXT NOT NULL,
     real_balance REAL NOT NULL DEFAULT 0, bonus_balance REAL NOT NULL DEFAULT 0,
     blocked INTEGER NOT NULL DEFAULT 0, blocked_note TEXT NOT NULL DEFAULT '',
-    excluded INTEGER NOT NULL DEFAULT 0, excluded_note TEXT NOT NULL DEFAULT ''
+    excluded INTEGER NOT NULL DEFAULT 0, excluded_note TEXT NOT NULL DEFAULT '',
+    referred_by TEXT
 );
 CREATE TABLE IF NOT EXISTS consents (
     user_id TEXT NOT NULL, type TEXT NOT NULL, opted_in INTEGER NOT NULL,
@@ -62,9 +63,26 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at REAL NOT NULL, due_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
     delivered_at REAL, abandoned INTEGER NOT NULL DEFAULT 0, last_error TEXT
 );
+CREATE TABLE IF NOT EXISTS loyalty (
+    user_id TEXT PRIMARY KEY, programme TEXT NOT NULL, points INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS callbacks_served (
+    fasttrack_id TEXT NOT NULL, endpoint TEXT NOT NULL, answer TEXT NOT NULL,
+    served_at TEXT NOT NULL, PRIMARY KEY (fasttrack_id, endpoint)
+);
 CREATE INDEX IF NOT EXISTS ix_outbox_pending ON outbox(user_id, id) WHERE delivered_at IS NULL
     AND abandoned = 0;
 """
+# Columns added since the first release, added to older database files when they are opened.
+ADDED_COLUMNS = (("players", "referred_by", "TEXT"),)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, kind in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 class Database:
@@ -84,6 +102,7 @@ class Database:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA)
+            _add_missing_columns(self._conn)
         except sqlite3.Error as exc:
             msg = f"cannot open the platform database {path}: {exc}; check --database"
             raise SettingsError(msg) from None

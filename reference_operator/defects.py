@@ -28,4 +28,8 @@ DEFECTS: dict[str, str] = {
     "duplicate_events": "Every event is published twice.",
     "late_events": "Every event is published 2 s after it happened.",
     "drops_events": "About 10% of events are never published.",
+    "cancel_bonus_noop": (
+        "POST /callbacks/bonus/cancel answers 200 but cancels nothing and publishes nothing."
+    ),
+    "loyalty_receiver_500": "POST /callbacks/loyalty always answers 500.",
 }

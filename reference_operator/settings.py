@@ -93,6 +93,10 @@ class OperatorSettings(BaseSettings):
         SecretStr("operator-local-client-secret"), description="OAuth2 client secret."
     )
     token_ttl_seconds: int = Field(3600, ge=1, description="Lifetime of an OAuth2 access token.")
+    callback_api_key: SecretStr = Field(
+        SecretStr("operator-callback-key"),
+        description="Key FT's Callback Actions must send in `x-api-key` (they know no other auth).",
+    )
 
     defects: list[str] = Field(
         default_factory=list, description="Defect switches to turn on (see `--list-defects`)."

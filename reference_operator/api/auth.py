@@ -2,7 +2,8 @@
 
 `api_key`: `X-Api-Key: <key>`. `basic`: `Authorization: Basic base64(user:password)`.
 `oauth2`: client credentials at `/oauth/token` (FT's POST-JSON and GET-query variants), then
-`Authorization: Bearer <token>` until the token expires. Comparisons are constant-time.
+`Authorization: Bearer <token>` until the token expires. FT's Callback Actions know only
+`x-api-key`, so they carry their own key (`callback_api_key`). Comparisons are constant-time.
 """
 
 from __future__ import annotations
@@ -61,6 +62,18 @@ class OperatorAuth:
         if scheme.lower() != "bearer" or not self._token_ok(credentials.strip()):
             msg = "missing, unknown or expired Bearer token; get one at /oauth/token"
             raise unauthorized(msg)
+
+    def callback_key_ok(self, request: Request) -> bool:
+        """True when `x-api-key` is the Callback Actions key."""
+        sent = request.headers.get("x-api-key", "")
+        return bool(sent) and _same(sent, self.settings.callback_api_key.get_secret_value())
+
+    def require_callback_key(self, request: Request) -> None:
+        """FastAPI dependency of the callback receivers: 401 unless the callback key is sent."""
+        if not self.callback_key_ok(request):
+            raise HTTPException(
+                status_code=401, detail={"error": "missing or wrong x-api-key", "code": 401}
+            )
 
     def _basic_ok(self, credentials: str) -> bool:
         try:

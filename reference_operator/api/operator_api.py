@@ -2,7 +2,8 @@
 
 Unknown users answer 404 with FT's generic error `{"error": ..., "code": ...}`. Bonus crediting
 is idempotent on `X-Fasttrack-Id`, and the `X-Fasttrack-*` headers are echoed into the BONUS
-event's `fasttrack_references`. Defect switches bend these shapes on purpose.
+event's `fasttrack_references`; `/bonus/credit` also takes the Callback Actions key. Defect
+switches bend these shapes on purpose.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_operator.api.auth import OperatorAuth
+from reference_operator.api.fasttrack_headers import fasttrack_id, fasttrack_references
 from reference_operator.ft.events import ft_timestamp
 from reference_operator.platform import Platform, money, players
 from reference_operator.platform.core import CONSENT_TYPES
@@ -28,6 +30,8 @@ __all__ = ["RECONCILIATION_FIELDS", "build_operator_router"]
 
 _SLOW_SECONDS = 1.5  # the `slow_lookups` defect
 _LOCK_HOLD_SECONDS = 0.2  # the `abandoned_calls_lock_user` defect: slow enough for FT to give up
+# Also reached as Callback Actions (refer-a-friend, chat bonus bot), which send only x-api-key
+_CALLBACK_ROUTES = frozenset({"/bonus/credit"})
 # reconciliation field: SQL condition on players (p) that makes it true
 RECONCILIATION_FIELDS = {
     "blocked": "p.blocked = 1",
@@ -44,15 +48,6 @@ RECONCILIATION_FIELDS = {
             ("push_notification", "pushNotification"),
         )
     },
-}
-_REFERENCE_HEADERS = {  # X-Fasttrack-* header: (fasttrack_references key, is integer)
-    "x-fasttrack-id": ("id", False),
-    "x-fasttrack-actionid": ("action_id", True),
-    "x-fasttrack-actiongroupid": ("action_group_id", True),
-    "x-fasttrack-actioncommunicationprofileid": ("action_communication_profile_id", True),
-    "x-fasttrack-activityid": ("activity_id", True),
-    "x-fasttrack-triggerhash": ("trigger_hash", False),
-    "x-fasttrack-playeroriginid": ("player_origin_id", True),
 }
 
 
@@ -100,16 +95,6 @@ def not_found(user_id: str) -> HTTPException:
     )
 
 
-def fasttrack_references(request: Request) -> dict[str, Any]:
-    """The X-Fasttrack-* headers FT sent, as the BONUS event's `fasttrack_references`."""
-    out: dict[str, Any] = {}
-    for header, (key, integer) in _REFERENCE_HEADERS.items():
-        value = request.headers.get(header)
-        if value is not None:
-            out[key] = int(value) if integer and value.lstrip("-").isdigit() else value
-    return out
-
-
 def _leaky_user_lock() -> Callable[[Request], Awaitable[None]]:
     """The `abandoned_calls_lock_user` defect: a per-user lock released only if the caller waits."""
     locked: set[str] = set()
@@ -139,7 +124,9 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
     settings = platform.settings
 
     def guard(request: Request) -> None:
-        auth.require(request)
+        route = getattr(request.scope.get("route"), "path", None)
+        if route not in _CALLBACK_ROUTES or not auth.callback_key_ok(request):
+            auth.require(request)
         if settings.has("slow_lookups"):
             time.sleep(_SLOW_SECONDS)
 
@@ -179,6 +166,8 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
                 market=row["market"],
                 verified_at=row["verified_at"],
             )
+            if row["referred_by"]:  # FT's optional free object; only when there is something
+                details["segmentation"] = {"referred_by": row["referred_by"]}
             if settings.has("userdetails_missing_field"):
                 del details["market"]
             if settings.has("userdetails_wrong_type"):
@@ -274,7 +263,7 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
         if body.bonus_code not in money.BONUS_CATALOGUE:
             detail = f"unknown bonus_code {body.bonus_code!r}; GET /bonus/list names them"
             return JSONResponse({"error": detail, "code": 400}, status_code=400)
-        ft_id = request.headers.get("x-fasttrack-id")
+        ft_id = fasttrack_id(request)
         if settings.has("bonus_credit_not_idempotent"):
             ft_id = None  # forgets which trigger it served, so a repeat credits again
         try:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from reference_operator.platform import Platform, games, money, players
+from reference_operator.platform import Platform, callbacks, games, money, players
 
 __all__ = ["build_platform_router"]
 
@@ -47,6 +47,7 @@ class Registration(Profile):
     user_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]+$", max_length=64)
     username: str | None = Field(None, min_length=3, max_length=255)
     consents: dict[ConsentType, bool] | None = None
+    referred_by: str | None = Field(None, min_length=1, description="The referrer's user_id.")
 
 
 class Login(_Body):
@@ -88,6 +89,11 @@ class BonusGrant(_Body):
     amount: float = Field(10.0, ge=0, allow_inf_nan=False)
 
 
+class CustomEvent(_Body):
+    notification_type: str = Field(min_length=1, max_length=100)
+    data: dict[str, str] = Field(default_factory=dict)  # FT's templates read strings
+
+
 class Adjustment(_Body):
     amount: float = Field(allow_inf_nan=False)
     wallet: Literal["real_money", "bonus_money"] = "real_money"
@@ -102,10 +108,11 @@ def build_platform_router(platform: Platform) -> APIRouter:
         data = body.model_dump(exclude_none=True) if body else {}
         return {"user_id": players.register(platform, data)}
 
-    @router.get("/players/{user_id}", summary="A player, with wallets")
+    @router.get("/players/{user_id}", summary="A player, with wallets and loyalty points")
     def show(user_id: str) -> dict[str, Any]:
         with platform.db.read() as conn:
-            return dict(platform.player(conn, user_id))
+            player = dict(platform.player(conn, user_id))
+            return {**player, "loyalty_points": callbacks.loyalty_points(conn, user_id)}
 
     @router.post("/players/{user_id}/login", summary="Log in (LOGIN_V2); returns the sid")
     def login(user_id: str, request: Request, body: Login | None = None) -> dict[str, str]:
@@ -183,6 +190,13 @@ def build_platform_router(platform: Platform) -> APIRouter:
     ) -> dict[str, str]:
         status = money.bonus_transition(platform, user_bonus_id, action)
         return {"user_bonus_id": user_bonus_id, "status": status}
+
+    @router.post(
+        "/players/{user_id}/custom-events", status_code=201, summary="Something else (CUSTOM)"
+    )
+    def custom_event(user_id: str, body: CustomEvent) -> dict[str, str]:
+        players.publish_custom(platform, user_id, body.notification_type, body.data)
+        return {"user_id": user_id, "notification_type": body.notification_type}
 
     @router.post("/players/{user_id}/balance-adjustments", summary="Adjust a wallet")
     def adjust(user_id: str, body: Adjustment) -> dict[str, str]:

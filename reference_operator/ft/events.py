@@ -24,6 +24,7 @@ FT_ROUTES: dict[str, tuple[str, str]] = {
     "SPORTSBOOK": ("POST", "/v1/integration/sports"),
     "BONUS": ("POST", "/v1/integration/bonus"),
     "USER_BALANCES_UPDATE": ("POST", "/v1/integration/user/balances"),
+    "CUSTOM": ("POST", "/v1/integration/custom"),
 }
 
 

@@ -30,6 +30,8 @@ BONUS_CATALOGUE: dict[str, tuple[str, str, str, str]] = {
     "FREESPINS50": ("b-200", "50 free spins", "Casino", "FreeSpins"),
     "RELOAD25": ("b-300", "Reload bonus 25%", "Casino", "ReloadBonus"),
     "SPORTSFREEBET": ("b-400", "Risk-free bet", "Sportsbook", "RiskFreeBet"),
+    "REFERRAL10": ("b-500", "Refer-a-friend reward", "Casino", "ReloadBonus"),
+    "CHATBONUS5": ("b-600", "Chat bonus bot reward", "Casino", "FreeSpins"),
 }
 # Bonus lifecycle: action -> (statuses it may follow, FT status it leads to)
 _BONUS_STEPS = {

@@ -6,11 +6,19 @@ import json
 import uuid
 from typing import Any
 
-from reference_operator.errors import Conflict
+from reference_operator.errors import Conflict, NotFound
 from reference_operator.ft.events import ft_timestamp
 from reference_operator.platform.core import CONSENT_TYPES, Platform
 
-__all__ = ["PROFILE_FIELDS", "login", "register", "set_block", "set_consents", "update_profile"]
+__all__ = [
+    "PROFILE_FIELDS",
+    "login",
+    "publish_custom",
+    "register",
+    "set_block",
+    "set_consents",
+    "update_profile",
+]
 
 # What a player (or back office) may change after registration; each change is a USER_UPDATE_V2.
 PROFILE_FIELDS = (
@@ -72,6 +80,13 @@ def register(platform: Platform, data: dict[str, Any]) -> str:
         if conn.execute("SELECT 1 FROM players WHERE user_id = ?", (user_id,)).fetchone():
             msg = f"player {user_id!r} already exists; leave user_id out to get a new one"
             raise Conflict(msg)
+        referrer = player.get("referred_by")
+        if (
+            referrer is not None
+            and not conn.execute("SELECT 1 FROM players WHERE user_id = ?", (referrer,)).fetchone()
+        ):
+            msg = f"referred_by {referrer!r} is not a player; name an existing user_id"
+            raise NotFound(msg)
         row = {
             **player,
             "user_id": user_id,
@@ -146,3 +161,12 @@ def set_block(platform: Platform, user_id: str, kind: str, active: bool, note: s
             (int(active), note, user_id),
         )
         emit("USER_BLOCK_V2", user_id)
+
+
+def publish_custom(
+    platform: Platform, user_id: str, notification_type: str, data: dict[str, str]
+) -> None:
+    """Something the player did that FT has no event for (e.g. a chat request); publishes CUSTOM."""
+    with platform.change() as (conn, emit):
+        platform.player(conn, user_id)
+        emit("CUSTOM", user_id, notification_type=notification_type, data=data)
