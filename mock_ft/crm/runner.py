@@ -63,8 +63,15 @@ def uvicorn_config(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Confi
 class ServerThread:
     """Run an app on a free loopback port in a background thread: `with ServerThread(app) as s:`."""
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.sock = bind_socket(host, port)
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sock: socket.socket | None = None,
+    ) -> None:
+        # A socket bound beforehand lets two servers know each other's URL before either starts.
+        self.sock = sock or bind_socket(host, port)
         self.host = host
         self.port: int = self.sock.getsockname()[1]
         self.server = uvicorn.Server(uvicorn_config(app))
