@@ -13,6 +13,7 @@ from mock_ft._version import __version__
 from mock_ft.authspec import parse_operator_auth
 from mock_ft.errors import ConfigError
 from mock_ft.remote import delivery, faults_app
+from mock_ft.scenarios.command import replay_command
 from mock_ft.settings import DEFAULT_API_KEY, Settings, load_settings
 from mock_ft.terminal import err, friendly, out
 
@@ -291,6 +292,7 @@ def demo(
 
 app.add_typer(faults_app, name="faults")
 app.command()(delivery)
+app.command("replay")(replay_command)
 
 
 def main() -> None:

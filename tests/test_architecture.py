@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"ingest", "faults", "lookups", "players"},
     {"brokers", "callbacks"},
     {"crm", "samples", "verify"},
-    {"demo", "remote"},
+    {"demo", "remote", "scenarios"},
     {"cli"},
     {"__main__", "__init__"},
 ]

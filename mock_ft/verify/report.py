@@ -15,7 +15,7 @@ from rich.table import Table
 from mock_ft._version import __version__
 from mock_ft.verify.model import STEPS, CheckResult, VerifyOptions
 
-__all__ = ["print_summary", "write_reports"]
+__all__ = ["JUnitCase", "print_summary", "write_junit", "write_reports"]
 
 
 def _ordered(results: list[CheckResult]) -> list[CheckResult]:
@@ -82,31 +82,53 @@ def write_reports(directory: Path, options: VerifyOptions, results: list[CheckRe
     return path
 
 
+@dataclasses.dataclass(slots=True, frozen=True)
+class JUnitCase:
+    """One testcase of a JUnit report."""
+
+    name: str
+    seconds: float
+    status: str  # passed, failed, skipped
+    message: str = ""
+    text: str = ""
+
+
+def write_junit(path: Path, title: str, suites: list[tuple[str, list[JUnitCase]]]) -> None:
+    """A JUnit XML file: one testsuite per (name, cases); used by verify and replay alike."""
+    root = ET.Element("testsuites", name=title)
+    for name, cases in suites:
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=name,
+            tests=str(len(cases)),
+            failures=str(sum(c.status == "failed" for c in cases)),
+            skipped=str(sum(c.status == "skipped" for c in cases)),
+        )
+        for case in cases:
+            node = ET.SubElement(
+                suite, "testcase", classname=name, name=case.name, time=f"{case.seconds:.3f}"
+            )
+            if case.status == "skipped":
+                ET.SubElement(node, "skipped", message=case.message)
+            elif case.status == "failed":
+                ET.SubElement(node, "failure", message=case.message).text = case.text
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
 def _junit(path: Path, results: list[CheckResult]) -> None:
-    suites = ET.Element("testsuites", name="mock-ft verify")
+    suites = []
     for step in STEPS:
         mine = [r for r in results if r.step == step]
-        if not mine:
-            continue
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=step,
-            tests=str(len(mine)),
-            failures=str(sum(not r.passed for r in mine)),
-            skipped=str(sum(r.skipped for r in mine)),
-        )
-        for result in mine:
-            case = ET.SubElement(
-                suite, "testcase", classname=step, name=result.name, time=f"{result.seconds:.3f}"
-            )
-            if result.skipped:
-                ET.SubElement(case, "skipped", message=result.message)
-            elif not result.passed:
-                failure = ET.SubElement(case, "failure", message=result.message)
-                failure.text = "\n\n".join(
-                    f"{e.method} {e.url} -> {e.status}\n{e.response_body or ''}\n"
-                    f"reproduce: {e.reproduce()}"
-                    for e in result.evidence
-                )
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+        if mine:
+            suites.append((step, [_case(r) for r in mine]))
+    write_junit(path, "mock-ft verify", suites)
+
+
+def _case(result: CheckResult) -> JUnitCase:
+    status = "skipped" if result.skipped else "passed" if result.passed else "failed"
+    text = "\n\n".join(
+        f"{e.method} {e.url} -> {e.status}\n{e.response_body or ''}\nreproduce: {e.reproduce()}"
+        for e in result.evidence
+    )
+    return JUnitCase(result.name, result.seconds, status, result.message, text)

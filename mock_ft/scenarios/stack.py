@@ -1,0 +1,154 @@
+"""`--stack local`: a mock (in this process) and the reference operator (a child process),
+wired to each other on free ports, with RabbitMQ and Kafka when there are brokers to use.
+
+Broker names are unique per run (exchange, queues, topic, group), so a replay never mixes with
+another mock on the same broker; the RabbitMQ ones are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mock_ft.crm import create_app
+from mock_ft.crm.runner import ServerThread, bind_socket
+from mock_ft.errors import ConfigError
+from mock_ft.scenarios.target import Target
+from mock_ft.settings import Settings
+
+__all__ = ["DEFAULT_RABBITMQ_URL", "local_stack"]
+
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+_OPERATOR_KEY = "replay-operator-key"
+_CALLBACK_KEY = "replay-callback-key"
+
+
+def _port_open(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
+@contextmanager
+def local_stack(
+    *,
+    rabbitmq_url: str | None = None,
+    kafka_bootstrap: str | None = None,
+    defects: Sequence[str] = (),
+    journal: str | None = None,
+) -> Iterator[Target]:
+    """Start the stack; yield where it runs; stop it."""
+    run = uuid.uuid4().hex[:8]
+    if rabbitmq_url is None and _port_open("127.0.0.1", 5672):
+        rabbitmq_url = DEFAULT_RABBITMQ_URL
+    folder = Path(tempfile.mkdtemp(prefix="mock-ft-replay-"))
+    operator_sock = bind_socket("127.0.0.1", 0)
+    operator_port = operator_sock.getsockname()[1]
+    operator_sock.close()  # the child binds it; the window in between is short and local
+    operator_url = f"http://127.0.0.1:{operator_port}"
+    brokers: dict[str, Any] = {}
+    if rabbitmq_url:
+        brokers |= {
+            "rabbitmq_url": rabbitmq_url,
+            "rabbitmq_exchange": f"mock-ft-replay-{run}",
+            "rabbitmq_queue": f"mock-ft-replay-{run}",
+            "rabbitmq_dead_letter_exchange": f"mock-ft-replay-{run}.dlx",
+            "rabbitmq_dead_letter_queue": f"mock-ft-replay-{run}.dead",
+        }
+    if kafka_bootstrap:
+        brokers |= {
+            "kafka_bootstrap": kafka_bootstrap,
+            "kafka_topics": [f"mock-ft-replay-{run}"],
+            "kafka_group": f"mock-ft-replay-{run}",
+            "kafka_session_timeout_ms": 2000,
+        }
+    settings = Settings(
+        journal=journal or str(folder / "journal.sqlite3"),
+        operator_url=operator_url,
+        operator_auth=f"api-key:{_OPERATOR_KEY}",
+        callback_api_key=_CALLBACK_KEY,
+        **brokers,
+    )
+    command = [
+        sys.executable, "-m", "reference_operator", "serve", "--port", str(operator_port),
+        "--database", str(folder / "platform.sqlite3"), "--api-key", _OPERATOR_KEY,
+        "--callback-api-key", _CALLBACK_KEY,
+    ]  # fmt: skip
+    for defect in defects:
+        command += ["--defect", defect]
+    with ServerThread(create_app(settings)) as mock:
+        command += ["--ft-url", mock.url]
+        with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as child:  # noqa: S603 - our own CLI
+            try:
+                _wait_up(operator_url, child)
+                if rabbitmq_url:
+                    _wait_consuming(mock.url)
+                yield Target(
+                    ft_url=mock.url,
+                    operator_url=operator_url,
+                    operator_auth=f"api-key:{_OPERATOR_KEY}",
+                    rabbitmq_url=rabbitmq_url,
+                    rabbitmq_exchange=settings.rabbitmq_exchange,
+                    kafka_bootstrap=kafka_bootstrap,
+                    kafka_topic=settings.kafka_topics[0],
+                )
+            finally:
+                child.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.wait(5)
+    if rabbitmq_url:
+        _delete_rabbit(rabbitmq_url, settings)
+
+
+def _wait_up(base: str, child: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            error = (child.stderr.read() if child.stderr else b"").decode(errors="replace")
+            last = error.strip().splitlines()[-1:] or ["(no output)"]
+            msg = f"the reference operator stopped at start: {last[0]}"
+            raise ConfigError(msg)
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+                return
+        time.sleep(0.05)
+    msg = f"the reference operator did not start at {base} within 30 s"
+    raise ConfigError(msg)
+
+
+def _wait_consuming(mock_url: str) -> None:
+    """Until the mock's RabbitMQ consumer has declared its exchange (publishing needs it)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        health = httpx.get(f"{mock_url}/_mock/health").json()
+        if all(b.get("state") == "connected" for b in health.get("brokers", [])):
+            return
+        time.sleep(0.05)
+
+
+def _delete_rabbit(url: str, settings: Settings) -> None:
+    import aio_pika
+
+    async def go() -> None:
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel()
+            for queue in (settings.rabbitmq_queue, settings.rabbitmq_dead_letter_queue):
+                await channel.queue_delete(queue)
+            for exchange in (settings.rabbitmq_exchange, settings.rabbitmq_dead_letter_exchange):
+                await channel.exchange_delete(exchange)
+
+    with contextlib.suppress(Exception):  # tidying only: a broker gone now loses nothing
+        asyncio.run(go())
