@@ -24,7 +24,7 @@ from mock_ft.scenarios.spec import (
 )
 from mock_ft.scenarios.target import Target, get_json
 
-__all__ = ["Failure", "Window", "check", "conditions", "subset_diff"]
+__all__ = ["Failure", "Window", "check", "condition_diff", "conditions", "subset_diff"]
 
 _PAGE = 1000
 Client = httpx.AsyncClient
@@ -67,7 +67,7 @@ def conditions(where: Mapping[str, Any]) -> list[Condition]:
     return found
 
 
-def _condition_diff(conds: list[Condition], data: Mapping[str, Any]) -> list[str]:
+def condition_diff(conds: list[Condition], data: Mapping[str, Any]) -> list[str]:
     lines = []
     for cond in conds:
         if not cond.holds(data):
@@ -166,9 +166,9 @@ def _closest(rows: list[Any], conds: list[Condition], want: EventsExpect) -> lis
     candidates = [r for r in rows if isinstance(r["payload"], dict)]
     if not candidates:
         return ["  no candidate: nothing of that type, user and verdict since the scenario began"]
-    best = max(candidates, key=lambda r: sum(c.holds(r["payload"]) for c in conds))
+    best = max(candidates, key=lambda r: (sum(c.holds(r["payload"]) for c in conds), r["id"]))
     lines = [f"  closest: event #{best['id']} ({best['event_type']}, user {best['user_id']})"]
-    lines += _condition_diff(conds, best["payload"])
+    lines += condition_diff(conds, best["payload"])
     if want.error_path is not None:
         paths = ", ".join(e["path"] for e in best["errors"]) or "none"
         lines.append(f"  error paths: expected {want.error_path}, got {paths}")
@@ -219,7 +219,7 @@ async def _player(client: Client, target: Target, want: PlayerExpect) -> None:
     if response.status_code == 404:
         raise fail(f"player {want.user_id} is not in the player model (no accepted event)")
     response.raise_for_status()
-    diff = _condition_diff(conditions(want.values), response.json())
+    diff = condition_diff(conditions(want.values), response.json())
     if diff:
         raise fail(f"player {want.user_id} does not have the expected values", diff)
 

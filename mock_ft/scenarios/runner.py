@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +120,9 @@ async def _run_one(
         return result
     started = time.perf_counter()
     window = Window(await _newest_event(client, target))
-    variables: dict[str, Any] = {"faker": FakerProxy(chosen), "index": 0}
+    # run_id differs on every run (unlike Faker's seeded values): ids a mock must not see twice.
+    run_id = uuid.uuid4().hex[:12]
+    variables: dict[str, Any] = {"faker": FakerProxy(chosen), "index": 0, "run_id": run_id}
     runner = StepRunner(client, target, variables, window)
     try:
         for name, value in spec.variables.items():

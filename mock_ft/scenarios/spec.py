@@ -51,6 +51,7 @@ class OperatorStep(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     status: int | list[int] | None = Field(None, description="Expected status; default any 2xx.")
     body: Any = Field(None, description="Expected JSON: every key given must match (subset).")
+    where: dict[str, Any] = Field(default_factory=dict, description="On the answer. " + _CONDITIONS)
     shape: str | None = Field(
         None, description="Operator API contract component the answer must fit, e.g. UserDetails."
     )

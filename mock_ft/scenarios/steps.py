@@ -15,7 +15,14 @@ from mock_ft.faultspec import parse_fault
 from mock_ft.lookups.auth import OperatorAuth, TokenError
 from mock_ft.lookups.shapes import shape_problems
 from mock_ft.samples import ft_timestamp, sample_events
-from mock_ft.scenarios.checks import Failure, Window, check, subset_diff
+from mock_ft.scenarios.checks import (
+    Failure,
+    Window,
+    check,
+    condition_diff,
+    conditions,
+    subset_diff,
+)
 from mock_ft.scenarios.spec import CallbacksStep, ExpectStep, FaultStep, OperatorStep, SendStep
 from mock_ft.scenarios.target import Publishers, Target
 from mock_ft.scenarios.templating import Templates
@@ -95,6 +102,11 @@ class StepRunner:
             diff = subset_diff(self.render(spec.body), answer)
             if diff:
                 raise Failure(f"{spec.method} {path}: the answer differs", diff)
+        diff = condition_diff(
+            conditions(self.render(spec.where)), answer if isinstance(answer, dict) else {}
+        )
+        if diff:
+            raise Failure(f"{spec.method} {path}: the answer differs", diff)
         if spec.shape is not None:
             problems = shape_problems(spec.shape, answer)
             if problems:
