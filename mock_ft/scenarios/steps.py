@@ -132,11 +132,26 @@ class StepRunner:
         return event
 
     async def send(self, spec: SendStep) -> None:
-        """Send `count` events to the mock over the step's transport."""
+        """Send `count` events to the mock over the step's transport.
+
+        With `count` above 1, `index` counts the events; otherwise it stays what a surrounding
+        `repeat` made it.
+        """
+        outer = self.variables.get("index", 0)
+        try:
+            await self._send(spec)
+        finally:
+            self.variables["index"] = outer
+
+    def _index(self, spec: SendStep, index: int) -> None:
+        if spec.count > 1:
+            self.variables["index"] = index
+
+    async def _send(self, spec: SendStep) -> None:
         if spec.transport != "rest":
             bodies = []
             for index in range(spec.count):
-                self.variables["index"] = index
+                self._index(spec, index)
                 bodies.append(self._event(spec))
             try:
                 await self.publishers.publish(spec.transport, spec.type, bodies)
@@ -150,7 +165,7 @@ class StepRunner:
             headers[self.target.ft_api_key_header] = self.target.ft_api_key
         answer: Any = None
         for index in range(spec.count):
-            self.variables["index"] = index
+            self._index(spec, index)
             if spec.raw is not None:
                 content = str(self.render(spec.raw)).encode()
             else:
