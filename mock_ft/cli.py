@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -227,7 +228,7 @@ def verify(
 ) -> None:
     """Check an Operator API the way FT will; exit 0 ready, 1 a check failed, 2 cannot run."""
     from mock_ft.verify import VerifyOptions, run_verification
-    from mock_ft.verify.report import print_summary, write_reports
+    from mock_ft.verify.report import post_run, print_summary, write_reports
 
     if auth is not None:
         try:
@@ -271,6 +272,9 @@ def verify(
     print_summary(out, results)
     html = write_reports(report_dir, options, results)
     out.print(f"reports: {html} (HTML), {report_dir / 'junit.xml'}, {report_dir / 'report.json'}")
+    if ft_url:  # the mock's dashboard (/ui#runs) shows the scorecard too
+        problem = post_run(ft_url, "verify", report_dir / "report.json", _control_token())
+        out.print(f"[dim]{problem}[/]" if problem else f"scorecard: {ft_url.rstrip('/')}/ui#runs")
     raise SystemExit(0 if all(r.passed for r in results) else 1)
 
 
@@ -293,6 +297,10 @@ def demo(
 app.add_typer(faults_app, name="faults")
 app.command()(delivery)
 app.command("replay")(replay_command)
+
+
+def _control_token() -> str | None:
+    return os.environ.get("MOCK_FT_CONTROL_TOKEN")
 
 
 def main() -> None:

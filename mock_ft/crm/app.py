@@ -21,9 +21,11 @@ from mock_ft.contracts import IntegrationContract, integration_contract
 from mock_ft.crm.callback_control import build_callback_router
 from mock_ft.crm.control import ControlAuthError, build_control_router
 from mock_ft.crm.fault_control import build_fault_router
+from mock_ft.crm.live_control import build_live_router
 from mock_ft.crm.lookup_control import build_lookup_router
 from mock_ft.crm.player_control import build_player_router
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
+from mock_ft.crm.ui import mount_ui
 from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import ACTIONS
 from mock_ft.ingest.pipeline import Pipeline
@@ -119,6 +121,8 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.include_router(build_lookup_router(settings))
     app.include_router(build_callback_router(settings))
     app.include_router(build_player_router(settings))
+    app.include_router(build_live_router(settings))
+    mount_ui(app)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

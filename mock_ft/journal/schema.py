@@ -83,6 +83,15 @@ CREATE TABLE IF NOT EXISTS callbacks (
     notes TEXT NOT NULL  -- JSON list of what rendering noticed (a placeholder without a value)
 );
 CREATE INDEX IF NOT EXISTS ix_callbacks_event ON callbacks(event_id);
+-- Reports of verification and scenario runs posted by `mock-ft verify|replay --ft-url`: the
+-- dashboard's go-live scorecard. Kept by /_mock/reset (they describe runs, not traffic).
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,  -- verify or replay
+    received_at REAL NOT NULL,
+    passed INTEGER NOT NULL,
+    document TEXT NOT NULL  -- the report's JSON, as written to report.json / replay.json
+);
 -- Kafka: the next offset of each topic partition, written with the events it covers, so a
 -- consumer resumes exactly after what the journal holds (offsets are committed to Kafka too).
 CREATE TABLE IF NOT EXISTS broker_offsets (

@@ -73,6 +73,7 @@ def replay_command(
     from mock_ft.scenarios.runner import replay, summary
     from mock_ft.scenarios.stack import local_stack
     from mock_ft.scenarios.target import Target
+    from mock_ft.verify.report import post_run
 
     scenarios = load_scenarios(paths)  # every file is checked before anything runs
     if tags:
@@ -114,4 +115,10 @@ def replay_command(
             )
         results = asyncio.run(replay(scenarios, target, out, seed=seed, fail_fast=fail_fast))
         html = write_replay_reports(report_dir, target, results)
+        if stack == "url":  # the mock's dashboard (/ui#runs) shows the replay too
+            problem = post_run(
+                target.ft_url, "replay", report_dir / "replay.json", target.control_token
+            )
+            if problem:
+                out.print(f"[dim]{problem}[/]")
     raise SystemExit(summary(out, results, html))

@@ -15,7 +15,7 @@ from rich.table import Table
 from mock_ft._version import __version__
 from mock_ft.verify.model import STEPS, CheckResult, VerifyOptions
 
-__all__ = ["JUnitCase", "print_summary", "write_junit", "write_reports"]
+__all__ = ["JUnitCase", "post_run", "print_summary", "write_junit", "write_reports"]
 
 
 def _ordered(results: list[CheckResult]) -> list[CheckResult]:
@@ -132,3 +132,23 @@ def _case(result: CheckResult) -> JUnitCase:
         for e in result.evidence
     )
     return JUnitCase(result.name, result.seconds, status, result.message, text)
+
+
+def post_run(ft_url: str, kind: str, report: Path, token: str | None = None) -> str | None:
+    """Send a written report to a mock's /_mock/runs (its dashboard shows it); why not, or None.
+
+    Best effort: the files are the record; a mock that is away only misses the scorecard.
+    """
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {"kind": kind, "document": json.loads(report.read_text())}
+    try:
+        response = httpx.post(
+            f"{ft_url.rstrip('/')}/_mock/runs", json=body, headers=headers, timeout=10
+        )
+    except httpx.HTTPError as exc:
+        return f"could not send the report to {ft_url}: {type(exc).__name__}"
+    if response.status_code != 201:
+        return f"{ft_url} refused the report: {response.status_code}"
+    return None

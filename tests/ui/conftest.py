@@ -1,0 +1,58 @@
+"""A real Chromium (Debian's, driven by Playwright) against a real mock on a loopback port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from mock_ft.crm import create_app
+from mock_ft.crm.runner import ServerThread
+from mock_ft.settings import Settings
+from tests.brokers import in_ci
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+    "--disable-dev-shm-usage",
+]  # fmt: skip
+# Screenshots of the main views, kept as test artifacts (look at them after a change to the UI).
+SCREENSHOTS = Path(os.environ.get("MOCK_FT_SCREENSHOTS", ".mock-ft/screenshots"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).is_file():
+        message = f"no Chromium at {CHROMIUM}; run `bash .ci/ensure-chromium`"
+        if in_ci():
+            pytest.fail(f"{message} (under CI=true the browser tests must run)")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def mock(tmp_path: Path) -> Iterator[str]:
+    settings = Settings(journal=str(tmp_path / "journal.sqlite3"))
+    with ServerThread(create_app(settings)) as server:
+        yield server.url
+
+
+@pytest.fixture
+def page(browser: Browser, mock: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=mock)
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    yield opened
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
