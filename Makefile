@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## demo: start the mock on embedded defaults and send it one sample of every event type.
+## demo: the mock and the reference operator on embedded defaults: verification, the scenario
+## library and every event sample, then the dashboard stays up at the printed URL (Ctrl-C stops).
 demo: $(STAMP)
 	$(BIN)/mock-ft demo
 

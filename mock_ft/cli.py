@@ -287,11 +287,29 @@ def demo(
     p95_budget_ms: Annotated[
         float, typer.Option(help="Latency budget of the verification (p95, ms).")
     ] = 500.0,
+    scenarios: Annotated[
+        str, typer.Option(help="Scenario folder to replay (left out when missing).")
+    ] = "scenarios",
+    report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path(
+        ".mock-ft/reports"
+    ),
+    exit_after: Annotated[
+        bool, typer.Option("--exit", help="Stop after the run instead of serving the dashboard.")
+    ] = False,
 ) -> None:
-    """Start the mock, send one sample of every FT event (and a few bad ones), show the journal."""
+    """Everything at once: the mock and the reference operator, verification, the scenario
+    library, samples of every event; then the mock and its dashboard stay up until Ctrl-C."""
     from mock_ft.demo import run_demo
 
-    raise SystemExit(run_demo(journal, out, p95_budget_ms=p95_budget_ms))
+    code = run_demo(
+        journal,
+        out,
+        report_dir,
+        p95_budget_ms=p95_budget_ms,
+        scenarios=scenarios,
+        keep_running=not exit_after,
+    )
+    raise SystemExit(code)
 
 
 app.add_typer(faults_app, name="faults")

@@ -1,12 +1,15 @@
-"""`mock-ft demo`: the mock on embedded defaults, fed one sample of every event type, then the
-reference operator (a separate process, over the wire) integrated with it and verified."""
+"""`mock-ft demo`: everything on embedded defaults, in one command.
+
+Starts the local stack (the mock in this process, the reference operator as a child process,
+RabbitMQ when one answers locally), seeds players through the operator, verifies the operator
+the way FT will, replays the scenario library, sends one sample of every event type plus typical
+mistakes, prints a scorecard, and leaves the mock and its dashboard running until Ctrl-C.
+"""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import tempfile
+import asyncio
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,139 +18,201 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from mock_ft.crm import create_app
-from mock_ft.crm.runner import ServerThread
-from mock_ft.errors import ConfigError
 from mock_ft.samples import ft_timestamp, sample_events
-from mock_ft.settings import DEFAULT_API_KEY, Settings
+from mock_ft.scenarios import load_scenarios, replay
+from mock_ft.scenarios.report import write_replay_reports
+from mock_ft.scenarios.stack import local_stack
+from mock_ft.scenarios.target import Target
+from mock_ft.settings import DEFAULT_API_KEY
+from mock_ft.verify import VerifyOptions, run_verification
+from mock_ft.verify.report import post_run, print_summary, write_reports
 
 __all__ = ["run_demo"]
 
-_OPERATOR_KEY = "demo-operator-key"
 _REPORTS = Path(".mock-ft/reports")
 
 
-def _bad_events() -> list[tuple[str, str, bytes, dict[str, str]]]:
+def _bad_events() -> list[tuple[str, bytes, dict[str, str]]]:
     """Typical mistakes: wrong enum case, missing fields, broken JSON, missing key."""
     json_headers = {"X-API-Key": DEFAULT_API_KEY, "Content-Type": "application/json"}
     return [
         (
-            "POST",
             "/v1/integration/payment",
             b'{"user_id": "7001", "payment_id": "pay-9", "amount": -5, "currency": "eur",'
             b' "status": "approved", "type": "Credit", "vendor_id": 1, "origin": "x",'
             b' "timestamp": "20150302"}',
             json_headers,
         ),
-        ("POST", "/v2/integration/login", b'{"user_id": "7001",', json_headers),
-        ("POST", "/v2/integration/login", b"{}", {"Content-Type": "application/json"}),
+        ("/v2/integration/login", b'{"user_id": "7001",', json_headers),
+        ("/v2/integration/login", b"{}", {"Content-Type": "application/json"}),
     ]
 
 
 def run_demo(
-    journal_path: str, console: Console, reports: Path = _REPORTS, *, p95_budget_ms: float = 500.0
+    journal_path: str,
+    console: Console,
+    reports: Path = _REPORTS,
+    *,
+    p95_budget_ms: float = 500.0,
+    scenarios: str | None = "scenarios",
+    keep_running: bool = True,
 ) -> int:
-    """Run the demo; exit code 0 when every sample got its verdict and verification passed."""
+    """Run the demo; 0 when verification, the scenarios and every sample went as they should."""
     if journal_path != ":memory:":
         Path(journal_path).unlink(missing_ok=True)
-    operator_port = _free_port()
-    settings = Settings(
-        journal=journal_path,
-        port=0,
-        operator_url=f"http://127.0.0.1:{operator_port}",
-        operator_auth=f"api-key:{_OPERATOR_KEY}",
-    )
-    failures = 0
-    with ServerThread(create_app(settings)) as server, httpx.Client(base_url=server.url) as client:
+    started = time.monotonic()
+    with local_stack(journal=journal_path) as target:
         console.print(
-            f"[bold]mock-ft demo[/]: mock running at {server.url}, journal {journal_path}"
+            f"[bold]mock-ft demo[/]: mock {target.ft_url} (dashboard {target.ft_url}/ui), "
+            f"reference operator {target.operator_url}, journal {journal_path}"
         )
+        users, sid = _seed(target, console)
+        verified = _verify(target, users, sid, reports, p95_budget_ms, console)
+        replayed = _replay(target, scenarios, reports, console)
+        samples_ok = _samples(target, console)
+        _scorecard(console, target, verified, replayed, samples_ok, reports, started)
+        if keep_running:
+            console.print(
+                f"\n[bold]The mock and its dashboard keep running: {target.ft_url}/ui[/] "
+                "(Ctrl-C to stop; `mock-ft demo --exit` stops after the run)"
+            )
+            _wait_for_interrupt()
+    return 0 if verified and replayed is not False and samples_ok else 1
+
+
+def _seed(target: Target, console: Console) -> tuple[list[str], str]:
+    """Three players live a little through the operator: registration, login, money, games."""
+    base = f"{target.operator_url}/platform/players"
+    users = []
+    with httpx.Client(timeout=10) as client:
+        for amount in (25, 40, 60):
+            user = client.post(base, json={}).json()["user_id"]
+            client.post(f"{base}/{user}/login")
+            client.post(f"{base}/{user}/deposits", json={"amount": amount})
+            client.post(f"{base}/{user}/casino/bets", json={"amount": 2.5})
+            client.post(f"{base}/{user}/withdrawals", json={"amount": 5})
+            users.append(user)
+        sid = client.post(f"{base}/{users[0]}/login").json()["sid"]
+        deadline = time.monotonic() + 10  # published within a second, looked up by the mock
+        while time.monotonic() < deadline:
+            if client.get(f"{target.operator_url}/platform/outbox").json()["pending"] == 0:
+                break
+            time.sleep(0.05)
+    time.sleep(0.5)  # the mock's lookups of the last events
+    console.print(f"seeded players {', '.join(users)} through the reference operator")
+    return users, sid
+
+
+def _verify(
+    target: Target, users: list[str], sid: str, reports: Path, budget: float, console: Console
+) -> bool:
+    assert target.operator_url is not None  # noqa: S101 - the local stack has one
+    options = VerifyOptions(
+        operator_url=target.operator_url,
+        auth=target.operator_auth,
+        user_ids=users[:2],
+        ft_url=target.ft_url,
+        sid=sid,
+        p95_budget_ms=budget,
+    )
+    console.print("\n[bold]verifying the reference operator the way FT will[/]")
+    results = run_verification(options)
+    print_summary(console, results)
+    write_reports(reports, options, results)
+    post_run(target.ft_url, "verify", reports / "report.json")
+    return all(r.passed for r in results)
+
+
+def _replay(target: Target, folder: str | None, reports: Path, console: Console) -> bool | None:
+    if not folder or not Path(folder).is_dir():
+        console.print(f"[dim]no scenario folder {folder!r}: the replay is left out[/]")
+        return None
+    console.print(f"\n[bold]replaying the scenario library ({folder})[/]")
+    results = asyncio.run(replay(load_scenarios([folder]), target, console))
+    write_replay_reports(reports, target, results)
+    post_run(target.ft_url, "replay", reports / "replay.json")
+    return not any(r.status == "failed" for r in results)
+
+
+def _samples(target: Target, console: Console) -> bool:
+    """One sample of every event type, then typical mistakes; each must get its verdict."""
+    wrong = 0
+    with httpx.Client(base_url=target.ft_url, timeout=10) as client:
+        newest = client.get("/_mock/events", params={"order": "desc", "limit": 1}).json()["data"]
+        after = newest[0]["id"] if newest else 0
         for route, payload in sample_events():
             if "timestamp" in payload:  # stamped at send time, so latency is the real delivery time
                 payload["timestamp"] = ft_timestamp()
             answer = client.request(
                 route.method, route.path, json=payload, headers={"X-API-Key": DEFAULT_API_KEY}
             )
-            failures += answer.status_code != 200
-        for method, path, body, headers in _bad_events():
-            answer = client.request(method, path, content=body, headers=headers)
-            failures += answer.status_code == 200
-        events = client.get("/_mock/events", params={"limit": 1000}).json()["data"]
-        stats = client.get("/_mock/stats").json()
-        console.print(_table(events))
-        console.print(
-            f"{stats['by_verdict'].get('accepted', 0)} accepted, "
-            f"{stats['by_verdict'].get('rejected', 0)} rejected; "
-            f"p99 delivery latency {stats['latency_ms']['p99']} ms. "
-            "Run `mock-ft serve` and point your publisher at it."
-        )
-        if failures:
-            console.print(f"[bold red]{failures} event(s) got an unexpected verdict[/]")
-        client.post("/_mock/reset")  # the operator part starts from a clean journal
-        verified = _operator_part(console, server.url, operator_port, reports, p95_budget_ms)
-    return 1 if failures or not verified else 0
+            wrong += answer.status_code != 200
+        for path, body, headers in _bad_events():
+            wrong += client.post(path, content=body, headers=headers).status_code == 200
+        events = client.get("/_mock/events", params={"limit": 1000, "after_id": after}).json()[
+            "data"
+        ]
+    console.print()
+    console.print(_table(events))
+    if wrong:
+        console.print(f"[bold red]{wrong} sample(s) got an unexpected verdict[/]")
+    return wrong == 0
 
 
-def _operator_part(
-    console: Console, mock_url: str, port: int, reports: Path, p95_budget_ms: float
-) -> bool:
-    """Start the reference operator against the mock, play a player's life, verify it all."""
-    from mock_ft.verify import VerifyOptions, run_verification
-    from mock_ft.verify.report import print_summary, write_reports
-
-    console.print(f"\n[bold]reference operator[/] on port {port}, publishing to the mock")
-    database = Path(tempfile.mkdtemp(prefix="mock-ft-demo-")) / "platform.sqlite3"
-    command = [
-        sys.executable, "-m", "reference_operator", "serve", "--port", str(port),
-        "--database", str(database), "--ft-url", mock_url, "--api-key", _OPERATOR_KEY,
-        "--players", "2",
-    ]  # fmt: skip
-    with subprocess.Popen(command, stderr=subprocess.DEVNULL) as process:  # noqa: S603 - our own CLI
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_up(base)
-            user = httpx.post(f"{base}/platform/players").json()["user_id"]
-            sid = httpx.post(f"{base}/platform/players/{user}/login").json()["sid"]
-            httpx.post(f"{base}/platform/players/{user}/deposits", json={"amount": 25})
-            time.sleep(1.0)  # published within a second, looked up by the mock
-            options = VerifyOptions(
-                operator_url=base,
-                auth=f"api-key:{_OPERATOR_KEY}",
-                user_ids=[user, "100001"],
-                ft_url=mock_url,
-                sid=sid,
-                p95_budget_ms=p95_budget_ms,
-            )
-            results = run_verification(options)
-        finally:
-            process.terminate()
-    print_summary(console, results)
-    html = write_reports(reports, options, results)
-    console.print(f"go-live scorecard: {html.resolve()}")
-    return all(r.passed for r in results)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _scorecard(
+    console: Console,
+    target: Target,
+    verified: bool,
+    replayed: bool | None,
+    samples_ok: bool,
+    reports: Path,
+    started: float,
+) -> None:
+    stats = httpx.get(f"{target.ft_url}/_mock/stats").json()
+    by_verdict = stats["by_verdict"]
+    table = Table(title="mock-ft demo: scorecard")
+    table.add_column("part")
+    table.add_column("result")
+    table.add_column("where")
+    table.add_row(
+        "go-live verification", _mark(verified, "READY", "NOT READY"), str(reports / "report.html")
+    )
+    if replayed is not None:
+        document = httpx.get(
+            f"{target.ft_url}/_mock/runs", params={"kind": "replay", "limit": 1}
+        ).json()
+        counts = document["data"][0]["document"]["counts"] if document["data"] else {}
+        line = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("passed", "failed", "skipped"))
+        table.add_row("scenario library", _mark(replayed, line, line), str(reports / "replay.html"))
+    table.add_row(
+        "event samples",
+        _mark(samples_ok, "every verdict as expected", "unexpected verdicts"),
+        f"{by_verdict.get('accepted', 0)} accepted, {by_verdict.get('rejected', 0)} rejected "
+        "in the journal",
+    )
+    table.add_row(
+        "dashboard", f"{target.ft_url}/ui", f"p99 delivery latency {stats['latency_ms']['p99']} ms"
+    )
+    console.print()
+    console.print(table)
+    console.print(f"demo run took {time.monotonic() - started:.0f} s")
 
 
-def _wait_up(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    msg = f"the reference operator did not start at {base}"
-    raise ConfigError(msg)
+def _mark(ok: bool, good: str, bad: str) -> str:
+    return f"[green]{good}[/]" if ok else f"[bold red]{bad}[/]"
+
+
+def _wait_for_interrupt() -> None:
+    stop = threading.Event()
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        return
 
 
 def _table(events: list[dict[str, Any]]) -> Table:
-    table = Table(title="What the journal recorded")
+    table = Table(title="Samples of every event type, and typical mistakes")
     table.add_column("#", justify="right")
     table.add_column("event type")
     table.add_column("user")

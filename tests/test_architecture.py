@@ -17,7 +17,8 @@ LAYERS: list[set[str]] = [
     {"ingest", "faults", "lookups", "players"},
     {"brokers", "callbacks"},
     {"crm", "samples", "verify"},
-    {"demo", "remote", "scenarios"},
+    {"remote", "scenarios"},
+    {"demo"},
     {"cli"},
     {"__main__", "__init__"},
 ]

@@ -61,20 +61,19 @@ def test_exit_2_on_unknown_option() -> None:
 
 
 def test_run_demo_end_to_end(tmp_path: Path) -> None:
-    """The demo sends every event type through a real server and shows the journal."""
+    """The demo runs the stack, verification, the scenario library and every event sample."""
     # The flow is under test, not the speed: a loaded CI box may answer a lookup in 0.5 s.
     journal = str(tmp_path / "demo.sqlite3")
-    result = runner.invoke(app, ["demo", "--journal", journal, "--p95-budget-ms", "5000"])
+    reports = tmp_path / "reports"
+    arguments = ["demo", "--exit", "--journal", journal, "--p95-budget-ms", "5000"]
+    result = runner.invoke(app, [*arguments, "--report-dir", str(reports)])
     assert result.exit_code == 0, result.output
-    assert "20 accepted, 3 rejected" in result.output
     assert "READY: all" in result.output  # the reference operator, verified against the mock
-    for word in (
-        "USER_CREATE_V2",
-        "POKER_CASH_GAME_CASH_OUT_V2",
-        "validation_failed",
-        "unauthorized",
-    ):
+    assert "every verdict as expected" in result.output
+    assert " 0 failed" in result.output  # the scenario library
+    for word in ("USER_CREATE_V2", "POKER_CASH_GAME_CASH_OUT_V2", "validation_failed", "/ui"):
         assert word in result.output
+    assert {p.name for p in reports.iterdir()} >= {"report.html", "replay.html", "junit.xml"}
 
 
 def test_run_as_python_module() -> None:
