@@ -81,8 +81,9 @@ def _compare(op: str, value: Any, operand: Any) -> bool:
         return bool(value != operand)
     if op in ("in", "not_in"):
         return (value in operand) == (op == "in")
-    if op == "contains":
-        return isinstance(value, list | str | dict) and operand in value
+    if op in ("contains", "not_contains"):
+        inside = isinstance(value, list | str | dict) and operand in value
+        return inside == (op == "contains")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     if op == "gt":

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 __all__ = ["OPERATORS", "RequestSpec", "RuleFile", "RuleSpec", "TriggerSpec", "rule_file_schema"]
 
-OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains")
+OPERATORS = (
+    "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains", "not_contains",
+)  # fmt: skip
 
 _CONDITIONS = (
     "Field path (dotted) -> condition: a value to equal, or an object of operators "

@@ -153,7 +153,17 @@ async def _events(client: Client, target: Target, window: Window, want: EventsEx
     if not enough:
         relation = "exactly" if want.count is not None else "at least"
         message = f"expected {relation} {expected} {_describe_events(want)}; got {len(matching)}"
-        raise fail(message, _closest(rows, conds, want))
+        diff = _closest(rows, conds, want)
+        if not rows and want.verdict == "accepted":  # refused instead? say why
+            refused = await _all_events(
+                client, target, window.after_id, verdict="rejected", **filters
+            )
+            diff += [
+                f"  but #{r['id']} was rejected: {e['path']}: {e['message']}"
+                for r in refused[:3]
+                for e in r["errors"][:1]
+            ]
+        raise fail(message, diff)
     warned = [r for r in matching if r["warnings"]] if want.no_warnings else []
     if warned:
         first = warned[0]["warnings"][0]
@@ -179,10 +189,11 @@ async def _callback(client: Client, target: Target, window: Window, want: Callba
     url = f"{target.ft_url}/_mock/callbacks"
     page = await get_json(client, url, rule_id=want.rule, user_id=want.user_id, limit=1000)
     mine = [c for c in page["data"] if (c["event_id"] or 0) > window.after_id]
+    # `count: 0` means none fired at all: a call that fired and failed counts too.
     good = [
         c
         for c in mine
-        if c["ok"] == want.ok
+        if (want.count == 0 or c["ok"] == want.ok)
         and (want.body is None or not subset_diff(want.body, c["request_body"]))
     ]
     expected = want.count if want.count is not None else 1
@@ -254,7 +265,13 @@ async def _no_validation_errors(client: Client, target: Target, window: Window) 
 
 async def _delivery(client: Client, target: Target, window: Window, want: DeliveryExpect) -> None:
     url = f"{target.ft_url}/_mock/delivery"
-    params = {"after_id": window.after_id, "type": want.type, "expected": want.expected}
+    params = {
+        "after_id": window.after_id,
+        "type": want.type,
+        "user_id": want.user_id,
+        "transport": want.transport,
+        "expected": want.expected,
+    }
     report = await get_json(client, url, **params)
     diff = []
     if report["lost"] != want.lost:

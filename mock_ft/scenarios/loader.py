@@ -8,6 +8,7 @@ here too, so a broken `{{ ... }}` never surfaces halfway through a run.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,6 +247,10 @@ def _template_problems(
 
 
 def _fault_problems(rule: str | dict[str, Any], trail: tuple[str | int, ...]) -> Iterator[Problem]:
+    if isinstance(rule, str):  # a template's value is only known at run time: check the rest
+        rule = re.sub(r"\{\{.*?\}\}", "0", rule)
+    elif any(isinstance(v, str) and "{{" in v for v in rule.values()):
+        return
     try:
         fault_spec(parse_fault(rule) if isinstance(rule, str) else rule)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError too

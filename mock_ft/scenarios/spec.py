@@ -33,7 +33,7 @@ STEP_KINDS = ("operator", "send", "fault", "callbacks", "wait", "expect", "repea
 EXPECT_KINDS = ("events", "callback", "player", "lookups", "no_validation_errors", "delivery")
 _CONDITIONS = (
     "Dotted path -> a value to equal, or operators (eq, ne, gt, gte, lt, lte, in, not_in, "
-    "exists, contains)."
+    "exists, contains, not_contains)."
 )
 
 
@@ -155,6 +155,8 @@ class DeliveryExpect(_Strict):
     """The delivery report of the scenario's events (GET /_mock/delivery)."""
 
     type: str | None = None
+    user_id: str | None = None
+    transport: Literal["rest", "rabbitmq", "kafka"] | None = None
     expected: int | None = Field(None, ge=0, description="Events that must have arrived.")
     lost: int = 0
     duplicated: int = 0

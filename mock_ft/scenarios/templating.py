@@ -83,8 +83,11 @@ class Templates:
 
     def render(self, value: Any, variables: dict[str, Any]) -> Any:
         """`value` with every string rendered (dicts and lists walked)."""
-        if isinstance(value, dict):
-            return {key: self.render(item, variables) for key, item in value.items()}
+        if isinstance(value, dict):  # keys too: `active_bonuses.{{ bonus }}.status`
+            return {
+                self.render(key, variables): self.render(item, variables)
+                for key, item in value.items()
+            }
         if isinstance(value, list):
             return [self.render(item, variables) for item in value]
         if not isinstance(value, str) or ("{{" not in value and "{%" not in value):

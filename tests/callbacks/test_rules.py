@@ -172,6 +172,8 @@ def test_render_url_encodes_values() -> None:
         ("in", ["a", "b"], "b", True),
         ("not_in", ["a"], "a", False),
         ("contains", "x", ["x", "y"], True),
+        ("not_contains", "x", ["y"], True),
+        ("not_contains", "x", ["x"], False),
         ("exists", True, 0, True),
     ],
 )

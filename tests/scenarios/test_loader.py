@@ -203,3 +203,15 @@ def test_validate_library_against_schema() -> None:
     for path in files:
         assert validator.is_valid(yaml.safe_load(path.read_text())), path
         load_scenario(path)
+
+
+def test_accept_template_in_fault_words() -> None:
+    """Fault words may hold a template with spaces (`user={{ user }}`): checked with it filled."""
+    spec = parse_scenario(HEAD + "  - fault: {add: '503 first=1 user={{ user }}'}\n", "s.yaml")
+    assert spec.steps[0].fault is not None
+
+
+def test_render_template_in_keys() -> None:
+    """Mapping keys are rendered too, so a path can name a captured id."""
+    rendered = Templates().render({"active_bonuses.{{ b }}.status": "x"}, {"b": "ub-1"})
+    assert rendered == {"active_bonuses.ub-1.status": "x"}
