@@ -122,3 +122,13 @@ def test_replay_from_cli_with_tags(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed, 0 failed" in result.stdout
     assert (tmp_path / "replay-junit.xml").is_file()
+
+
+def test_exit_1_when_a_scenario_fails(tmp_path: Path) -> None:
+    """A failed scenario: exit 1, the diff printed, the reports written, the same seed reported."""
+    failing = str(DATA / "failing-expectation.yaml")
+    result = run_cli("replay", failing, "--seed", "11", "--report-dir", str(tmp_path), timeout=120)
+    assert result.returncode == 1
+    assert 'status: expected "Rollback", got "Approved"' in result.stdout
+    document = json.loads((tmp_path / "replay.json").read_text())
+    assert document["scenarios"][0]["seed"] == 3  # the file's own seed wins over --seed
