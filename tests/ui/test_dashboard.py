@@ -15,6 +15,7 @@ from mock_ft.journal import Journal, NewEntry
 from mock_ft.settings import Settings
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
+from tests.serve_process import run_cli
 from tests.ui.conftest import screenshot
 
 
@@ -146,3 +147,21 @@ def test_page_large_journal(browser: Browser, tmp_path: Path) -> None:
         page.get_by_role("button", name="Load older").click()
         expect(page.locator("#events tbody tr")).to_have_count(200)
         context.close()
+
+
+def test_render_scorecard_of_real_verify_run(page: Page, mock: str, tmp_path: Path) -> None:
+    """`mock-ft verify --ft-url` against the reference operator: the Runs view shows READY."""
+    from reference_operator import OperatorSettings
+    from reference_operator import create_app as create_operator
+
+    settings = OperatorSettings(database=str(tmp_path / "op.sqlite3"), ft_url=mock, players=1)
+    with ServerThread(create_operator(settings)) as operator:
+        result = run_cli(
+            "verify", "--operator-url", operator.url, "--auth", "api-key:operator-local-key",
+            "--user-id", "100001", "--ft-url", mock, "--step", "Authentication",
+            "--report-dir", str(tmp_path / "reports"), timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout
+    _open(page, "runs")
+    expect(page.locator("#scorecard .verdict")).to_contain_text("READY for go-live")
+    expect(page.locator("#chart-steps")).to_contain_text("Authentication")

@@ -204,7 +204,7 @@ async function addFault(form) {
 // -- runs and charts -------------------------------------------------------------------------
 function bars(data, { label, value, width = 420, colour = "#1f4fbf", max } = {}) {
   if (!data.length) return '<p class="muted">no data yet</p>';
-  const top = max ?? Math.max(1, ...data.map(value)); const row = 22; const left = 130; const height = data.length * row + 4;
+  const top = max ?? Math.max(1, ...data.map(value)); const row = 22; const left = 175; const height = data.length * row + 4;
   const items = data.map((d, i) => {
     const w = Math.round(((width - left - 40) * value(d)) / top);
     return `<text x="0" y="${i * row + 15}">${esc(label(d))}</text><rect x="${left}" y="${i * row + 4}" width="${w}" height="14" fill="${colour}" rx="2"></rect>
