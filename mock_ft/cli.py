@@ -12,6 +12,7 @@ import uvicorn
 
 from mock_ft._version import __version__
 from mock_ft.authspec import parse_operator_auth
+from mock_ft.demo import demo_command
 from mock_ft.errors import ConfigError
 from mock_ft.remote import delivery, faults_app
 from mock_ft.scenarios.command import replay_command
@@ -278,43 +279,10 @@ def verify(
     raise SystemExit(0 if all(r.passed for r in results) else 1)
 
 
-@app.command()
-@friendly
-def demo(
-    journal: Annotated[
-        str, typer.Option(help="Journal for the demo run.")
-    ] = ".mock-ft/demo.sqlite3",
-    p95_budget_ms: Annotated[
-        float, typer.Option(help="Latency budget of the verification (p95, ms).")
-    ] = 500.0,
-    scenarios: Annotated[
-        str, typer.Option(help="Scenario folder to replay (left out when missing).")
-    ] = "scenarios",
-    report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path(
-        ".mock-ft/reports"
-    ),
-    exit_after: Annotated[
-        bool, typer.Option("--exit", help="Stop after the run instead of serving the dashboard.")
-    ] = False,
-) -> None:
-    """Everything at once: the mock and the reference operator, verification, the scenario
-    library, samples of every event; then the mock and its dashboard stay up until Ctrl-C."""
-    from mock_ft.demo import run_demo
-
-    code = run_demo(
-        journal,
-        out,
-        report_dir,
-        p95_budget_ms=p95_budget_ms,
-        scenarios=scenarios,
-        keep_running=not exit_after,
-    )
-    raise SystemExit(code)
-
-
 app.add_typer(faults_app, name="faults")
 app.command()(delivery)
 app.command("replay")(replay_command)
+app.command("demo")(demo_command)
 
 
 def _control_token() -> str | None:

@@ -12,9 +12,10 @@ import asyncio
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -24,10 +25,11 @@ from mock_ft.scenarios.report import write_replay_reports
 from mock_ft.scenarios.stack import local_stack
 from mock_ft.scenarios.target import Target
 from mock_ft.settings import DEFAULT_API_KEY
+from mock_ft.terminal import friendly, out
 from mock_ft.verify import VerifyOptions, run_verification
 from mock_ft.verify.report import post_run, print_summary, write_reports
 
-__all__ = ["run_demo"]
+__all__ = ["demo_command", "run_demo"]
 
 _REPORTS = Path(".mock-ft/reports")
 
@@ -78,6 +80,35 @@ def run_demo(
             )
             _wait_for_interrupt()
     return 0 if verified and replayed is not False and samples_ok else 1
+
+
+@friendly
+def demo_command(
+    journal: Annotated[
+        str, typer.Option(help="Journal for the demo run.")
+    ] = ".mock-ft/demo.sqlite3",
+    p95_budget_ms: Annotated[
+        float, typer.Option(help="Latency budget of the verification (p95, ms).")
+    ] = 500.0,
+    scenarios: Annotated[
+        str, typer.Option(help="Scenario folder to replay (left out when missing).")
+    ] = "scenarios",
+    report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = _REPORTS,
+    exit_after: Annotated[
+        bool, typer.Option("--exit", help="Stop after the run instead of serving the dashboard.")
+    ] = False,
+) -> None:
+    """Everything at once: the mock and the reference operator, verification, the scenario
+    library, samples of every event; then the mock and its dashboard stay up until Ctrl-C."""
+    code = run_demo(
+        journal,
+        out,
+        report_dir,
+        p95_budget_ms=p95_budget_ms,
+        scenarios=scenarios,
+        keep_running=not exit_after,
+    )
+    raise SystemExit(code)
 
 
 def _seed(target: Target, console: Console) -> tuple[list[str], str]:

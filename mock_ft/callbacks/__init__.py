@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from mock_ft.callbacks.rules import Rule, RuleCompiler, compile_rule, load_rules, rule_set_names
+from mock_ft.callbacks.rules import Rule, RuleCompiler, compile_rule
 from mock_ft.callbacks.runner import CallbackRunner
+from mock_ft.callbacks.sources import load_rules, rule_set_names
 from mock_ft.callbacks.specs import RuleFile, RuleSpec
 
 __all__ = [
