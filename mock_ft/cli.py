@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import SecretStr
 
 from mock_ft._version import __version__
 from mock_ft.authspec import parse_operator_auth
@@ -236,7 +237,8 @@ def verify(
             parse_operator_auth(auth)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-    settings = load_settings(config)  # the same file and MOCK_FT_* variables as `serve`
+    # The same file and MOCK_FT_* variables as `serve`; verify binds nothing, so the host is moot.
+    settings = load_settings(config, host="127.0.0.1")
     operator_url = operator_url or settings.operator_url
     if auth is None and settings.operator_auth is not None:
         auth = settings.operator_auth.get_secret_value()
@@ -267,6 +269,7 @@ def verify(
         steps=tuple(step) if step else STEPS,
         sid=sid,
         token_expiry_wait_seconds=token_expiry_wait,
+        control_token=_control_token() or _secret(settings.control_token),
     )
     with out.status("verifying") as status:
         results = run_verification(options, lambda step: status.update(f"verifying: {step}"))
@@ -283,6 +286,10 @@ app.add_typer(faults_app, name="faults")
 app.command()(delivery)
 app.command("replay")(replay_command)
 app.command("demo")(demo_command)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _control_token() -> str | None:

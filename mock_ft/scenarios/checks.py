@@ -120,8 +120,9 @@ async def check(client: Client, target: Target, window: Window, kind: str, want:
 async def _all_events(client: Client, target: Target, after: int, **params: Any) -> list[Any]:
     found: list[Any] = []
     while True:
-        url = f"{target.ft_url}/_mock/events"
-        page = await get_json(client, url, after_id=after, limit=_PAGE, **params)
+        page = await get_json(
+            client, target, "/_mock/events", after_id=after, limit=_PAGE, **params
+        )
         found += page["data"]
         if page["next_cursor"] is None:
             return found
@@ -186,8 +187,8 @@ def _closest(rows: list[Any], conds: list[Condition], want: EventsExpect) -> lis
 
 
 async def _callback(client: Client, target: Target, window: Window, want: CallbackExpect) -> None:
-    url = f"{target.ft_url}/_mock/callbacks"
-    page = await get_json(client, url, rule_id=want.rule, user_id=want.user_id, limit=1000)
+    path = "/_mock/callbacks"
+    page = await get_json(client, target, path, rule_id=want.rule, user_id=want.user_id, limit=1000)
     mine = [c for c in page["data"] if (c["event_id"] or 0) > window.after_id]
     # `count: 0` means none fired at all: a call that fired and failed counts too.
     good = [
@@ -226,7 +227,8 @@ def _nearest_call(mine: list[Any], want: CallbackExpect) -> list[str]:
 
 
 async def _player(client: Client, target: Target, want: PlayerExpect) -> None:
-    response = await client.get(f"{target.ft_url}/_mock/players/{want.user_id}")
+    url = f"{target.ft_url}/_mock/players/{want.user_id}"
+    response = await client.get(url, headers=target.control_headers())
     if response.status_code == 404:
         raise fail(f"player {want.user_id} is not in the player model (no accepted event)")
     response.raise_for_status()
@@ -236,8 +238,8 @@ async def _player(client: Client, target: Target, want: PlayerExpect) -> None:
 
 
 async def _lookups(client: Client, target: Target, window: Window, want: LookupsExpect) -> None:
-    url = f"{target.ft_url}/_mock/lookups"
-    page = await get_json(client, url, user_id=want.user_id, endpoint=want.endpoint, limit=1000)
+    filters = {"user_id": want.user_id, "endpoint": want.endpoint, "limit": 1000}
+    page = await get_json(client, target, "/_mock/lookups", **filters)
     mine = [row for row in page["data"] if (row["event_id"] or 0) > window.after_id]
     good = [row for row in mine if row["ok"] == want.ok]
     if len(good) < want.at_least:
@@ -264,7 +266,6 @@ async def _no_validation_errors(client: Client, target: Target, window: Window) 
 
 
 async def _delivery(client: Client, target: Target, window: Window, want: DeliveryExpect) -> None:
-    url = f"{target.ft_url}/_mock/delivery"
     params = {
         "after_id": window.after_id,
         "type": want.type,
@@ -272,7 +273,7 @@ async def _delivery(client: Client, target: Target, window: Window, want: Delive
         "transport": want.transport,
         "expected": want.expected,
     }
-    report = await get_json(client, url, **params)
+    report = await get_json(client, target, "/_mock/delivery", **params)
     diff = []
     if report["lost"] != want.lost:
         diff.append(f"  lost: expected {want.lost}, got {report['lost']}")

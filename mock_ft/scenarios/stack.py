@@ -26,7 +26,7 @@ from mock_ft.crm import create_app
 from mock_ft.crm.runner import ServerThread, bind_socket
 from mock_ft.errors import ConfigError
 from mock_ft.scenarios.target import Target
-from mock_ft.settings import Settings
+from mock_ft.settings import DEFAULT_API_KEY, Settings
 
 __all__ = ["DEFAULT_RABBITMQ_URL", "local_stack"]
 
@@ -74,13 +74,24 @@ def local_stack(
             "kafka_group": f"mock-ft-replay-{run}",
             "kafka_session_timeout_ms": 2000,
         }
-    settings = Settings(
-        journal=journal or str(folder / "journal.sqlite3"),
-        operator_url=operator_url,
-        operator_auth=f"api-key:{_OPERATOR_KEY}",
-        callback_api_key=_CALLBACK_KEY,
-        **brokers,
-    )
+    # Everything given explicitly: MOCK_FT_* variables meant for another mock (a container's
+    # MOCK_FT_HOST=0.0.0.0, a compose stack's broker) must not reach this private one.
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "api_key": DEFAULT_API_KEY,
+        "auth_enabled": True,
+        "control_token": None,
+        "faults": [],
+        "callback_rules": [],
+        "rabbitmq_url": None,
+        "kafka_bootstrap": None,
+        "journal": journal or str(folder / "journal.sqlite3"),
+        "operator_url": operator_url,
+        "operator_auth": f"api-key:{_OPERATOR_KEY}",
+        "callback_api_key": _CALLBACK_KEY,
+    }
+    settings = Settings(**(values | brokers))
     command = [
         sys.executable, "-m", "reference_operator", "serve", "--port", str(operator_port),
         "--database", str(folder / "platform.sqlite3"), "--api-key", _OPERATOR_KEY,

@@ -110,8 +110,10 @@ class Publishers:
                 await self._kafka.stop()
 
 
-async def get_json(client: httpx.AsyncClient, url: str, **params: Any) -> Any:
-    """GET a control endpoint's JSON; an HTTP error names the URL."""
-    response = await client.get(url, params={k: v for k, v in params.items() if v is not None})
+async def get_json(client: httpx.AsyncClient, target: Target, path: str, **params: Any) -> Any:
+    """GET a control endpoint's JSON (with the control token); an HTTP error names the URL."""
+    wanted = {k: v for k, v in params.items() if v is not None}
+    url = f"{target.ft_url}{path}"
+    response = await client.get(url, params=wanted, headers=target.control_headers())
     response.raise_for_status()
     return response.json()

@@ -37,6 +37,7 @@ class VerifyOptions:
     sid: str | None = None  # a live session id of a test user, to check /authenticate accepts it
     token_expiry_wait_seconds: float = 10.0  # longest OAuth token lifetime worth waiting out
     steps: tuple[str, ...] = STEPS  # which of FT's steps to check (all by default)
+    control_token: str | None = None  # the mock's /_mock/ token, for the event-feed checks
 
     def wants(self, step: str) -> bool:
         """True when `step` is among the steps to check."""

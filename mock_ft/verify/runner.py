@@ -82,7 +82,11 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
         if options.ft_url and options.wants("Event feed"):
             progress("event feed")
             started = time.perf_counter()
-            feed = await check_event_feed(client, options, opt_outs, repeated_ft_ids)
+            # A client of its own for the mock: only it carries the mock's control token.
+            token = options.control_token
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            async with httpx.AsyncClient(timeout=options.timeout_seconds, headers=headers) as mock:
+                feed = await check_event_feed(mock, options, opt_outs, repeated_ft_ids)
             results += _stamp(feed, started)
     return results
 

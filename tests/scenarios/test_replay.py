@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from mock_ft.crm import create_app
+from mock_ft.crm.runner import ServerThread
 from mock_ft.scenarios import Target, load_scenarios, replay
 from mock_ft.scenarios.report import write_replay_reports
 from mock_ft.scenarios.runner import ScenarioResult
 from mock_ft.scenarios.stack import local_stack
+from mock_ft.settings import Settings
 from tests.serve_process import run_cli
 
 DATA = Path(__file__).parent / "data"
@@ -132,3 +135,12 @@ def test_exit_1_when_a_scenario_fails(tmp_path: Path) -> None:
     assert 'status: expected "Rollback", got "Approved"' in result.stdout
     document = json.loads((tmp_path / "replay.json").read_text())
     assert document["scenarios"][0]["seed"] == 3  # the file's own seed wins over --seed
+
+
+def test_replay_against_mock_with_control_token(tmp_path: Path) -> None:
+    """`--stack url` against a token-protected mock: every control call carries the token."""
+    settings = Settings(journal=str(tmp_path / "j.sqlite3"), control_token="t0k-replay")
+    with ServerThread(create_app(settings)) as server:
+        target = Target(ft_url=server.url, control_token="t0k-replay")
+        [result], _ = _replay(target, "injected-events.yaml")
+    assert result.status == "passed", [(s.label, s.message) for s in result.steps]

@@ -253,3 +253,14 @@ def test_exit_2_without_an_operator(tmp_path: Path) -> None:
     result = run_cli("verify", "--user-id", "1", "--report-dir", str(tmp_path))
     assert result.returncode == 2
     assert "pass --operator-url" in result.stderr
+
+
+def test_check_event_feed_of_mock_with_control_token(tmp_path: Path) -> None:
+    """verify --ft-url reads a token-protected mock's journal with the token."""
+    token = "t0k-verify"
+    with _integration(tmp_path, control_token=token) as options:
+        options.steps = ("Event feed",)
+        options.control_token = token
+        results = run_verification(options)
+    assert _failed(results) == []
+    assert len(results) > 5
