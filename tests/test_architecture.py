@@ -18,8 +18,8 @@ LAYERS: list[set[str]] = [
     {"brokers", "callbacks"},
     {"crm", "samples", "verify"},
     {"remote", "scenarios"},
-    {"demo"},
-    {"cli"},
+    {"demo", "testing"},
+    {"cli", "pytest_plugin"},
     {"__main__", "__init__"},
 ]
 
@@ -93,7 +93,10 @@ def test_export_public_names() -> None:
         "brokers",
         "callbacks",
         "players",
+        "scenarios",
         "verify",
+        "testing",
+        "pytest_plugin",  # imported by pytest itself (entry point `pytest11`)
         "annotations",  # from `from __future__ import annotations`
     }
     assert set(mock_ft.__all__) - {"__version__"} == public

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from mock_ft.journal.tx import Tx
 
 __all__ = [
@@ -43,7 +41,7 @@ def append_run(
     def job(tx: Tx) -> int:
         cursor = tx.conn.execute(
             "INSERT INTO runs (kind, received_at, passed, document) VALUES (?, ?, ?, ?)",
-            (kind, received_at, int(passed), orjson.dumps(document).decode()),
+            (kind, received_at, int(passed), json.dumps(document)),  # big ints too
         )
         return int(cursor.lastrowid or 0)
 
