@@ -39,7 +39,19 @@ from mock_ft.faults import FaultInjector
 from mock_ft.ingest.pipeline import Attempt, Pipeline, mask_headers
 from mock_ft.settings import Settings
 
-__all__ = ["RabbitConsumer", "rabbitmq_url"]
+__all__ = ["RabbitConsumer", "delete_topology", "rabbitmq_url"]
+
+
+async def delete_topology(url: str, settings: Settings) -> None:
+    """Delete the exchanges and queues `settings` names: a throwaway mock tidying up."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in (settings.rabbitmq_queue, settings.rabbitmq_dead_letter_queue):
+            await channel.queue_delete(queue)
+        for exchange in (settings.rabbitmq_exchange, settings.rabbitmq_dead_letter_exchange):
+            await channel.exchange_delete(exchange)
+
 
 log = logging.getLogger("mock_ft.brokers.rabbitmq")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from mock_ft.journal.models import where_clause
 from mock_ft.journal.tx import Tx
 
 __all__ = [
@@ -129,18 +130,15 @@ class CallbackFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL WHERE clause and its parameters."""
-        clauses, params = [], []
-        for column, value, op in (
-            ("rule_id", self.rule_id, "="),
-            ("event_id", self.event_id, "="),
-            ("user_id", self.user_id, "="),
-            ("ok", None if self.ok is None else int(self.ok), "="),
-            ("id", self.after_id, ">"),
-        ):
-            if value is not None:
-                clauses.append(f"{column} {op} ?")
-                params.append(value)
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+        return where_clause(
+            (
+                ("rule_id", self.rule_id, "="),
+                ("event_id", self.event_id, "="),
+                ("user_id", self.user_id, "="),
+                ("ok", None if self.ok is None else int(self.ok), "="),
+                ("id", self.after_id, ">"),
+            )
+        )
 
 
 def append_callback(record: CallbackRecord) -> Callable[[Tx], int]:

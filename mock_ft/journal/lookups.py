@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from mock_ft.journal.models import where_clause
 from mock_ft.journal.tx import Tx
 from mock_ft.problems import Problem
 
@@ -93,18 +94,15 @@ class LookupFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL WHERE clause and its parameters."""
-        clauses, params = [], []
-        for column, value, op in (
-            ("event_id", self.event_id, "="),
-            ("user_id", self.user_id, "="),
-            ("endpoint", self.endpoint, "="),
-            ("ok", None if self.ok is None else int(self.ok), "="),
-            ("id", self.after_id, ">"),
-        ):
-            if value is not None:
-                clauses.append(f"{column} {op} ?")
-                params.append(value)
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+        return where_clause(
+            (
+                ("event_id", self.event_id, "="),
+                ("user_id", self.user_id, "="),
+                ("endpoint", self.endpoint, "="),
+                ("ok", None if self.ok is None else int(self.ok), "="),
+                ("id", self.after_id, ">"),
+            )
+        )
 
 
 def append_lookup(record: LookupRecord) -> Callable[[Tx], int]:

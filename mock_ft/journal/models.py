@@ -9,7 +9,15 @@ from typing import Any
 
 from mock_ft.problems import Problem
 
-__all__ = ["EventFilter", "JournalEntry", "NewEntry"]
+__all__ = ["EventFilter", "JournalEntry", "NewEntry", "where_clause"]
+
+
+def where_clause(conditions: tuple[tuple[str, Any, str], ...]) -> tuple[str, list[Any]]:
+    """` WHERE a = ? AND b > ?` and its parameters, from (column, value, operator) triples;
+    a value of None leaves its condition out (None means "any")."""
+    clauses = [f"{column} {op} ?" for column, value, op in conditions if value is not None]
+    params = [value for _, value, _ in conditions if value is not None]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 @dataclass(slots=True)
@@ -113,19 +121,15 @@ class EventFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL WHERE clause and its parameters."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value, op in (
-            ("event_type", self.event_type, "="),
-            ("user_id", self.user_id, "="),
-            ("verdict", self.verdict, "="),
-            ("transport", self.transport, "="),
-            ("received_at", self.since, ">="),
-            ("received_at", self.until, "<"),
-            ("id", self.after_id, ">"),
-            ("id", self.before_id, "<"),
-        ):
-            if value is not None:
-                clauses.append(f"{column} {op} ?")
-                params.append(value)
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+        return where_clause(
+            (
+                ("event_type", self.event_type, "="),
+                ("user_id", self.user_id, "="),
+                ("verdict", self.verdict, "="),
+                ("transport", self.transport, "="),
+                ("received_at", self.since, ">="),
+                ("received_at", self.until, "<"),
+                ("id", self.after_id, ">"),
+                ("id", self.before_id, "<"),
+            )
+        )

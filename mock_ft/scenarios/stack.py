@@ -150,16 +150,7 @@ def _wait_consuming(mock_url: str) -> None:
 
 
 def _delete_rabbit(url: str, settings: Settings) -> None:
-    import aio_pika
-
-    async def go() -> None:
-        connection = await aio_pika.connect(url)
-        async with connection:
-            channel = await connection.channel()
-            for queue in (settings.rabbitmq_queue, settings.rabbitmq_dead_letter_queue):
-                await channel.queue_delete(queue)
-            for exchange in (settings.rabbitmq_exchange, settings.rabbitmq_dead_letter_exchange):
-                await channel.exchange_delete(exchange)
+    from mock_ft.brokers.rabbitmq import delete_topology
 
     with contextlib.suppress(Exception):  # tidying only: a broker gone now loses nothing
-        asyncio.run(go())
+        asyncio.run(delete_topology(url, settings))

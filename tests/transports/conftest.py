@@ -14,6 +14,7 @@ import aio_pika
 import pytest
 from fastapi.testclient import TestClient
 
+from mock_ft.brokers.rabbitmq import delete_topology
 from mock_ft.crm import create_app
 from mock_ft.samples import sample_events
 from mock_ft.settings import Settings
@@ -154,14 +155,4 @@ def drain_queue(url: str, queue: str, timeout: float = 5) -> list[aio_pika.abc.A
 
 def delete_rabbit_topology(url: str, settings: Settings) -> None:
     """Remove a test's exchanges and queues from the shared broker."""
-
-    async def go() -> None:
-        connection = await aio_pika.connect(url)
-        async with connection:
-            channel = await connection.channel()
-            for queue in (settings.rabbitmq_queue, settings.rabbitmq_dead_letter_queue):
-                await channel.queue_delete(queue)
-            for exchange in (settings.rabbitmq_exchange, settings.rabbitmq_dead_letter_exchange):
-                await channel.exchange_delete(exchange)
-
-    asyncio.run(go())
+    asyncio.run(delete_topology(url, settings))
