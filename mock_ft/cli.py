@@ -154,8 +154,9 @@ def run_server(settings: Settings) -> None:
         cleanup.callback(sock.close)
         journal = Journal(settings.journal, sync=settings.journal_sync).start()
         cleanup.callback(journal.close)
+        app = create_app(settings, journal=journal)  # a bad rule says so before any banner
         _banner(settings, sock.getsockname()[1])
-        config = uvicorn_config(create_app(settings, journal=journal), log_level=settings.log_level)
+        config = uvicorn_config(app, log_level=settings.log_level)
         tune_gc()
         uvicorn.Server(config).run(sockets=[sock])
 

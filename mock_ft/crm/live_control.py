@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from mock_ft.crm.guard import control_guard, unambiguous_query
-from mock_ft.crm.schemas import EventPublic
+from mock_ft.crm.schemas import ErrorBody, EventPublic
 from mock_ft.journal import EventFilter, Journal
 from mock_ft.journal.runs import RunEntry, append_run, event_rate, latency_histogram, query_runs
 from mock_ft.settings import Settings
@@ -106,7 +106,11 @@ def build_live_router(settings: Settings) -> APIRouter:
         rate = await journal.run(event_rate(time.time() - window))
         return Charts(latency=latency, rate=rate, window=window)
 
-    @router.post("/runs", status_code=201)
+    @router.post(
+        "/runs",
+        status_code=201,
+        responses={400: {"model": ErrorBody, "description": "The body is not JSON."}},
+    )
     async def add_run(request: Request, run: Annotated[RunIn, Body()]) -> RunPublic:
         """Keep a run report for the dashboard (sent by verify and replay given --ft-url)."""
         journal: Journal = request.app.state.journal

@@ -9,6 +9,7 @@ approved bets; a Rollback reverses what its type added.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,7 +28,11 @@ def base_amount(payload: dict[str, Any]) -> float:
         return 0.0
     if isinstance(rate, bool) or not isinstance(rate, int | float):
         rate = 1
-    return float(amount) * float(rate)
+    try:
+        value = float(amount) * float(rate)
+    except OverflowError:  # an integer beyond any float: FT's schema allows it, no total can
+        return 0.0
+    return value if math.isfinite(value) else 0.0
 
 
 @dataclass(slots=True)

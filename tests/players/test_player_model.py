@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +298,19 @@ def test_forget_players_on_reset(client: TestClient) -> None:
     assert client.get("/_mock/players/7001").status_code == 200
     client.post("/_mock/reset").raise_for_status()
     assert client.get("/_mock/players/7001").status_code == 404
+
+
+def test_fold_tolerates_amounts_beyond_floats(journal_settings: Settings) -> None:
+    """An amount FT's schema allows but no float holds (10**400) counts as 0, not a crash,
+    and an overflowing product stays a number."""
+    with TestClient(create_app(journal_settings)) as client:
+        path, payload = ft_event("SPORTSBOOK")
+        body = json.dumps(payload).replace('"amount": 5.0', '"amount": ' + "9" * 400)
+        response = client.post(
+            path, content=body, headers={**KEY_HEADERS, "Content-Type": "application/json"}
+        )
+        assert response.status_code == 200, response.text
+        _post(client, "CASINO", amount=1e308, exchange_rate=10.0)
+        player = client.get("/_mock/players/7001").json()
+    assert (player["sportsbook_turnover_base"], player["casino_turnover_base"]) == (0.0, 0.0)
+    assert player["event_count"] == 2

@@ -24,8 +24,10 @@ ARGS = [
 SCREENSHOTS = Path(os.environ.get("MOCK_FT_SCREENSHOTS", ".mock-ft/screenshots"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope, not session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, and later tests in the same worker call asyncio.run().
     if not Path(CHROMIUM).is_file():
         message = f"no Chromium at {CHROMIUM}; run `bash .ci/ensure-chromium`"
         if in_ci():
