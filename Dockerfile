@@ -2,14 +2,13 @@
 #
 #   docker build -t mock-ft .
 #   docker run --rm -p 127.0.0.1:8765:8765 -e MOCK_FT_CONTROL_TOKEN=change-me mock-ft
-#   docker run --rm -e MOCK_FT_HOST=127.0.0.1 mock-ft verify --operator-url URL --auth api-key:KEY \
-#       --user-id ID
+#   docker run --rm mock-ft verify --operator-url URL --auth api-key:KEY --user-id ID
 #   docker run --rm -p 127.0.0.1:8766:8766 --entrypoint reference-operator mock-ft \
 #       serve --host 0.0.0.0 --ft-url http://MOCK_HOST:8765
 #
 # Inside the container the mock binds 0.0.0.0 (MOCK_FT_HOST), so `serve` refuses to start without
-# MOCK_FT_CONTROL_TOKEN: publish the port on 127.0.0.1 and set a token. The other commands read
-# the same settings, so they need the token too, or MOCK_FT_HOST=127.0.0.1 (they bind nothing).
+# MOCK_FT_CONTROL_TOKEN: publish the port on 127.0.0.1 and set a token. `verify` and `replay`
+# send that token to a mock's /_mock/ API when they are given it.
 # Journal, reports and the operator's database go to /data (a volume; WORKDIR); the shipped
 # scenarios are in /opt/mock-ft/scenarios.
 #
@@ -28,14 +27,11 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
 # Dependencies first, from pyproject.toml alone: this layer is rebuilt only when they change,
-# not on every source edit. `verify` (and `replay`, which shares its reports) imports schemathesis
-# and hypothesis, which pyproject.toml lists among the dev extras only: take those two from there.
+# not on every source edit.
 COPY pyproject.toml ./
-RUN python -c "import re, tomllib; \
+RUN python -c "import tomllib; \
 project = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
-verify = [d for d in project['optional-dependencies']['dev'] \
-          if re.match(r'(schemathesis|hypothesis)\b', d)]; \
-open('/tmp/requirements.txt', 'w').write('\n'.join(project['dependencies'] + verify) + '\n')" \
+open('/tmp/requirements.txt', 'w').write('\n'.join(project['dependencies']) + '\n')" \
     && pip install --requirement /tmp/requirements.txt
 
 # Then the project itself, without touching the dependencies installed above. README.md is the
