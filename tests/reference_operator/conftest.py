@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -100,3 +101,13 @@ def wait_until_up(base: str, timeout: float = 20.0) -> None:
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError(f"{base} did not come up")
+
+
+def queued(client: TestClient, event_type: str) -> list[dict[str, Any]]:
+    """Payloads of `event_type` in the operator's outbox, oldest first."""
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    with platform.db.read() as conn:
+        rows = conn.execute(
+            "SELECT payload FROM outbox WHERE event_type = ? ORDER BY id", (event_type,)
+        ).fetchall()
+    return [json.loads(row[0]) for row in rows]

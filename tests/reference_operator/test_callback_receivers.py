@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.reference_operator.conftest import OperatorFactory
+from tests.reference_operator.conftest import OperatorFactory, queued
 
 NOWHERE = "http://127.0.0.1:9"  # publishing is not under test here: events stay in the outbox
 CALLBACK = {"x-api-key": "operator-callback-key"}
@@ -21,16 +20,6 @@ CANCEL, LOYALTY = "/callbacks/bonus/cancel", "/callbacks/loyalty"
 def client(make_operator: OperatorFactory) -> Iterator[TestClient]:
     with make_operator(ft_url=NOWHERE, retry_base_seconds=60) as operator:
         yield operator
-
-
-def _queued(client: TestClient, event_type: str) -> list[dict[str, Any]]:
-    """Payloads of `event_type` in the outbox, oldest first."""
-    platform = client.app.state.platform  # type: ignore[attr-defined]
-    with platform.db.read() as conn:
-        rows = conn.execute(
-            "SELECT payload FROM outbox WHERE event_type = ? ORDER BY id", (event_type,)
-        ).fetchall()
-    return [json.loads(row[0]) for row in rows]
 
 
 def _player(client: TestClient) -> str:
@@ -48,7 +37,7 @@ def _bonus(client: TestClient, user: str, *actions: str) -> str:
 
 
 def _forfeited(client: TestClient) -> list[str]:
-    return [e["user_bonus_id"] for e in _queued(client, "BONUS") if e["status"] == "Forfeited"]
+    return [e["user_bonus_id"] for e in queued(client, "BONUS") if e["status"] == "Forfeited"]
 
 
 def _cancel(client: TestClient, user: str, ft_id: str | None = None) -> dict[str, Any]:
@@ -133,7 +122,7 @@ def test_refuse_call_without_callback_key(
     response = client.post(path, json={"user_id": user, "turnover": 5}, headers=headers)
     assert response.status_code == 401
     assert response.json() == {"error": "missing or wrong x-api-key", "code": 401}
-    assert (_forfeited(client), _queued(client, "CUSTOM")) == ([], [])
+    assert (_forfeited(client), queued(client, "CUSTOM")) == ([], [])
 
 
 @pytest.mark.parametrize("path", [CANCEL, LOYALTY])
@@ -154,7 +143,7 @@ def test_set_loyalty_points_and_publish_custom(client: TestClient) -> None:
         "changed": True,
         "duplicate": False,
     }
-    [event] = _queued(client, "CUSTOM")
+    [event] = queued(client, "CUSTOM")
     assert (event["user_id"], event["notification_type"]) == (user, "loyalty_points_updated")
     assert event["data"] == {"points": "123", "programme": "vip"}
     assert client.get(f"/platform/players/{user}").json()["loyalty_points"] == 123
@@ -166,7 +155,7 @@ def test_publish_nothing_for_unchanged_points(client: TestClient) -> None:
     _loyalty(client, user, 40.2)
     again = _loyalty(client, user, 40.7).json()
     assert (again["points"], again["changed"]) == (40, False)
-    assert len(_queued(client, "CUSTOM")) == 1
+    assert len(queued(client, "CUSTOM")) == 1
 
 
 def test_answer_repeated_loyalty_as_duplicate(client: TestClient) -> None:
@@ -201,7 +190,7 @@ def test_credit_bonus_with_callback_key(client: TestClient) -> None:
     body = {"user_id": user, "bonus_code": "REFERRAL10"}
     response = client.post("/bonus/credit", json=body, headers={**CALLBACK, "X-Fasttrack-Id": "r1"})
     assert response.status_code == 200
-    [event] = _queued(client, "BONUS")
+    [event] = queued(client, "BONUS")
     assert (event["bonus_code"], event["type"], event["fasttrack_references"]) == (
         "REFERRAL10",
         "ReloadBonus",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 import subprocess
@@ -21,6 +20,7 @@ from tests.reference_operator.conftest import (
     OperatorFactory,
     conforms,
     free_port,
+    queued,
     wait_for_events,
     wait_until_up,
 )
@@ -40,15 +40,6 @@ def _player(client: TestClient, **body: Any) -> str:
     assert response.status_code == 201, response.text
     user_id: str = response.json()["user_id"]
     return user_id
-
-
-def _queued(client: TestClient, event_type: str) -> list[dict[str, Any]]:
-    platform = client.app.state.platform  # type: ignore[attr-defined]
-    with platform.db.read() as conn:
-        rows = conn.execute(
-            "SELECT payload FROM outbox WHERE event_type = ? ORDER BY id", (event_type,)
-        ).fetchall()
-    return [json.loads(row[0]) for row in rows]
 
 
 def test_show_referrer_in_userdetails_segmentation(client: TestClient) -> None:
@@ -90,7 +81,7 @@ def test_publish_custom_event(client: TestClient) -> None:
     response = client.post(f"/platform/players/{user}/custom-events", json=body)
     assert response.status_code == 201
     assert response.json() == {"user_id": user, "notification_type": "chat_bonus_request"}
-    [event] = _queued(client, "CUSTOM")
+    [event] = queued(client, "CUSTOM")
     assert (event["user_id"], event["notification_type"], event["data"]) == (
         user,
         "chat_bonus_request",
@@ -112,7 +103,7 @@ def test_refuse_invalid_custom_event(client: TestClient, body: dict[str, Any]) -
     user = _player(client)
     response = client.post(f"/platform/players/{user}/custom-events", json=body)
     assert response.status_code == 400
-    assert _queued(client, "CUSTOM") == []
+    assert queued(client, "CUSTOM") == []
 
 
 def test_deliver_custom_events_valid(make_operator: OperatorFactory, mock_url: str) -> None:
