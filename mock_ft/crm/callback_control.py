@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from mock_ft.callbacks import CallbackRunner, RuleCompiler, RuleSpec, rule_set_names
+from mock_ft.callbacks import CallbackRunner, Rule, RuleCompiler, RuleSpec, rule_set_names
 from mock_ft.callbacks.specs import TriggerSpec
 from mock_ft.crm.guard import control_guard, unambiguous_query
 from mock_ft.crm.lookup_control import LookupPublic, lookups_of_event
@@ -123,7 +123,7 @@ def _runner(request: Request) -> CallbackRunner:
     return runner
 
 
-def _public(rule: Any) -> RulePublic:
+def _public(rule: Rule) -> RulePublic:
     return RulePublic.model_validate({**rule.public(), "resolved_url": rule.url})
 
 

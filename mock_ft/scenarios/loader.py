@@ -18,9 +18,10 @@ import yaml
 from pydantic import ValidationError
 
 from mock_ft.callbacks import RuleSpec, rule_set_names
-from mock_ft.contracts import contracts_dir, integration_contract
+from mock_ft.contracts import integration_contract
 from mock_ft.errors import ConfigError
 from mock_ft.faultspec import fault_spec, parse_fault
+from mock_ft.lookups.shapes import operator_contract
 from mock_ft.players import PLAYER_FIELDS
 from mock_ft.problems import Problem, json_path, pydantic_problems
 from mock_ft.scenarios.spec import ScenarioSpec, StepSpec
@@ -87,15 +88,20 @@ def load_scenario(path: Path) -> Scenario:
 
 def parse_scenario(text: str, source: str) -> ScenarioSpec:
     """A scenario from YAML text; ScenarioError (never another exception) when it is wrong."""
+    loader = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)  # one parse: the node tree (for lines) and the data
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or "not valid YAML"
         msg = f"{source}{where}: {reason}; check indentation and quotes"
         raise ScenarioError(msg, [msg]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         msg = f"{source}: a scenario is a mapping with name, description and steps"
         raise ScenarioError(msg, [msg])
@@ -202,9 +208,7 @@ def _walk(
 
 def _semantic_problems(spec: ScenarioSpec) -> Iterator[Problem]:
     types = list(integration_contract().by_type())
-    shapes = list(
-        yaml.safe_load((contracts_dir() / "operator-api.yaml").read_text())["components"]["schemas"]
-    )
+    shapes = list(operator_contract()["components"]["schemas"])
     templates = Templates()
     yield from _template_problems(templates, spec.variables, ("variables",))
     for step, trail in _walk(spec.steps, ("steps",)):

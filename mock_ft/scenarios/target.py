@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,7 +32,6 @@ class Target:
     rabbitmq_routing_key: str = "fasttrack.event"
     kafka_bootstrap: str | None = None
     kafka_topic: str = "fasttrack.events"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def control_headers(self) -> dict[str, str]:
         """Headers for the mock's /_mock/ API."""

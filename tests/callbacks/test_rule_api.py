@@ -95,7 +95,9 @@ def test_serve_refuses_bad_rule_file(tmp_path: Path) -> None:
         "rules:\n  - id: x\n    trigger: {event: PAYMENT}\n"
         "    request: {url: 'http://x', body: {u: '#UserID#'}}\n"
     )
-    result = run_cli("serve", "--journal", ":memory:", "--callbacks", str(path), timeout=30)
+    result = run_cli(
+        "serve", "--port", "0", "--journal", ":memory:", "--callbacks", str(path), timeout=30
+    )
     assert result.returncode == 2
     assert "Invalid callback rule" in result.stderr
     assert "$.rules[0].request.body.u: #UserID#: unknown segmentation value" in result.stderr
@@ -104,6 +106,8 @@ def test_serve_refuses_bad_rule_file(tmp_path: Path) -> None:
 
 def test_serve_refuses_set_without_operator() -> None:
     """`serve --callbacks cancel-bonus` without --operator-url says what to add."""
-    result = run_cli("serve", "--journal", ":memory:", "--callbacks", "cancel-bonus", timeout=30)
+    result = run_cli(
+        "serve", "--port", "0", "--journal", ":memory:", "--callbacks", "cancel-bonus", timeout=30
+    )
     assert result.returncode == 2
     assert "pass --operator-url" in result.stderr
