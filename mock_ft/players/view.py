@@ -88,12 +88,9 @@ class PlayerModel:
 
     def _fold(self, tx: Tx, user_id: str, upto: int | None) -> PlayerState | None:
         cached = self._cache.get(user_id)
-        if cached is not None and upto is not None and cached.last_event_id > upto:
-            cached = None  # a view of the past: fold afresh, leave the cache as it is
-            keep = False
-        else:
-            keep = True
-        state = cached or PlayerState(user_id)
+        # A view from before the cached fold is folded afresh and leaves the cache as it is.
+        keep = cached is None or upto is None or cached.last_event_id <= upto
+        state = cached if cached is not None and keep else PlayerState(user_id)
         rows = tx.conn.execute(
             _FOLD, (user_id, state.last_event_id, _NO_LIMIT if upto is None else upto)
         ).fetchall()
