@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -73,12 +75,15 @@ def _batch(
         journal = Journal(":memory:", commit_interval=0.05).start()
         pipeline = Pipeline(journal, integration_contract(), freshness_target_ms=60_000)
         try:
-            jobs = []
+            async def reset() -> int:
+                return await journal.run(Journal.reset)  # submitted in turn, like the events
+
+            jobs: list[Coroutine[Any, Any, Outcome | int]] = []
             for index, (event_type, payload) in enumerate(events):
                 body = json.dumps({**payload, "timestamp": ft_timestamp()}).encode()
                 jobs.append(pipeline.ingest(Attempt("rest", time.time(), body, event_type)))
                 if reset_after == index:
-                    jobs.append(journal.run(Journal.reset))  # type: ignore[arg-type]
+                    jobs.append(reset())
             commits_before = journal.commits
             results = await asyncio.gather(*jobs)
             assert journal.commits == commits_before + 1, "the events did not share one batch"

@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     compiler = RuleCompiler(settings, contract)
     rules = compiler.load(settings.callback_rules)  # a bad rule stops the start, saying why
 
-    def attach(app: FastAPI, attached: Journal) -> None:
+    def attach(app: MockApp, attached: Journal) -> None:
         app.state.journal = attached
         pipeline = Pipeline(attached, contract, freshness_target_ms=settings.freshness_target_ms)
         lookups = app.state.lookups = LookupRunner(settings, attached)
@@ -81,14 +81,14 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
             callbacks.offer(event_id, event_type, user_id)
 
         pipeline.on_accepted = accepted
-        app.state.pipeline = pipeline
+        app.state.pipeline = app.ingest.pipeline = pipeline
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
         own = None
         if journal is None:
             own = Journal(settings.journal, sync=settings.journal_sync).start()
-            attach(app, own)
+            attach(app, own)  # `app`, built below: the MockApp this lifespan belongs to
         await app.state.lookups.start()
         await app.state.callbacks.start()
         brokers = Brokers(settings, app.state.pipeline, app.state.faults)
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.state.faults = FaultInjector(seed=settings.fault_seed)
     for spec in settings.faults:  # from --fault, MOCK_FT_FAULTS or the config file
         app.state.faults.add(**spec.model_dump())
+    app.ingest = RestIngest(faults=app.state.faults, settings=settings, contract=contract)
     if journal is not None:  # usable without a lifespan (in-process tools such as Schemathesis)
         attach(app, journal)
     app.include_router(build_control_router(settings))
@@ -165,8 +166,6 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
         code = _HTTP_ERROR_CODES.get(exc.status_code, "http_error")
         body = {"error": code, "message": str(exc.detail), "problems": []}
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
-
-    app.ingest = RestIngest(state=app.state, settings=settings, contract=contract)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -14,10 +14,10 @@ import socket
 import struct
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from mock_ft.contracts import EventRoute, IntegrationContract
 from mock_ft.faults import FaultInjector, FaultRule
@@ -31,13 +31,19 @@ __all__ = ["RestIngest"]
 INGEST_PREFIXES = ("/v1/integration/", "/v2/integration/")
 _JOURNALED_PREFIX_BYTES = 65_536  # how much of an oversized body the journal keeps
 _KNOWN_HEADER_NAMES = 1_024  # bound on the header-name cache (clients send a handful of names)
+# The headers the transport itself reads (roles; 0 is any other header).
+_CONTENT_TYPE, _CONTENT_LENGTH, _API_KEY = 1, 2, 3
+_ROLES = {b"content-type": _CONTENT_TYPE, b"content-length": _CONTENT_LENGTH}
 
 
 class RestIngest:
     """ASGI handler serving FT's Integration API paths through the ingest pipeline."""
 
-    def __init__(self, *, state: Any, settings: Settings, contract: IntegrationContract) -> None:
-        self.state = state  # app.state: the pipeline appears there once the lifespan has started
+    def __init__(
+        self, *, faults: FaultInjector, settings: Settings, contract: IntegrationContract
+    ) -> None:
+        self.faults = faults
+        self.pipeline: Pipeline | None = None  # set when the app attaches its journal
         self.settings = settings
         self.routes = contract.by_method_path()
         self.methods: dict[str, list[str]] = {}
@@ -45,16 +51,28 @@ class RestIngest:
             self.methods.setdefault(route.path, []).append(route.method)
         self.key_header = settings.api_key_header.lower().encode()
         self.api_key = settings.api_key.get_secret_value().encode()
-        self._header_names: dict[bytes, tuple[str, bool]] = {}  # raw name: (name, secret?)
+        self._header_names: dict[bytes, tuple[str, bool, int]] = {}  # name, secret?, role
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at = time.time()
-        pipeline: Pipeline = self.state.pipeline
+        pipeline = self.pipeline
+        if pipeline is None:
+            msg = "the mock has no journal yet: serve the app with its lifespan, or pass one"
+            raise RuntimeError(msg)
         method, path = scope["method"], scope["path"]
         headers = self._scan_headers(scope["headers"])
-        body, too_large, disconnected = await self._read_body(receive, headers.content_length)
-        if disconnected:
-            return  # nothing was answered, so nothing is promised; the client will retry
+        message = await receive()
+        body = message.get("body", b"")
+        too_large = False
+        # The usual request arrives whole in its first message; anything else is read in turn.
+        if message.get("more_body", False) or message["type"] != "http.request":
+            body, too_large, disconnected = await self._read_body(
+                receive, headers.content_length, message
+            )
+            if disconnected:
+                return  # nothing was answered, so nothing is promised; the client will retry
+        elif len(body) > self.settings.max_body_bytes:
+            too_large, body = True, body[:_JOURNALED_PREFIX_BYTES]
         route = self.routes.get((method, path))
         attempt = Attempt(
             transport="rest",
@@ -67,10 +85,9 @@ class RestIngest:
         )
         rule = None
         if route is not None:
-            faults: FaultInjector = self.state.faults
-            rule = faults.decide("rest", path, route.event_type, body)
+            rule = self.faults.decide("rest", path, route.event_type, body)
         if rule is not None:
-            await self._act(rule, attempt, (route, headers, too_large), receive, send)
+            await self._act(rule, attempt, (route, headers, too_large), pipeline, receive, send)
             return
         outcome = await self._decide(attempt, route, headers, too_large, pipeline)
         await self._answer(send, outcome, path)
@@ -80,11 +97,11 @@ class RestIngest:
         rule: FaultRule,
         attempt: Attempt,
         request: tuple[EventRoute | None, _Headers, bool],
+        pipeline: Pipeline,
         receive: Receive,
         send: Send,
     ) -> None:
         """Do what a fault rule says to this attempt, journaling the rule with it."""
-        pipeline: Pipeline = self.state.pipeline
         attempt.fault = rule.describe()
         hold = rule.hold_seconds()
         if rule.action not in ("delay", "drop_answer"):  # refused before auth and validation
@@ -161,30 +178,41 @@ class RestIngest:
     def _scan_headers(self, raw_headers: list[tuple[bytes, bytes]]) -> _Headers:
         """One pass over the headers: the journal's masked copy, and the few the answer needs.
 
-        Where a header is repeated, the first one counts; secret-or-not decisions per header
-        name are cached (bounded), since a publisher sends the same few names every time.
+        Where a header is repeated, the first one counts. What each header name is (its text,
+        whether it may carry a secret, which of the needed headers it is) is cached per name
+        (bounded), since a publisher sends the same few names every time.
         """
         names = self._header_names
-        found = _Headers()
-        journaled = found.journaled
+        journaled: dict[str, str] = {}
+        needed: dict[int, bytes] = {}
         for key, value in raw_headers:
-            if key == b"content-type" and not found.content_type:
-                found.content_type = value
-            elif key == b"content-length" and not found.content_length:
-                found.content_length = value
-            if key == self.key_header and not found.api_key:
-                found.api_key = value
             known = names.get(key)
             if known is None:
-                name = key.decode("latin-1")
-                known = (name, is_secret_header(name, self.settings.api_key_header))
-                if len(names) < _KNOWN_HEADER_NAMES:
-                    names[key] = known
-            journaled[known[0]] = MASK if known[1] else value.decode("latin-1")
-        return found
+                known = self._describe_header(key)
+            name, secret, role = known
+            journaled[name] = MASK if secret else value.decode("latin-1")
+            if role and role not in needed:
+                needed[role] = value
+        return _Headers(
+            journaled,
+            needed.get(_CONTENT_TYPE, b""),
+            needed.get(_CONTENT_LENGTH, b""),
+            needed.get(_API_KEY, b""),
+        )
 
-    async def _read_body(self, receive: Receive, declared: bytes) -> tuple[bytes, bool, bool]:
-        """Read the body up to the limit: (body or its prefix, too large?, client gone?)."""
+    def _describe_header(self, key: bytes) -> tuple[str, bool, int]:
+        name = key.decode("latin-1")
+        role = _ROLES.get(key, _API_KEY if key == self.key_header else 0)
+        known = (name, is_secret_header(name, self.settings.api_key_header), role)
+        if len(self._header_names) < _KNOWN_HEADER_NAMES:
+            self._header_names[key] = known
+        return known
+
+    async def _read_body(
+        self, receive: Receive, declared: bytes, message: Message
+    ) -> tuple[bytes, bool, bool]:
+        """Read the body, from its first `message` on, up to the limit: (body or its prefix,
+        too large?, client gone?)."""
         limit = self.settings.max_body_bytes
         if declared.isdigit() and int(declared) > limit:
             # Refused: read only the prefix the journal keeps, not the whole announced body.
@@ -192,7 +220,6 @@ class RestIngest:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
             if message["type"] == "http.disconnect":
                 return b"", False, True
             chunk = message.get("body", b"")
@@ -203,6 +230,7 @@ class RestIngest:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks), False, False
+            message = await receive()
 
 
 async def _client_left_during(receive: Receive, seconds: float) -> bool:
@@ -242,7 +270,7 @@ async def _drop_connection(send: Send, receive: Receive, *, reset: bool) -> None
 class _Headers:
     """What one pass over a request's headers found."""
 
-    journaled: dict[str, str] = field(default_factory=dict)
-    content_type: bytes = b""
-    content_length: bytes = b""
-    api_key: bytes = b""
+    journaled: dict[str, str]
+    content_type: bytes  # b"" when absent, as the next two
+    content_length: bytes
+    api_key: bytes

@@ -5,7 +5,8 @@ events before it, including those earlier in its own batch. Their state lives in
 `users`, written behind per batch by the journal's `Tx`), never in memory across batches. Every
 finding is a warning: FT itself accepts such events. The checks only read and return a
 `StateUpdate`; `record_state` applies it once the event has an id, so a batch that has to be
-retried job by job records nothing twice.
+retried job by job records nothing twice. `stream_reads` names beforehand what they will read, so
+the journal fetches it for a whole batch at once.
 """
 
 from __future__ import annotations
@@ -17,10 +18,16 @@ from typing import Any
 
 from mock_ft.contracts import EventRoute
 from mock_ft.journal.models import NewEntry
-from mock_ft.journal.tx import Tx, UserState
+from mock_ft.journal.tx import Reads, Tx, UserState
 from mock_ft.problems import Problem, json_path
 
-__all__ = ["StateUpdate", "apply_stream_checks", "idempotency_key", "record_state"]
+__all__ = [
+    "StateUpdate",
+    "apply_stream_checks",
+    "idempotency_key",
+    "record_state",
+    "stream_reads",
+]
 
 # Payment statuses each status may follow (FT docs, section 2.5.4); None = first seen.
 _PAYMENT_NEXT: dict[str | None, frozenset[str]] = {
@@ -70,11 +77,30 @@ def idempotency_key(route: EventRoute, payload: dict[str, Any]) -> str:
     return f"{route.event_type}:body={digest}"
 
 
+def stream_reads(
+    route: EventRoute, payload: dict[str, Any], key: str, user_id: str | None
+) -> Reads:
+    """What `apply_stream_checks` will read for this event (`key`: its idempotency key)."""
+    reads = Reads([("idem", key)])
+    event_type = route.event_type
+    if user_id is not None and event_type != "GAME":
+        reads.users.append(user_id)
+    if event_type == "PAYMENT":
+        reads.marks.append(("payment", str(payload["payment_id"])))
+    elif event_type in _BET_LINKS:
+        _, link_field, outcome = _BET_LINKS[event_type]
+        link = payload.get(link_field)
+        if payload.get("type") == outcome and link:
+            reads.marks.append((f"bet:{event_type}", str(link)))
+    return reads
+
+
 def apply_stream_checks(
-    tx: Tx, entry: NewEntry, route: EventRoute, payload: dict[str, Any]
+    tx: Tx, entry: NewEntry, route: EventRoute, payload: dict[str, Any], key: str
 ) -> StateUpdate | None:
-    """Add warnings and the duplicate link to `entry`; return the state to record, if any."""
-    key = entry.idempotency_key = idempotency_key(route, payload)
+    """Add warnings and the duplicate link to `entry` (`key`: its idempotency key); return the
+    state to record, if any."""
+    entry.idempotency_key = key
     first = tx.mark("idem", key)
     if first is not None:
         label = "+".join(route.idempotency_key) if route.idempotency_key else "body"

@@ -15,7 +15,12 @@ from typing import Any
 import orjson
 
 from mock_ft.contracts import IntegrationContract
-from mock_ft.ingest.checks import apply_stream_checks, idempotency_key, record_state
+from mock_ft.ingest.checks import (
+    apply_stream_checks,
+    idempotency_key,
+    record_state,
+    stream_reads,
+)
 from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
@@ -198,7 +203,7 @@ class Pipeline:
             problem = Problem(where, "unknown_event_type", message)
             return self.reject(attempt, "unknown_event_type", message, (problem,))
         body = attempt.body
-        if not body.strip():
+        if not body or body.isspace():  # as `not body.strip()`, without copying the body
             return self.reject(
                 attempt, "empty_body", "the body is empty; send the event as a JSON object"
             )
@@ -251,8 +256,8 @@ class Pipeline:
         moment = parse_ft_timestamp(stamp) if isinstance(stamp, str) else None
         if moment is not None:
             entry.event_timestamp = stamp
-            entry.event_epoch = moment.timestamp()
-            entry.latency_ms = round((attempt.received_at - moment.timestamp()) * 1000, 3)
+            epoch = entry.event_epoch = moment.timestamp()
+            entry.latency_ms = round((attempt.received_at - epoch) * 1000, 3)
             if entry.latency_ms > self.freshness_target_ms:
                 warnings.append(
                     Problem(
@@ -273,16 +278,17 @@ class Pipeline:
                 )
 
         base_warnings = list(warnings)
+        key = idempotency_key(route, payload)
 
         def job(tx: Tx) -> int:
             # Re-runnable: a batch that fails is retried job by job.
             entry.warnings, entry.duplicate_of = list(base_warnings), None
-            update = apply_stream_checks(tx, entry, route, payload)
+            update = apply_stream_checks(tx, entry, route, payload, key)
             event_id = tx.insert(entry)
             record_state(tx, update, event_id)
             return event_id
 
-        event_id = await self.journal.run(job)
+        event_id = await self.journal.run(job, stream_reads(route, payload, key, entry.user_id))
         if self.on_accepted is not None and entry.duplicate_of is None:
             self.on_accepted(event_id, entry.event_type, entry.user_id)
         return Outcome(

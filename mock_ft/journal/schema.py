@@ -12,6 +12,8 @@ __all__ = [
     "SET_MARK",
     "SET_OFFSET",
     "SET_USER",
+    "WARM_MARKS",
+    "WARM_USERS",
 ]
 
 SCHEMA = """
@@ -135,4 +137,14 @@ SET_OFFSET = (
 BUMP = (
     "INSERT INTO counters (kind, key, n) VALUES (?, ?, ?) "
     "ON CONFLICT DO UPDATE SET n = n + excluded.n"
+)
+# A batch's reads of stream-check state, one query per table (and kind of mark): the keys arrive as one JSON array
+# and each is looked up by primary key (CROSS JOIN keeps json_each the outer loop).
+WARM_MARKS = (
+    "SELECT m.key, m.value, m.event_id FROM json_each(?) AS j "
+    "CROSS JOIN marks AS m ON m.kind = ? AND m.key = j.value"
+)
+WARM_USERS = (
+    "SELECT u.user_id, u.registered, u.last_epoch, u.last_event_id FROM json_each(?) AS j "
+    "CROSS JOIN users AS u ON u.user_id = j.value"
 )

@@ -2,7 +2,9 @@
 
 Events, counters, stream-check marks and player state written by the jobs of one batch are kept
 here and written with one `executemany` each just before COMMIT (or before a job reads the
-tables): a batch of events costs one statement, and a burst for one player one upsert. Event ids
+tables): a batch of events costs one statement, and a burst for one player one upsert. Likewise the
+marks and players the jobs will read, when they say so (`Reads`), are fetched before the first
+job with one query per table instead of one per event. Event ids
 are assigned here, inside the write transaction, from the table's AUTOINCREMENT sequence, so they
 are the ids SQLite would have given and are never reused. Reads see the batch's own writes first.
 A rolled-back transaction simply drops its Tx, so nothing half-written survives.
@@ -12,7 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -25,9 +28,13 @@ from mock_ft.journal.schema import (
     SET_MARK,
     SET_OFFSET,
     SET_USER,
+    WARM_MARKS,
+    WARM_USERS,
 )
 
-__all__ = ["Tx", "UserState"]
+__all__ = ["Reads", "Tx", "UserState"]
+
+Mark = tuple[str | None, int]  # a mark's value and the id of the event that set it
 
 
 @dataclass(slots=True)
@@ -39,12 +46,22 @@ class UserState:
     last_event_id: int | None
 
 
+@dataclass(slots=True)
+class Reads:
+    """The stream-check state a job will read: marks as (kind, key), and players by user id."""
+
+    marks: list[tuple[str, str]] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+
+
 class Tx:
     """The connection inside one batch's transaction, plus the batch's pending writes."""
 
     __slots__ = (
         "_conn",
         "_dirty_users",
+        "_fetched",
+        "_found",
         "_marks",
         "_next_id",
         "_offsets",
@@ -58,7 +75,9 @@ class Tx:
         self.bumps: Counter[tuple[str, str]] = Counter()
         self._next_id = 0  # 0: not read from the sequence yet in this transaction
         self._rows: list[tuple[Any, ...]] = []
-        self._marks: dict[tuple[str, str], tuple[str | None, int]] = {}
+        self._marks: dict[tuple[str, str], Mark] = {}
+        self._found: dict[tuple[str, str], Mark] = {}  # fetched by `warm`, or written behind
+        self._fetched: set[tuple[str, str]] = set()  # every mark `warm` asked for
         self._users: dict[str, UserState | None] = {}
         self._dirty_users: set[str] = set()
         self._offsets: dict[str, int] = {}  # Kafka source: next offset
@@ -111,13 +130,41 @@ class Tx:
         result: int = event_id
         return result
 
-    def mark(self, kind: str, key: str) -> tuple[str | None, int] | None:
+    def warm(self, reads: Iterable[Reads]) -> None:
+        """Fetch what the batch's jobs will read: one query per kind of mark, one for players.
+
+        Only what was found is kept as such; every key asked for is remembered as fetched, so a
+        mark or player found missing is not queried again in this batch.
+        """
+        by_kind: dict[str, list[str]] = {}
+        users: list[str] = []
+        for read in reads:
+            for kind, key in read.marks:
+                if kind in by_kind:
+                    by_kind[kind].append(key)
+                else:
+                    by_kind[kind] = [key]
+            users += read.users
+        conn = self._conn
+        found = self._found
+        for kind, keys in by_kind.items():
+            self._fetched.update(zip([kind] * len(keys), keys, strict=True))
+            rows = conn.execute(WARM_MARKS, (orjson.dumps(keys).decode(), kind))
+            found.update(((kind, key), (value, eid)) for key, value, eid in rows)
+        wanted = set(users).difference(self._users)
+        if wanted:
+            self._users.update(dict.fromkeys(wanted))  # None: known to be absent
+            rows = conn.execute(WARM_USERS, (orjson.dumps(list(wanted)).decode(),))
+            self._users.update((row[0], UserState(bool(row[1]), row[2], row[3])) for row in rows)
+
+    def mark(self, kind: str, key: str) -> Mark | None:
         """A stream-check mark: (value, id of the event that set it), or None."""
-        pending = self._marks.get((kind, key))
-        if pending is not None:
-            return pending
+        wanted = (kind, key)
+        known = self._marks.get(wanted) or self._found.get(wanted)
+        if known is not None or wanted in self._fetched:
+            return known
         row = self._conn.execute(
-            "SELECT value, event_id FROM marks WHERE kind = ? AND key = ?", (kind, key)
+            "SELECT value, event_id FROM marks WHERE kind = ? AND key = ?", wanted
         ).fetchone()
         return (row[0], row[1]) if row else None
 
@@ -143,6 +190,8 @@ class Tx:
     def forget_state(self) -> None:
         """Drop what the checks know (after a reset in the same batch); pending events stay."""
         self._marks.clear()
+        self._found.clear()
+        self._fetched.clear()
         self._users.clear()
         self._dirty_users.clear()
         self.bumps.clear()
@@ -157,6 +206,7 @@ class Tx:
             conn.executemany(
                 SET_MARK, [(k, key, v, eid) for (k, key), (v, eid) in self._marks.items()]
             )
+            self._found.update(self._marks)  # what was fetched before them must not win
             self._marks.clear()
         if self._dirty_users:
             rows = []
