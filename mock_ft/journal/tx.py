@@ -190,8 +190,7 @@ class Tx:
     def forget_state(self) -> None:
         """Drop what the checks know (after a reset in the same batch); pending events stay."""
         self._marks.clear()
-        self._found.clear()
-        self._fetched.clear()
+        self._found.clear()  # what `warm` fetched may stay `_fetched`: after a reset it is absent
         self._users.clear()
         self._dirty_users.clear()
         self.bumps.clear()
