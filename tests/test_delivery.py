@@ -163,3 +163,18 @@ def test_serve_delivery_report_with_expected(client: TestClient) -> None:
     assert report["retry_after"] == {"asked": 1, "honoured": 1, "ignored": 0}
     assert report["problems"] == ["2 of 3 expected event(s) never arrived"]
     assert client.get("/_mock/stats").json()["delivery"]["delivered"] == 1
+
+
+def test_bound_stats_delivery_to_newest_attempts(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/_mock/stats reports delivery over the newest STATS_DELIVERY_ROWS attempts only: the
+    call runs on the event loop, so its work must not grow with the journal."""
+    from mock_ft.crm import control
+
+    monkeypatch.setattr(control, "STATS_DELIVERY_ROWS", 2)
+    for number in range(3):
+        login = {"user_id": str(number), "timestamp": "2026-11-30T10:00:00Z", "origin": "o"}
+        assert client.post("/v2/integration/login", json=login, headers=KEY_HEADERS).is_success
+    delivery = client.get("/_mock/stats").json()["delivery"]
+    assert (delivery["attempts"], delivery["truncated"]) == (2, True)

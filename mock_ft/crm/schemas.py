@@ -172,7 +172,7 @@ class Stats(BaseModel):
         description="p50/p99/max delivery latency over the newest 10,000 accepted events."
     )
     delivery: DeliveryPublic = Field(
-        description="The delivery report over the newest 100,000 attempts (GET /_mock/delivery "
+        description="The delivery report over the newest 10,000 attempts (GET /_mock/delivery "
         "for a chosen window and an expected count)."
     )
 
