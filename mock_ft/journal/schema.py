@@ -138,8 +138,8 @@ BUMP = (
     "INSERT INTO counters (kind, key, n) VALUES (?, ?, ?) "
     "ON CONFLICT DO UPDATE SET n = n + excluded.n"
 )
-# A batch's reads of stream-check state, one query per table (and kind of mark): the keys arrive as one JSON array
-# and each is looked up by primary key (CROSS JOIN keeps json_each the outer loop).
+# A batch's reads of stream-check state, one query per table (and kind of mark): the keys arrive
+# as one JSON array, each looked up by primary key (CROSS JOIN keeps json_each the outer loop).
 WARM_MARKS = (
     "SELECT m.key, m.value, m.event_id FROM json_each(?) AS j "
     "CROSS JOIN marks AS m ON m.kind = ? AND m.key = j.value"
