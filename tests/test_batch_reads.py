@@ -75,6 +75,7 @@ def test_read_marks_written_earlier_in_the_batch_after_a_write_behind() -> None:
         journal = Journal(":memory:", commit_interval=0.05).start()
         pipeline = Pipeline(journal, integration_contract(), freshness_target_ms=60_000)
         try:
+
             async def middle() -> int:
                 return await journal.run(peek)  # submitted in turn, between the two
 

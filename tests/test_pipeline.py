@@ -75,6 +75,7 @@ def _batch(
         journal = Journal(":memory:", commit_interval=0.05).start()
         pipeline = Pipeline(journal, integration_contract(), freshness_target_ms=60_000)
         try:
+
             async def reset() -> int:
                 return await journal.run(Journal.reset)  # submitted in turn, like the events
 
