@@ -50,6 +50,9 @@ class RestIngest:
         for route in contract.routes:
             self.methods.setdefault(route.path, []).append(route.method)
         self.key_header = settings.api_key_header.lower().encode()
+        self.max_body_bytes = settings.max_body_bytes
+        self.auth_enabled = settings.auth_enabled
+        self._json_media: dict[bytes, bool] = {}  # raw Content-Type: is it application/json?
         self.api_key = settings.api_key.get_secret_value().encode()
         self._header_names: dict[bytes, tuple[str, bool, int]] = {}  # name, secret?, role
 
@@ -71,7 +74,7 @@ class RestIngest:
             )
             if disconnected:
                 return  # nothing was answered, so nothing is promised; the client will retry
-        elif len(body) > self.settings.max_body_bytes:
+        elif len(body) > self.max_body_bytes:
             too_large, body = True, body[:_JOURNALED_PREFIX_BYTES]
         route = self.routes.get((method, path))
         attempt = Attempt(
@@ -155,7 +158,7 @@ class RestIngest:
             hint = f"; did you mean {near[0]}?" if near else "; GET /openapi.json lists them"
             message = f"{path} is not an FT Integration API path{hint}"
             return pipeline.reject(attempt, "unknown_endpoint", message)
-        if self.settings.auth_enabled and not hmac.compare_digest(headers.api_key, self.api_key):
+        if self.auth_enabled and not hmac.compare_digest(headers.api_key, self.api_key):
             header = self.settings.api_key_header
             message = f"missing or wrong API key; send it in the {header} header"
             problem = Problem(f"header.{header}", "unauthorized", message)
@@ -166,9 +169,13 @@ class RestIngest:
                 f"the body exceeds {limit} bytes; raise MOCK_FT_MAX_BODY_BYTES if this is intended"
             )
             return pipeline.reject(attempt, "body_too_large", message)
-        content_type = headers.content_type.decode("latin-1")
-        media = content_type.split(";", 1)[0].strip().lower()
-        if media != "application/json":
+        is_json = self._json_media.get(headers.content_type)
+        if is_json is None:
+            is_json = _is_json_media(headers.content_type)
+            if len(self._json_media) < _KNOWN_HEADER_NAMES:  # bounded: clients send few values
+                self._json_media[headers.content_type] = is_json
+        if not is_json:
+            content_type = headers.content_type.decode("latin-1")
             got = f"got {content_type!r}" if content_type else "none was sent"
             message = f"Content-Type must be application/json; {got}"
             problem = Problem("header.Content-Type", "unsupported_media_type", message)
@@ -231,6 +238,11 @@ class RestIngest:
             if not message.get("more_body", False):
                 return b"".join(chunks), False, False
             message = await receive()
+
+
+def _is_json_media(content_type: bytes) -> bool:
+    """True for `application/json`, parameters (`; charset=utf-8`) and case aside."""
+    return content_type.decode("latin-1").split(";", 1)[0].strip().lower() == "application/json"
 
 
 async def _client_left_during(receive: Receive, seconds: float) -> bool:

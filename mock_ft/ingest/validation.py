@@ -68,6 +68,9 @@ def _describe(error: Any) -> Problem:
     return Problem(json_path(parts), name.lower(), error.message)
 
 
+_CLEAN = Verdict((), ())  # the usual verdict, shared (a Verdict is never changed)
+
+
 class EventValidator:
     """Validators for every event route of a contract, compiled once."""
 
@@ -91,7 +94,8 @@ class EventValidator:
         """Judge `payload` as an event of `event_type` the way FT would."""
         route, validator, doc_enums = self._compiled[event_type]
         if validator.is_valid(payload):  # fast path: no error objects for the common case
-            return Verdict((), _doc_warnings(route, doc_enums, payload))
+            warnings = _doc_warnings(route, doc_enums, payload)
+            return Verdict((), warnings) if warnings else _CLEAN
         errors = sorted(
             (_describe(error) for error in validator.iter_errors(payload)),
             key=lambda p: (p.path, p.code),

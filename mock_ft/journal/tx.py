@@ -106,8 +106,8 @@ class Tx:
                 entry.error_code,
                 entry.payload,
                 orjson.dumps(entry.headers).decode(),
-                _problems(entry.errors),
-                _problems(entry.warnings),
+                _problems(entry.errors) if entry.errors else "[]",
+                _problems(entry.warnings) if entry.warnings else "[]",
                 entry.event_timestamp,
                 entry.latency_ms,
                 entry.idempotency_key,
@@ -224,4 +224,4 @@ class Tx:
 
 
 def _problems(problems: list[Any]) -> str:
-    return orjson.dumps([p.to_dict() for p in problems]).decode() if problems else "[]"
+    return orjson.dumps([p.to_dict() for p in problems]).decode()
