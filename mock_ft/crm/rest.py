@@ -93,7 +93,9 @@ class RestIngest:
             await self._act(rule, attempt, (route, headers, too_large), pipeline, receive, send)
             return
         outcome = await self._decide(attempt, route, headers, too_large, pipeline)
-        await self._answer(send, outcome, path)
+        start, answer = self._answer_messages(outcome, path)
+        await send(start)
+        await send(answer)
 
     async def _act(
         self,
@@ -123,6 +125,12 @@ class RestIngest:
             await self._answer(send, outcome, attempt.path or "")
 
     async def _answer(self, send: Send, outcome: Outcome, path: str) -> None:
+        start, body = self._answer_messages(outcome, path)
+        await send(start)
+        await send(body)
+
+    def _answer_messages(self, outcome: Outcome, path: str) -> tuple[Message, Message]:
+        """The answer's two ASGI messages (built apart, so the hot path awaits only `send`)."""
         extra: list[tuple[bytes, bytes]] = []
         if outcome.error_code == "method_not_allowed":
             extra.append((b"allow", ", ".join(self.methods[path]).encode()))
@@ -134,10 +142,10 @@ class RestIngest:
             (b"content-length", str(len(data)).encode()),
             *extra,
         ]
-        await send(
-            {"type": "http.response.start", "status": outcome.status_code, "headers": answer}
+        return (
+            {"type": "http.response.start", "status": outcome.status_code, "headers": answer},
+            {"type": "http.response.body", "body": data},
         )
-        await send({"type": "http.response.body", "body": data})
 
     def _decide(
         self,
