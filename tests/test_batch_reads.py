@@ -64,6 +64,33 @@ def test_fetch_batch_reads_in_one_query_per_table() -> None:
     assert duplicates == list(range(0, 30, 2))
 
 
+def _around(job: Any, payment_id: str, *, known_before: bool = False) -> list[Any]:
+    """The same payment, `job`, the same payment again, all in one batch; their results."""
+
+    async def run() -> list[Any]:
+        journal = Journal(":memory:", commit_interval=0.05).start()
+        pipeline = Pipeline(journal, integration_contract(), freshness_target_ms=60_000)
+        try:
+            if known_before:  # journaled earlier, so the batch fetches its marks
+                await pipeline.ingest(_payment(payment_id))
+
+            async def middle() -> Any:
+                return await journal.run(job)  # submitted in turn, between the two
+
+            before = journal.commits
+            outcomes = await asyncio.gather(
+                pipeline.ingest(_payment(payment_id)),
+                middle(),
+                pipeline.ingest(_payment(payment_id)),
+            )
+            assert journal.commits == before + 1, "the three did not share one batch"
+            return list(outcomes)
+        finally:
+            journal.close()
+
+    return asyncio.run(run())
+
+
 def test_read_marks_written_earlier_in_the_batch_after_a_write_behind() -> None:
     """A job reading tables flushes the batch's held-back marks; later jobs must still see them
     (not the state fetched before the batch)."""
@@ -71,50 +98,14 @@ def test_read_marks_written_earlier_in_the_batch_after_a_write_behind() -> None:
     def peek(tx: Tx) -> int:
         return int(tx.conn.execute("SELECT COUNT(*) FROM marks").fetchone()[0])
 
-    async def run() -> list[Any]:
-        journal = Journal(":memory:", commit_interval=0.05).start()
-        pipeline = Pipeline(journal, integration_contract(), freshness_target_ms=60_000)
-        try:
-
-            async def middle() -> int:
-                return await journal.run(peek)  # submitted in turn, between the two
-
-            before = journal.commits
-            outcomes = await asyncio.gather(
-                pipeline.ingest(_payment("same")), middle(), pipeline.ingest(_payment("same"))
-            )
-            assert journal.commits == before + 1, "the three did not share one batch"
-            return list(outcomes)
-        finally:
-            journal.close()
-
-    first, marks_seen, again = asyncio.run(run())
+    first, marks_seen, again = _around(peek, "same")
     assert marks_seen == 2  # the first payment's idempotency and payment marks, written behind
     assert again.duplicate_of == first.event_id
 
 
 def test_forget_fetched_marks_after_a_reset_in_the_batch() -> None:
     """A payment, a reset, the same payment again, in one batch: not a duplicate any more."""
-
-    async def run() -> list[Any]:
-        journal = Journal(":memory:", commit_interval=0.05).start()
-        pipeline = Pipeline(journal, integration_contract(), freshness_target_ms=60_000)
-        try:
-            await pipeline.ingest(_payment("kept"))  # known before the batch: fetched by it
-
-            async def reset() -> int:
-                return await journal.run(Journal.reset)
-
-            before = journal.commits
-            outcomes = await asyncio.gather(
-                pipeline.ingest(_payment("kept")), reset(), pipeline.ingest(_payment("kept"))
-            )
-            assert journal.commits == before + 1, "the three did not share one batch"
-            return list(outcomes)
-        finally:
-            journal.close()
-
-    duplicate, _, after_reset = asyncio.run(run())
+    duplicate, _, after_reset = _around(Journal.reset, "kept", known_before=True)
     assert duplicate.duplicate_of is not None
     assert after_reset.duplicate_of is None
     assert "duplicate" not in _codes(after_reset)
