@@ -217,4 +217,3 @@ def test_leave_checkpoints_to_sqlite_when_asked(journal_file: str) -> None:
         assert journal._checkpointer is None
     with Journal(":memory:") as journal:
         assert journal._checkpointer is None
-
