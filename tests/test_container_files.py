@@ -443,28 +443,26 @@ def test_check_container_smoke_syntax() -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_skip_container_smoke_without_engine(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [BASH, str(SMOKE)],
-        env={"PATH": str(tmp_path)},  # neither docker nor podman (nor anything else) here
+def _smoke_with_path(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The smoke script with only `path` on PATH (empty: neither docker nor podman there)."""
+    return subprocess.run(
+        [BASH, str(SMOKE), *args],
+        env={"PATH": str(path)},
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
+
+
+def test_skip_container_smoke_without_engine(tmp_path: Path) -> None:
+    done = _smoke_with_path(tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "no container engine: skipped"
 
 
 def test_fail_container_smoke_without_engine_when_required(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [BASH, str(SMOKE), "--require"],
-        env={"PATH": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = _smoke_with_path(tmp_path, "--require")
     assert done.returncode == 1
     assert "no container engine: skipped" in done.stdout
 
@@ -473,27 +471,13 @@ def test_skip_container_smoke_when_docker_daemon_is_down(tmp_path: Path) -> None
     docker = tmp_path / "docker"
     docker.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
     docker.chmod(0o755)
-    done = subprocess.run(
-        [BASH, str(SMOKE)],
-        env={"PATH": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = _smoke_with_path(tmp_path)
     assert done.returncode == 0, done.stderr
     assert "no container engine: skipped" in done.stdout
 
 
 def test_refuse_unknown_smoke_argument(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [BASH, str(SMOKE), "--fast"],
-        env={"PATH": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = _smoke_with_path(tmp_path, "--fast")
     assert done.returncode == 2
     assert "unknown argument --fast" in done.stderr
 

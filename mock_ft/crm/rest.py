@@ -172,7 +172,7 @@ class RestIngest:
             problem = Problem(f"header.{header}", "unauthorized", message)
             return pipeline.reject(attempt, "unauthorized", message, (problem,))
         if too_large:
-            limit = self.settings.max_body_bytes
+            limit = self.max_body_bytes
             message = (
                 f"the body exceeds {limit} bytes; raise MOCK_FT_MAX_BODY_BYTES if this is intended"
             )
@@ -228,7 +228,7 @@ class RestIngest:
     ) -> tuple[bytes, bool, bool]:
         """Read the body, from its first `message` on, up to the limit: (body or its prefix,
         too large?, client gone?)."""
-        limit = self.settings.max_body_bytes
+        limit = self.max_body_bytes
         if declared.isdigit() and int(declared) > limit:
             # Refused: read only the prefix the journal keeps, not the whole announced body.
             limit = min(limit, _JOURNALED_PREFIX_BYTES) - 1
