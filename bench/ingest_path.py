@@ -44,9 +44,8 @@ def _scope(path: str, body: bytes, api_key: bytes) -> dict[str, Any]:
     return {"type": "http", "method": "POST", "path": path, "headers": headers}
 
 
-async def _post(app: Any, path: str, body: bytes, statuses: list[int]) -> None:
+async def _post(app: Any, path: str, body: bytes, key: bytes, statuses: list[int]) -> None:
     message = {"type": "http.request", "body": body, "more_body": False}
-    key = app.state.settings.api_key.get_secret_value().encode()
 
     async def receive() -> dict[str, Any]:
         return message
@@ -59,48 +58,59 @@ async def _post(app: Any, path: str, body: bytes, statuses: list[int]) -> None:
 
 
 def _bodies(events: int) -> tuple[bytes, list[bytes]]:
+    """The user's registration and unique payments, all stamped alike: no warnings, as in wrk's."""
     samples = {route.event_type: payload for route, payload in sample_events()}
-    user = {**samples["USER_CREATE_V2"], "user_id": "7001"}
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    user = {**samples["USER_CREATE_V2"], "user_id": "7001", "timestamp": stamp}
     payment = {**samples["PAYMENT"], "user_id": "7001", "status": "Approved", "timestamp": stamp}
     payments = [json.dumps({**payment, "payment_id": f"p-{n}"}).encode() for n in range(events)]
     return json.dumps(user).encode(), payments
 
 
-async def _drive(app: Any, events: int, batch: int) -> tuple[float, list[int]]:
+async def _drive(
+    app: Any, bodies: tuple[bytes, list[bytes]], batch: int
+) -> tuple[float, list[int]]:
     statuses: list[int] = []
-    user, payments = _bodies(events)
-    await _post(app, _USER_PATH, user, statuses)
+    user, payments = bodies
+    key = app.state.settings.api_key.get_secret_value().encode()
+    await _post(app, _USER_PATH, user, key, statuses)
     started = time.perf_counter()
-    for first in range(0, events, batch):
+    for first in range(0, len(payments), batch):
         posts: list[Coroutine[Any, Any, None]] = [
-            _post(app, _PAYMENT_PATH, body, statuses) for body in payments[first : first + batch]
+            _post(app, _PAYMENT_PATH, body, key, statuses)
+            for body in payments[first : first + batch]
         ]
         await asyncio.gather(*posts)
     return time.perf_counter() - started, statuses
 
 
 def run(events: int, batch: int, *, use_asyncio: bool = False) -> dict[str, Any]:
-    """Send the events; return the figures (wall time per event, answers by status).
+    """Send the events; return the figures (wall time per event, answers by status, warnings).
 
-    The app and its journal are made before the event loop starts, so a profiler counting only
-    the loop's work (see the module's docstring) counts the events and little else.
+    The app, its journal and the bodies are made before the event loop starts, so a profiler
+    counting only the loop's work (see the module's docstring) counts the events and little else.
     """
     with tempfile.TemporaryDirectory(prefix="mock-ft-path-") as folder:
         path = str(Path(folder) / "journal.sqlite3")
         # A freshness target no run reaches: a slow profiler must not turn events into late ones.
         settings = Settings(journal=path, freshness_target_ms=1e9)
         with Journal(path, commit_interval=0) as journal:
-            coroutine = _drive(create_app(settings, journal=journal), events, batch)
+            coroutine = _drive(create_app(settings, journal=journal), _bodies(events), batch)
             if use_asyncio:
                 elapsed, statuses = asyncio.run(coroutine)
             else:
                 import uvloop
 
                 elapsed, statuses = uvloop.run(coroutine)
+            warnings = journal.run_sync(Journal.counters).get("warning", {})
     by_status = {str(code): statuses.count(code) for code in sorted(set(statuses))}
     per_event = round(elapsed / events * 1e6, 1)
-    return {"events": events, "us_per_event": per_event, "by_status": by_status}
+    return {
+        "events": events,
+        "us_per_event": per_event,
+        "by_status": by_status,
+        "warnings": warnings,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = run(args.events, args.batch, use_asyncio=args.asyncio)
     print(json.dumps(figures))
-    return 0 if set(figures["by_status"]) == {"200"} else 1
+    # Anything but a clean 200 for each would profile another path than the benchmark's.
+    return 0 if set(figures["by_status"]) == {"200"} and not figures["warnings"] else 1
 
 
 if __name__ == "__main__":

@@ -22,10 +22,11 @@ def test_report_verification_wall_time(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_drive_ingest_path_in_process(capsys: pytest.CaptureFixture[str]) -> None:
-    """The in-process driver for profilers journals every event it sends (200 for each)."""
+    """The in-process driver for profilers journals every event it sends: 200, no warning."""
     import bench.ingest_path
 
     assert bench.ingest_path.main(["--events", "40", "--batch", "8", "--asyncio"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["by_status"] == {"200": 41}  # the registration, then the 40 payments
+    assert figures["warnings"] == {}  # the benchmark's path: no finding to format or store
     assert figures["us_per_event"] > 0
