@@ -67,6 +67,36 @@ def test_batch_jobs_of_one_loop_round_into_one_commit(journal_file: str) -> None
     assert (len(set(ids)), commits) == (50, 1)
 
 
+async def _staggered(journal: Journal, rounds: int) -> tuple[list[int], int]:
+    """One job per loop round, `rounds` rounds in a row, as requests read one poll after
+    another arrive; their ids and how many commits they took."""
+
+    async def late(index: int) -> int:
+        for _ in range(index):
+            await asyncio.sleep(0)  # one loop round each
+        return await journal.run(Journal.append(_entry(str(index))))
+
+    before = journal.commits
+    ids = await asyncio.gather(*(late(i) for i in range(rounds)))
+    return list(ids), journal.commits - before
+
+
+def test_batch_jobs_of_consecutive_loop_rounds_into_one_commit(journal_file: str) -> None:
+    """A burst spread over several loop rounds still shares one commit: the batch waits while
+    each round adds to it (within the commit window)."""
+    with Journal(journal_file, commit_interval=5.0) as journal:
+        ids, commits = asyncio.run(_staggered(journal, 6))
+    assert (len(set(ids)), commits) == (6, 1)
+
+
+def test_commit_batch_once_its_window_has_passed(journal_file: str) -> None:
+    """With no window, a batch commits after the round that made it: the burst takes a commit
+    per round (the window bounds how long the first event of a batch waits)."""
+    with Journal(journal_file, commit_interval=0.0) as journal:
+        ids, commits = asyncio.run(_staggered(journal, 6))
+    assert (len(set(ids)), commits) == (6, 6)
+
+
 def test_refuse_use_after_close(journal_file: str) -> None:
     """A closed journal says so instead of crashing."""
     journal = Journal(journal_file).start()
