@@ -77,15 +77,10 @@ class RestIngest:
         elif len(body) > self.max_body_bytes:
             too_large, body = True, body[:_JOURNALED_PREFIX_BYTES]
         route = self.routes.get((method, path))
-        attempt = Attempt(
-            transport="rest",
-            received_at=received_at,
-            body=body,
-            event_type=route.event_type if route else None,
-            headers=headers.journaled,
-            method=method,
-            path=path,
-        )
+        event_type = route.event_type if route else None
+        # Positional (transport, received_at, body, event_type, headers, method, path): keywords
+        # would build a dict per request.
+        attempt = Attempt("rest", received_at, body, event_type, headers.journaled, method, path)
         rule = None
         if route is not None:
             rule = self.faults.decide("rest", path, route.event_type, body)

@@ -3,17 +3,16 @@
 They run inside the journal transaction that records the event, so each event sees exactly the
 events before it, including those earlier in its own batch. Their state lives in SQLite (`marks`,
 `users`, written behind per batch by the journal's `Tx`), never in memory across batches. Every
-finding is a warning: FT itself accepts such events. The checks only read and return a
-`StateUpdate`; `record_state` applies it once the event has an id, so a batch that has to be
-retried job by job records nothing twice. `stream_reads` names beforehand what they will read, so
-the journal fetches it for a whole batch at once.
+finding is a warning: FT itself accepts such events. The checks record what an event changes under
+the id its entry will be inserted with (`Tx.next_id`); a batch that has to be retried job by job
+is retried in a fresh `Tx`, so nothing is recorded twice. `stream_reads` names beforehand what
+they will read, so the journal fetches it for a whole batch at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from mock_ft.contracts import EventRoute
@@ -21,13 +20,7 @@ from mock_ft.journal.models import NewEntry
 from mock_ft.journal.tx import Reads, Tx, UserState
 from mock_ft.problems import Problem, json_path
 
-__all__ = [
-    "StateUpdate",
-    "apply_stream_checks",
-    "idempotency_key",
-    "record_state",
-    "stream_reads",
-]
+__all__ = ["apply_stream_checks", "idempotency_key", "stream_reads"]
 
 # Payment statuses each status may follow (FT docs, section 2.5.4); None = first seen.
 _PAYMENT_NEXT: dict[str | None, frozenset[str]] = {
@@ -51,21 +44,11 @@ _BET_LINKS = {
 _KEY_PREFIXES: dict[str, str] = {}  # "PAYMENT:payment_id+status=" per event type, built once
 
 
-@dataclass(slots=True)
-class StateUpdate:
-    """What an accepted, non-duplicate event changes in the stream-check state."""
-
-    idempotency_key: str
-    user: tuple[str, bool, float | None] | None = None  # user_id, registered, last event epoch
-    payment: tuple[str, str] | None = None  # payment_id, status
-    bet: tuple[str, str] | None = None  # mark kind, bet key
-
-
 def idempotency_key(route: EventRoute, payload: dict[str, Any]) -> str:
     """FT's identity of an event: its key fields when the contract names them, else its content."""
     fields = route.idempotency_key
     if fields:
-        values = [payload.get(f) for f in fields]
+        values = list(map(payload.get, fields))  # no comprehension frame: this runs per event
         if None not in values and "" not in values:
             prefix = _KEY_PREFIXES.get(route.event_type)
             if prefix is None:
@@ -96,10 +79,10 @@ def stream_reads(
 
 
 def apply_stream_checks(
-    tx: Tx, entry: NewEntry, route: EventRoute, payload: dict[str, Any], key: str
-) -> StateUpdate | None:
-    """Add warnings and the duplicate link to `entry` (`key`: its idempotency key); return the
-    state to record, if any."""
+    tx: Tx, entry: NewEntry, route: EventRoute, payload: dict[str, Any], key: str, event_id: int
+) -> None:
+    """Add warnings and the duplicate link to `entry` (`key`: its idempotency key), and record
+    what it changes under `event_id`, the id it is about to be inserted with."""
     entry.idempotency_key = key
     first = tx.mark("idem", key)
     if first is not None:
@@ -112,20 +95,18 @@ def apply_stream_checks(
                 f"duplicate of event #{first[1]} (same {label}); FT would count it twice",
             )
         )
-        return None  # a duplicate changes no state
-    update = StateUpdate(key)
-    if entry.user_id is not None and route.event_type != "GAME":
-        update.user = _check_user(tx, entry, route.event_type, entry.user_id)
-    if route.event_type == "PAYMENT":
-        update.payment = _check_payment(tx, entry, payload)
-    elif route.event_type in _BET_LINKS:
-        update.bet = _check_bet(tx, entry, route.event_type, payload)
-    return update
+        return  # a duplicate changes no state
+    tx.set_mark("idem", key, None, event_id)
+    event_type = route.event_type
+    if entry.user_id is not None and event_type != "GAME":
+        _check_user(tx, entry, event_type, entry.user_id, event_id)
+    if event_type == "PAYMENT":
+        _check_payment(tx, entry, payload, event_id)
+    elif event_type in _BET_LINKS:
+        _check_bet(tx, entry, event_type, payload, event_id)
 
 
-def _check_user(
-    tx: Tx, entry: NewEntry, event_type: str, user_id: str
-) -> tuple[str, bool, float | None]:
+def _check_user(tx: Tx, entry: NewEntry, event_type: str, user_id: str, event_id: int) -> None:
     known = tx.user(user_id)
     registered = known is not None and known.registered
     if event_type == "USER_CREATE_V2" and registered:
@@ -152,10 +133,10 @@ def _check_user(
             )
         )
     newest = last if epoch is None or (last is not None and last > epoch) else epoch
-    return user_id, registered or event_type == "USER_CREATE_V2", newest
+    tx.set_user(user_id, UserState(registered or event_type == "USER_CREATE_V2", newest, event_id))
 
 
-def _check_payment(tx: Tx, entry: NewEntry, payload: dict[str, Any]) -> tuple[str, str]:
+def _check_payment(tx: Tx, entry: NewEntry, payload: dict[str, Any], event_id: int) -> None:
     payment_id, status = str(payload["payment_id"]), payload["status"]
     previous = tx.mark("payment", payment_id)
     before: str | None = previous[0] if previous else None
@@ -171,16 +152,17 @@ def _check_payment(tx: Tx, entry: NewEntry, payload: dict[str, Any]) -> tuple[st
                 f"impossible status change for payment_id {payment_id!r}: {why}",
             )
         )
-    return payment_id, status
+    tx.set_mark("payment", payment_id, status, event_id)
 
 
 def _check_bet(
-    tx: Tx, entry: NewEntry, event_type: str, payload: dict[str, Any]
-) -> tuple[str, str] | None:
+    tx: Tx, entry: NewEntry, event_type: str, payload: dict[str, Any], event_id: int
+) -> None:
     bet_field, link_field, outcome = _BET_LINKS[event_type]
     kind = f"bet:{event_type}"
     if payload.get("type") == "Bet" and payload.get(bet_field):
-        return kind, str(payload[bet_field])
+        tx.set_mark(kind, str(payload[bet_field]), None, event_id)
+        return
     link = payload.get(link_field)
     if payload.get("type") == outcome and link and tx.mark(kind, str(link)) is None:
         entry.warnings.append(
@@ -191,18 +173,3 @@ def _check_bet(
                 "was received",
             )
         )
-    return None
-
-
-def record_state(tx: Tx, update: StateUpdate | None, event_id: int) -> None:
-    """Apply what an accepted event changed, now that it has an id."""
-    if update is None:
-        return
-    tx.set_mark("idem", update.idempotency_key, None, event_id)
-    if update.user is not None:
-        user_id, registered, last_epoch = update.user
-        tx.set_user(user_id, UserState(registered, last_epoch, event_id))
-    if update.payment is not None:
-        tx.set_mark("payment", update.payment[0], update.payment[1], event_id)
-    if update.bet is not None:
-        tx.set_mark(update.bet[0], update.bet[1], None, event_id)

@@ -15,12 +15,7 @@ from typing import Any
 import orjson
 
 from mock_ft.contracts import IntegrationContract
-from mock_ft.ingest.checks import (
-    apply_stream_checks,
-    idempotency_key,
-    record_state,
-    stream_reads,
-)
+from mock_ft.ingest.checks import apply_stream_checks, idempotency_key, stream_reads
 from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
@@ -283,14 +278,14 @@ class Pipeline:
         def job(tx: Tx) -> int:
             # Re-runnable: a batch that fails is retried job by job.
             entry.warnings, entry.duplicate_of = list(base_warnings), None
-            update = apply_stream_checks(tx, entry, route, payload, key)
-            event_id = tx.insert(entry)
-            record_state(tx, update, event_id)
-            return event_id
+            apply_stream_checks(tx, entry, route, payload, key, tx.next_id())
+            return tx.insert(entry)
 
         event_id = await self.journal.run(job, stream_reads(route, payload, key, entry.user_id))
         if self.on_accepted is not None and entry.duplicate_of is None:
             self.on_accepted(event_id, entry.event_type, entry.user_id)
+        if not entry.warnings and entry.duplicate_of is None:
+            return Outcome(200, event_id)  # the usual answer, built without keywords
         return Outcome(
             200, event_id, warnings=tuple(entry.warnings), duplicate_of=entry.duplicate_of
         )
@@ -303,20 +298,22 @@ class Pipeline:
         if text is None and attempt.body:
             text = attempt.body.decode("utf-8", errors="replace")
         user_id = payload.get("user_id") if isinstance(payload, dict) else None
+        if not _is_id(user_id):
+            user_id = None
         return NewEntry(
-            transport=attempt.transport,
-            received_at=attempt.received_at,
-            verdict=verdict,
-            status_code=status,
-            method=attempt.method,
-            path=attempt.path,
-            event_type=attempt.event_type,
-            user_id=str(user_id) if _is_id(user_id) else None,
-            payload=text,
-            headers=attempt.headers,
-            fault=attempt.fault,
-            broker_ref=attempt.broker_ref,
-            offset=attempt.offset,
+            attempt.transport,
+            attempt.received_at,
+            verdict,
+            status,
+            attempt.method,
+            attempt.path,
+            attempt.event_type,
+            None if user_id is None else str(user_id),
+            text,
+            attempt.headers,
+            attempt.fault,
+            attempt.broker_ref,
+            attempt.offset,
         )
 
 

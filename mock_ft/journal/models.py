@@ -24,6 +24,8 @@ def where_clause(conditions: tuple[tuple[str, Any, str], ...]) -> tuple[str, lis
 class NewEntry:
     """An attempt about to be journaled; stream checks may add warnings and a duplicate link."""
 
+    # What the transport received, in the order the pipeline passes it (positionally: keywords
+    # cost a dict per event); then what validation and the stream checks find.
     transport: str
     received_at: float
     verdict: str
@@ -32,18 +34,18 @@ class NewEntry:
     path: str | None = None
     event_type: str | None = None
     user_id: str | None = None
-    error_code: str | None = None
     payload: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    fault: dict[str, Any] | None = None  # the fault rule that acted on this attempt
+    broker_ref: str | None = None  # a broker delivery's identity (see Pipeline, redeliveries)
+    offset: tuple[str, int] | None = None  # Kafka (topic/partition, offset): kept as consumed
+    error_code: str | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     event_timestamp: str | None = None
     latency_ms: float | None = None
     idempotency_key: str | None = None
     duplicate_of: int | None = None
-    fault: dict[str, Any] | None = None  # the fault rule that acted on this attempt
-    broker_ref: str | None = None  # a broker delivery's identity (see Pipeline, redeliveries)
-    offset: tuple[str, int] | None = None  # Kafka (topic/partition, offset): kept as consumed
     event_epoch: float | None = None  # the event's timestamp as Unix time; for checks, not stored
 
 

@@ -88,9 +88,15 @@ class Tx:
         self.write_behind()
         return self._conn
 
+    def next_id(self) -> int:
+        """The id the next `insert` in this batch writes its entry under."""
+        if not self._next_id:
+            self._next_id = self._conn.execute(NEXT_EVENT_ID).fetchone()[0]
+        return self._next_id
+
     def insert(self, entry: NewEntry) -> int:
         """Add `entry` to the batch, count it, and return the id it is written under."""
-        event_id = self._next_id or self._conn.execute(NEXT_EVENT_ID).fetchone()[0]
+        event_id = self._next_id or self.next_id()
         self._next_id = event_id + 1
         self._rows.append(
             (
