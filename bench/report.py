@@ -142,6 +142,14 @@ def render(results: dict[str, Any], console: Console) -> None:
             f"{mock[key] / bare[key]:.1f}x" if bare[key] else "",
             "info",
         )
+    if "round_ratios" in thr:
+        table.add_row(
+            "throughput ratio of each round",
+            "",
+            " ".join(f"{r:.2f}" for r in thr["round_ratios"]),
+            f"ratio of medians {thr['ratio_of_medians']:.2f}x",
+            "info",
+        )
     errors_ok = mock["non_2xx"] == 0 and mock["socket_errors"] == 0
     table.add_row(
         "non-2xx / socket errors (wrk)",
@@ -228,7 +236,8 @@ def render(results: dict[str, Any], console: Console) -> None:
     )
     console.print(
         f"method:   {machine['pinning']}; {settings['rounds']} alternating round(s) of "
-        f"{settings['duration']:g} s per server, medians shown; wrk POSTs unique PAYMENT events, "
+        f"{settings['duration']:g} s per server, medians shown (the throughput ratio: the median "
+        "of each round's mock/bare); wrk POSTs unique PAYMENT events, "
         f"hey POSTs one LOGIN_V2 event ({lat['workers']} workers x {rate // lat['workers']}/s)"
     )
     console.print(f"took:     {results['elapsed_seconds']:,.0f} s")

@@ -1,9 +1,10 @@
-"""The benchmark's readers of wrk and hey output (pure functions)."""
+"""The benchmark's readers of wrk and hey output, and how it pairs runs (pure functions)."""
 
 from __future__ import annotations
 
 import pytest
 
+from bench.ingest import paired_ratios
 from bench.tools import ToolError, parse_duration_ms, parse_hey, parse_wrk
 
 WRK = """Running 10s test @ http://127.0.0.1:8765/v1/integration/payment
@@ -74,3 +75,10 @@ def test_refuse_output_without_summary(parser: object) -> None:
     """Output without a summary is a ToolError, never a wrong number."""
     with pytest.raises(ToolError):
         parser("connection refused")  # type: ignore[operator]
+
+
+def test_pair_throughput_ratios_by_round() -> None:
+    """Each round's ratio is its own mock run over its own bare run, not over another round's."""
+    bare = [{"requests_per_sec": 10_000.0}, {"requests_per_sec": 20_000.0}]
+    mock = [{"requests_per_sec": 3_000.0}, {"requests_per_sec": 8_000.0}]
+    assert paired_ratios(bare, mock) == [0.3, 0.4]
