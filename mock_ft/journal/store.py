@@ -195,13 +195,8 @@ class Journal:
         for (_, future, loop), (ok, value) in zip(batch, outcomes, strict=True):
             if future is None or loop is None:
                 continue
-            if loop is here:  # `_settle`, inlined: this loop runs once per event
-                if future.done():  # the awaiting request was cancelled (client went away)
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+            if loop is here:
+                _settle(future, ok, value)
             elif not loop.is_closed():
                 loop.call_soon_threadsafe(_settle, future, ok, value)
         self._wake_waiters()
