@@ -1,11 +1,21 @@
-"""mock-ft: a local Fast Track CRM to prove an operator's integration before go-live."""
+"""mock-ft: a local Fast Track CRM to prove an operator's integration before go-live.
+
+The public names load on first use (PEP 562): pytest imports `mock_ft.pytest_plugin` in every
+run of an operator's suite, and `mock-ft --help` should not pay for FastAPI and the journal.
+"""
 
 from __future__ import annotations
 
+# Imported under private names: dir() of the package lists only its public API.
+import importlib as _importlib
+import typing as _typing
+
 from mock_ft._version import __version__
-from mock_ft.crm import create_app
-from mock_ft.errors import ConfigError, ContractError, JournalError, MockFTError
-from mock_ft.settings import Settings, load_settings
+
+if _typing.TYPE_CHECKING:
+    from mock_ft.crm import create_app
+    from mock_ft.errors import ConfigError, ContractError, JournalError, MockFTError
+    from mock_ft.settings import Settings, load_settings
 
 __all__ = [
     "ConfigError",
@@ -17,3 +27,28 @@ __all__ = [
     "create_app",
     "load_settings",
 ]
+
+# Public name -> the module that defines it.
+_LAZY = {
+    "ConfigError": "mock_ft.errors",
+    "ContractError": "mock_ft.errors",
+    "JournalError": "mock_ft.errors",
+    "MockFTError": "mock_ft.errors",
+    "Settings": "mock_ft.settings",
+    "create_app": "mock_ft.crm",
+    "load_settings": "mock_ft.settings",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'mock_ft' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -5,20 +5,26 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from pydantic import SecretStr
 
 from mock_ft._version import __version__
 from mock_ft.authspec import parse_operator_auth
 from mock_ft.demo import demo_command
 from mock_ft.errors import ConfigError
+from mock_ft.extras import require
 from mock_ft.remote import delivery, faults_app
 from mock_ft.scenarios.command import replay_command
-from mock_ft.settings import DEFAULT_API_KEY, Settings, load_settings
 from mock_ft.terminal import err, friendly, out
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from mock_ft.settings import Settings
+
+# Each command imports what it needs when it runs: `mock-ft --help` loads neither the server
+# (FastAPI, uvicorn, the journal) nor Schemathesis (tests/test_architecture.py keeps it so).
 
 __all__ = ["app", "main"]
 
@@ -120,6 +126,8 @@ def serve(
     log_level: Annotated[str | None, typer.Option(help="uvicorn log level [info].")] = None,
 ) -> None:
     """Run the mock Fast Track Integration API (REST, and RabbitMQ/Kafka when given)."""
+    from mock_ft.settings import load_settings
+
     settings = load_settings(
         config,
         host=host,
@@ -145,6 +153,8 @@ def serve(
 
 def run_server(settings: Settings) -> None:
     """Serve until interrupted; the journal is opened first so its errors are reported cleanly."""
+    import uvicorn
+
     from mock_ft.crm import create_app
     from mock_ft.crm.runner import bind_socket, tune_gc, uvicorn_config
     from mock_ft.journal import Journal
@@ -162,6 +172,8 @@ def run_server(settings: Settings) -> None:
 
 
 def _banner(settings: Settings, port: int) -> None:
+    from mock_ft.settings import DEFAULT_API_KEY
+
     url = f"http://{settings.host}:{port}"
     key = settings.api_key.get_secret_value()
     err.print(f"[bold green]mock-ft {__version__}[/] listening on {url}")
@@ -230,6 +242,8 @@ def verify(
     ] = 10.0,
 ) -> None:
     """Check an Operator API the way FT will; exit 0 ready, 1 a check failed, 2 cannot run."""
+    require("verify", needed_by="mock-ft verify")
+    from mock_ft.settings import load_settings
     from mock_ft.verify import VerifyOptions, run_verification
     from mock_ft.verify.report import post_run, print_summary, write_reports
 

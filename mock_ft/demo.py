@@ -12,22 +12,20 @@ import asyncio
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from mock_ft.samples import ft_timestamp, sample_events
-from mock_ft.scenarios import load_scenarios, replay
-from mock_ft.scenarios.report import write_replay_reports
-from mock_ft.scenarios.stack import local_stack
-from mock_ft.scenarios.target import Target
-from mock_ft.settings import DEFAULT_API_KEY
+from mock_ft.extras import require
 from mock_ft.terminal import friendly, out
-from mock_ft.verify import VerifyOptions, run_verification
-from mock_ft.verify.report import post_run, print_summary, write_reports
+
+if TYPE_CHECKING:
+    from mock_ft.scenarios.target import Target
+
+# The stack, verify and the scenarios are imported when the demo runs, not when the CLI starts.
 
 __all__ = ["demo_command", "run_demo"]
 
@@ -36,6 +34,8 @@ _REPORTS = Path(".mock-ft/reports")
 
 def _bad_events() -> list[tuple[str, bytes, dict[str, str]]]:
     """Typical mistakes: wrong enum case, missing fields, broken JSON, missing key."""
+    from mock_ft.settings import DEFAULT_API_KEY
+
     json_headers = {"X-API-Key": DEFAULT_API_KEY, "Content-Type": "application/json"}
     return [
         (
@@ -56,10 +56,15 @@ def run_demo(
     reports: Path = _REPORTS,
     *,
     p95_budget_ms: float = 500.0,
-    scenarios: str | None = "scenarios",
+    scenarios: str | None = None,
     keep_running: bool = True,
 ) -> int:
     """Run the demo; 0 when verification, the scenarios and every sample went as they should."""
+    from mock_ft.reference import library_dir
+    from mock_ft.scenarios.stack import local_stack
+
+    if scenarios is None:
+        scenarios = str(library_dir())
     if journal_path != ":memory:":
         Path(journal_path).unlink(missing_ok=True)
     started = time.monotonic()
@@ -91,8 +96,13 @@ def demo_command(
         float, typer.Option(help="Latency budget of the verification (p95, ms).")
     ] = 500.0,
     scenarios: Annotated[
-        str, typer.Option(help="Scenario folder to replay (left out when missing).")
-    ] = "scenarios",
+        str | None,
+        typer.Option(
+            help="Scenario folder to replay (left out when missing); default: the library that "
+            "ships with mock-ft.",
+            show_default=False,
+        ),
+    ] = None,
     report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = _REPORTS,
     exit_after: Annotated[
         bool, typer.Option("--exit", help="Stop after the run instead of serving the dashboard.")
@@ -100,6 +110,7 @@ def demo_command(
 ) -> None:
     """Everything at once: the mock and the reference operator, verification, the scenario
     library, samples of every event; then the mock and its dashboard stay up until Ctrl-C."""
+    require("verify", "scenarios", needed_by="mock-ft demo")
     code = run_demo(
         journal,
         out,
@@ -137,6 +148,9 @@ def _seed(target: Target, console: Console) -> tuple[list[str], str]:
 def _verify(
     target: Target, users: list[str], sid: str, reports: Path, budget: float, console: Console
 ) -> bool:
+    from mock_ft.verify import VerifyOptions, run_verification
+    from mock_ft.verify.report import post_run, print_summary, write_reports
+
     assert target.operator_url is not None  # noqa: S101 - the local stack has one
     options = VerifyOptions(
         operator_url=target.operator_url,
@@ -155,6 +169,10 @@ def _verify(
 
 
 def _replay(target: Target, folder: str | None, reports: Path, console: Console) -> bool | None:
+    from mock_ft.scenarios import load_scenarios, replay
+    from mock_ft.scenarios.report import write_replay_reports
+    from mock_ft.verify.report import post_run
+
     if not folder or not Path(folder).is_dir():
         console.print(f"[dim]no scenario folder {folder!r}: the replay is left out[/]")
         return None
@@ -167,6 +185,9 @@ def _replay(target: Target, folder: str | None, reports: Path, console: Console)
 
 def _samples(target: Target, console: Console) -> bool:
     """One sample of every event type, then typical mistakes; each must get its verdict."""
+    from mock_ft.samples import ft_timestamp, sample_events
+    from mock_ft.settings import DEFAULT_API_KEY
+
     wrong = 0
     with httpx.Client(base_url=target.ft_url, timeout=10) as client:
         newest = client.get("/_mock/events", params={"order": "desc", "limit": 1}).json()["data"]

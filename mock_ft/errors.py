@@ -2,7 +2,8 @@
 
     MockFTError
     ├── ConfigError        settings, flags, environment or config file are wrong
-    │   └── RuleError      a callback rule (or its template) is invalid; lists each problem
+    │   ├── RuleError      a callback rule (or its template) is invalid; lists each problem
+    │   └── MissingExtra   a command needs an optional part (`pip install 'mock-ft[verify]'`)
     ├── ContractError      a contract in contracts/ is missing or inconsistent
     ├── JournalError       the SQLite journal cannot be opened or written
     ├── OperatorUnreachable  `mock-ft verify` cannot reach the operator or its token endpoint
@@ -19,6 +20,7 @@ __all__ = [
     "ConfigError",
     "ContractError",
     "JournalError",
+    "MissingExtra",
     "MockFTError",
     "MockUnreachable",
     "OperatorUnreachable",
@@ -50,6 +52,17 @@ class RuleError(ConfigError):
     def __init__(self, message: str, problems: tuple[Any, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class MissingExtra(ConfigError):
+    """A command needs packages of an extra (`mock-ft[verify]`, ...) that are not installed."""
+
+    headline = "Missing extra"
+
+    def __init__(self, extra: str, message: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+        self.headline = f"mock-ft[{extra}] is not installed"
 
 
 class ContractError(MockFTError):

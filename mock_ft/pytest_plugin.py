@@ -141,7 +141,13 @@ def ft_verify(ft_mock: MockFT, _ft_settings: Settings) -> Callable[..., list[Che
         **options: Any,
     ) -> list[CheckResult]:
         __tracebackhide__ = True
-        from mock_ft.errors import OperatorUnreachable
+        from mock_ft.errors import MissingExtra, OperatorUnreachable
+        from mock_ft.extras import require
+
+        try:
+            require("verify", needed_by="ft_verify")
+        except MissingExtra as exc:
+            pytest.fail(f"{exc.headline}: {exc.message}", pytrace=False)
         from mock_ft.verify import VerifyOptions, run_verification
         from mock_ft.verify.model import STEPS
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import NoReturn, ParamSpec
 
 from rich.console import Console
+from rich.markup import escape
 
 from mock_ft.errors import MockFTError
 
@@ -22,8 +23,9 @@ out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 def fail(exc: MockFTError) -> NoReturn:
     """One red headline, one explanation, exit 2: how every user mistake ends."""
-    err.print(f"[bold red]{exc.headline}[/]")
-    err.print(exc.message)
+    # Escaped: plain text, or Rich eats `[verify]` in "pip install 'mock-ft[verify]'".
+    err.print(f"[bold red]{escape(exc.headline)}[/]")
+    err.print(exc.message, markup=False)
     raise SystemExit(2)
 
 

@@ -5,7 +5,7 @@ It talks to FT (or mock-ft) only over the wire. Public API: `create_app`, `Opera
 
 from __future__ import annotations
 
-from reference_operator.app import create_app
-from reference_operator.settings import OperatorSettings
+from .app import create_app
+from .settings import OperatorSettings
 
 __all__ = ["OperatorSettings", "create_app"]

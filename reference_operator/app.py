@@ -12,17 +12,17 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from reference_operator.api.auth import OperatorAuth
-from reference_operator.api.callbacks_api import build_callbacks_router
-from reference_operator.api.operator_api import build_operator_router
-from reference_operator.api.platform_api import build_platform_router
-from reference_operator.db import Database
-from reference_operator.errors import Conflict, NotFound
-from reference_operator.ft.dispatcher import Dispatcher
-from reference_operator.ft.publishers import publisher_for
-from reference_operator.platform import Platform
-from reference_operator.platform.players import register
-from reference_operator.settings import OperatorSettings
+from .api.auth import OperatorAuth
+from .api.callbacks_api import build_callbacks_router
+from .api.operator_api import build_operator_router
+from .api.platform_api import build_platform_router
+from .db import Database
+from .errors import Conflict, NotFound
+from .ft.dispatcher import Dispatcher
+from .ft.publishers import publisher_for
+from .platform import Platform
+from .platform.players import register
+from .settings import OperatorSettings
 
 __all__ = ["create_app"]
 

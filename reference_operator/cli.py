@@ -9,9 +9,9 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
-from reference_operator.defects import DEFECTS
-from reference_operator.errors import OperatorError
-from reference_operator.settings import OperatorSettings, mask_url
+from .defects import DEFECTS
+from .errors import OperatorError
+from .settings import OperatorSettings, mask_url
 
 __all__ = ["main"]
 
@@ -95,7 +95,7 @@ def serve(
             f"REFERENCE_OPERATOR_{name.upper()}.",
         )
         return
-    from reference_operator.app import create_app
+    from .app import create_app
 
     try:
         application = create_app(settings)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reference_operator.errors import SettingsError
+from .errors import SettingsError
 
 __all__ = ["Database"]
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from reference_operator.defects import DEFECTS
+from .defects import DEFECTS
 
 __all__ = ["OperatorSettings", "mask_url"]
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import mock_ft
 
@@ -12,8 +16,8 @@ PACKAGE = Path(mock_ft.__file__).parent
 # Each layer may import only from layers listed before it (README, "Architecture").
 LAYERS: list[set[str]] = [
     {"_version", "errors", "problems", "authspec", "faultspec"},
-    {"settings", "contracts", "terminal"},
-    {"journal"},
+    {"settings", "contracts", "terminal", "extras"},
+    {"journal", "reference"},
     {"ingest", "faults", "lookups", "players"},
     {"brokers", "callbacks"},
     {"crm", "samples", "verify"},
@@ -86,6 +90,8 @@ def test_export_public_names() -> None:
         "demo",
         "faults",
         "faultspec",
+        "extras",
+        "reference",
         "lookups",
         "remote",
         "terminal",
@@ -100,6 +106,36 @@ def test_export_public_names() -> None:
         "annotations",  # from `from __future__ import annotations`
     }
     assert set(mock_ft.__all__) - {"__version__"} == public
+
+
+# What a module may not load when imported: the server, the journal and the heavy extras.
+_SERVER = ("fastapi", "starlette", "uvicorn", "mock_ft.crm", "mock_ft.journal")
+_EXTRAS = ("schemathesis", "hypothesis", "aio_pika", "aiokafka", "faker")
+
+
+@pytest.mark.parametrize(
+    ("module", "forbidden"),
+    [
+        # pytest imports the plugin in every run of an operator's suite (entry point pytest11).
+        ("mock_ft.pytest_plugin", (*_SERVER, *_EXTRAS, "httpx", "pydantic", "mock_ft.settings")),
+        ("mock_ft", (*_SERVER, *_EXTRAS, "httpx", "pydantic")),
+        # `mock-ft --help` and every command's start: each loads what it needs when it runs.
+        ("mock_ft.cli", (*_SERVER, *_EXTRAS, "mock_ft.verify", "mock_ft.scenarios.loader")),
+    ],
+)
+def test_import_lightly(module: str, forbidden: tuple[str, ...]) -> None:
+    """Importing the plugin, the package or the CLI loads none of the heavy modules."""
+    code = f"import sys, {module}; print(' '.join(m for m in {forbidden!r} if m in sys.modules))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == []
+
+
+def test_load_public_names_on_first_use() -> None:
+    """The lazy package root still gives every public name, and says so for a wrong one."""
+    assert mock_ft.create_app.__module__ == "mock_ft.crm.app"
+    assert set(mock_ft.__all__) <= set(dir(mock_ft))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = mock_ft.nope
 
 
 def test_document_every_setting_in_readme() -> None:

@@ -20,12 +20,14 @@ from mock_ft.callbacks import CallbackRunner, RuleCompiler
 from mock_ft.contracts import IntegrationContract, integration_contract
 from mock_ft.crm.callback_control import build_callback_router
 from mock_ft.crm.control import ControlAuthError, build_control_router
+from mock_ft.crm.docs import mount_docs
 from mock_ft.crm.fault_control import build_fault_router
 from mock_ft.crm.live_control import build_live_router
 from mock_ft.crm.lookup_control import build_lookup_router
 from mock_ft.crm.player_control import build_player_router
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
 from mock_ft.crm.ui import mount_ui
+from mock_ft.extras import require
 from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import ACTIONS
 from mock_ft.ingest.pipeline import Pipeline
@@ -62,6 +64,8 @@ class MockApp(FastAPI):
 def create_app(settings: Settings | None = None, journal: Journal | None = None) -> FastAPI:
     """Build the mock FT server. Pass `journal` to share one already started (tests, demo)."""
     settings = settings or Settings()
+    if settings.rabbitmq_url is not None or settings.kafka_bootstrap is not None:
+        require("brokers", needed_by="consuming from RabbitMQ or Kafka")
     contract = integration_contract()
 
     compiler = RuleCompiler(settings, contract)
@@ -108,6 +112,8 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
         version=__version__,
         summary="A local Fast Track: the Integration API, its journal and the mock's controls.",
         lifespan=lifespan,
+        docs_url=None,  # mount_docs serves /docs and /redoc from the package, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.rule_compiler = compiler
@@ -124,6 +130,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.include_router(build_player_router(settings))
     app.include_router(build_live_router(settings))
     mount_ui(app)
+    mount_docs(app)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,10 +1,19 @@
-"""Scenarios QA replays: YAML flows across both directions, faults included (`mock-ft replay`)."""
+"""Scenarios QA replays: YAML flows across both directions, faults included (`mock-ft replay`).
+
+The names load on first use: `mock-ft --help` imports the `replay` command (this package) but
+not the loader, which needs Faker (the `scenarios` extra) and the whole callback machinery.
+"""
 
 from __future__ import annotations
 
-from mock_ft.scenarios.loader import Scenario, ScenarioError, load_scenarios
-from mock_ft.scenarios.runner import ScenarioResult, replay, summary
-from mock_ft.scenarios.target import Target
+# Imported under private names: dir() of the package lists only its public API.
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from mock_ft.scenarios.loader import Scenario, ScenarioError, load_scenarios
+    from mock_ft.scenarios.runner import ScenarioResult, replay, summary
+    from mock_ft.scenarios.target import Target
 
 __all__ = [
     "Scenario",
@@ -15,3 +24,23 @@ __all__ = [
     "replay",
     "summary",
 ]
+
+_LAZY = {
+    "Scenario": "mock_ft.scenarios.loader",
+    "ScenarioError": "mock_ft.scenarios.loader",
+    "load_scenarios": "mock_ft.scenarios.loader",
+    "ScenarioResult": "mock_ft.scenarios.runner",
+    "replay": "mock_ft.scenarios.runner",
+    "summary": "mock_ft.scenarios.runner",
+    "Target": "mock_ft.scenarios.target",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'mock_ft.scenarios' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -12,6 +12,7 @@ import typer
 
 from mock_ft.authspec import parse_operator_auth
 from mock_ft.errors import ConfigError
+from mock_ft.extras import require
 from mock_ft.settings import DEFAULT_API_KEY
 from mock_ft.terminal import friendly, out
 
@@ -20,7 +21,18 @@ __all__ = ["replay_command"]
 
 @friendly
 def replay_command(
-    paths: Annotated[list[str], typer.Argument(help="Scenario files or folders of them.")],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Scenario files or folders of them.", show_default=False),
+    ] = None,
+    library: Annotated[
+        bool,
+        typer.Option(
+            "--library",
+            help="Also replay the scenario library that ships with mock-ft (needs the reference "
+            "operator: --stack local, or a platform with its /platform/ driver API).",
+        ),
+    ] = False,
     stack: Annotated[
         str,
         typer.Option(
@@ -67,6 +79,7 @@ def replay_command(
     ),
 ) -> None:
     """Replay scenarios; exit 0 all passed, 1 one failed, 2 invalid scenario or cannot run."""
+    require("scenarios", needed_by="mock-ft replay")
     # Imported here: the stack pulls in the whole mock, which other commands need not load.
     from mock_ft.scenarios.loader import load_scenarios
     from mock_ft.scenarios.report import write_replay_reports
@@ -75,6 +88,13 @@ def replay_command(
     from mock_ft.scenarios.target import Target
     from mock_ft.verify.report import post_run
 
+    if library:
+        from mock_ft.reference import library_dir
+
+        paths = [*(paths or []), str(library_dir())]
+    if not paths:
+        msg = "nothing to replay; pass scenario files or folders, or --library"
+        raise ConfigError(msg)
     scenarios = load_scenarios(paths)  # every file is checked before anything runs
     if tags:
         wanted = {t.strip() for t in tags.split(",") if t.strip()}

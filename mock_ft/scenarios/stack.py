@@ -25,6 +25,7 @@ import httpx
 from mock_ft.crm import create_app
 from mock_ft.crm.runner import ServerThread, bind_socket
 from mock_ft.errors import ConfigError
+from mock_ft.reference import operator_module
 from mock_ft.scenarios.target import Target
 from mock_ft.settings import DEFAULT_API_KEY, Settings
 
@@ -93,7 +94,7 @@ def local_stack(
     }
     settings = Settings(**(values | brokers))
     command = [
-        sys.executable, "-m", "reference_operator", "serve", "--port", str(operator_port),
+        sys.executable, "-m", operator_module(), "serve", "--port", str(operator_port),
         "--database", str(folder / "platform.sqlite3"), "--api-key", _OPERATOR_KEY,
         "--callback-api-key", _CALLBACK_KEY,
     ]  # fmt: skip

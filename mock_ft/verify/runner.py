@@ -16,7 +16,6 @@ from mock_ft.verify.checks import (
     check_reconciliation,
     check_user_data,
 )
-from mock_ft.verify.contract import check_contract
 from mock_ft.verify.feed import check_event_feed, check_latency
 from mock_ft.verify.model import CheckResult, VerifyOptions
 from mock_ft.verify.operator import OperatorClient, Unreachable
@@ -71,6 +70,8 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
             results += _stamp(resilience_results, started)
             repeated_ft_ids += resent
         if options.wants("Contract (property-based)"):
+            from mock_ft.verify.contract import check_contract  # Schemathesis: the `verify` extra
+
             progress("contract (Schemathesis)")
             started = time.perf_counter()
             operator.auth.forget_token()  # a whole lifetime for Schemathesis' fixed headers

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from reference_operator.settings import OperatorSettings
+from ..settings import OperatorSettings
 
 __all__ = ["OperatorAuth", "unauthorized"]
 

@@ -16,9 +16,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from reference_operator.api.auth import OperatorAuth
-from reference_operator.api.fasttrack_headers import fasttrack_id
-from reference_operator.platform import Platform, callbacks
+from ..api.auth import OperatorAuth
+from ..api.fasttrack_headers import fasttrack_id
+from ..platform import Platform, callbacks
 
 __all__ = ["build_callbacks_router"]
 

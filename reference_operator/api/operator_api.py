@@ -20,11 +20,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from reference_operator.api.auth import OperatorAuth
-from reference_operator.api.fasttrack_headers import fasttrack_id, fasttrack_references
-from reference_operator.ft.events import ft_timestamp
-from reference_operator.platform import Platform, money, players
-from reference_operator.platform.core import CONSENT_TYPES
+from ..api.auth import OperatorAuth
+from ..api.fasttrack_headers import fasttrack_id, fasttrack_references
+from ..ft.events import ft_timestamp
+from ..platform import Platform, money, players
+from ..platform.core import CONSENT_TYPES
 
 __all__ = ["RECONCILIATION_FIELDS", "build_operator_router"]
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from reference_operator.platform import Platform, callbacks, games, money, players
+from ..platform import Platform, callbacks, games, money, players
 
 __all__ = ["build_platform_router"]
 

@@ -17,10 +17,10 @@ from contextlib import suppress
 
 import httpx
 
-from reference_operator.db import Database
-from reference_operator.ft.outbox import PendingEvent
-from reference_operator.ft.publishers import HttpPublisher, Publisher, retry_after_seconds
-from reference_operator.settings import OperatorSettings
+from ..db import Database
+from ..ft.outbox import PendingEvent
+from ..ft.publishers import HttpPublisher, Publisher, retry_after_seconds
+from ..settings import OperatorSettings
 
 __all__ = ["Dispatcher", "retry_after_seconds"]
 

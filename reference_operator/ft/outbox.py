@@ -13,8 +13,8 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from reference_operator.ft.events import FtEvent
-from reference_operator.settings import OperatorSettings
+from ..ft.events import FtEvent
+from ..settings import OperatorSettings
 
 __all__ = ["Outbox", "PendingEvent"]
 

@@ -21,8 +21,8 @@ from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from aio_pika.exceptions import DeliveryError, PublishError
 from aiokafka import AIOKafkaProducer
 
-from reference_operator.ft.outbox import PendingEvent
-from reference_operator.settings import OperatorSettings, mask_url
+from ..ft.outbox import PendingEvent
+from ..settings import OperatorSettings, mask_url
 
 __all__ = [
     "HttpPublisher",

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from reference_operator.platform.core import Platform
+from ..platform.core import Platform
 
 __all__ = ["Platform"]

@@ -11,10 +11,10 @@ import math
 import sqlite3
 from typing import Any
 
-from reference_operator.errors import Conflict
-from reference_operator.ft.events import ft_timestamp
-from reference_operator.platform import money
-from reference_operator.platform.core import Platform
+from ..errors import Conflict
+from ..ft.events import ft_timestamp
+from ..platform import money
+from ..platform.core import Platform
 
 __all__ = [
     "POINTS_PER_UNIT",

@@ -15,11 +15,11 @@ from typing import Any
 
 from faker import Faker
 
-from reference_operator.db import Database
-from reference_operator.errors import NotFound
-from reference_operator.ft.events import build
-from reference_operator.ft.outbox import Outbox
-from reference_operator.settings import OperatorSettings
+from ..db import Database
+from ..errors import NotFound
+from ..ft.events import build
+from ..ft.outbox import Outbox
+from ..settings import OperatorSettings
 
 __all__ = ["CONSENT_TYPES", "Emit", "Platform"]
 

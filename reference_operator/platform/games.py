@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reference_operator.errors import Conflict, NotFound
-from reference_operator.ft.events import ft_timestamp
-from reference_operator.platform.core import Platform
+from ..errors import Conflict, NotFound
+from ..ft.events import ft_timestamp
+from ..platform.core import Platform
 
 __all__ = ["casino_bet", "casino_win", "sports_bet", "sports_settle"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from reference_operator.errors import Conflict, NotFound
-from reference_operator.platform.core import Emit, Platform
+from ..errors import Conflict, NotFound
+from ..platform.core import Emit, Platform
 
 __all__ = [
     "BONUS_CATALOGUE",

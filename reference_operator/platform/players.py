@@ -6,9 +6,9 @@ import json
 import uuid
 from typing import Any
 
-from reference_operator.errors import Conflict, NotFound
-from reference_operator.ft.events import ft_timestamp
-from reference_operator.platform.core import CONSENT_TYPES, Platform
+from ..errors import Conflict, NotFound
+from ..ft.events import ft_timestamp
+from ..platform.core import CONSENT_TYPES, Platform
 
 __all__ = [
     "PROFILE_FIELDS",
