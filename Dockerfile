@@ -27,21 +27,27 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
 # Dependencies first, from pyproject.toml alone: this layer is rebuilt only when they change,
-# not on every source edit.
+# not on every source edit. The image is the whole tool: the base dependencies plus the extras
+# verify, brokers and scenarios (not dev; `mock-ft[...]` self-references are left out).
 COPY pyproject.toml ./
 RUN python -c "import tomllib; \
 project = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
-open('/tmp/requirements.txt', 'w').write('\n'.join(project['dependencies']) + '\n')" \
+extras = project['optional-dependencies']; \
+wanted = project['dependencies'] + [r for name in ('verify', 'brokers', 'scenarios') \
+    for r in extras[name] if not r.startswith('mock-ft')]; \
+open('/tmp/requirements.txt', 'w').write('\n'.join(wanted) + '\n')" \
     && pip install --requirement /tmp/requirements.txt
 
 # Then the project itself, without touching the dependencies installed above. README.md is the
-# wheel's long description; contracts/ is packed into the wheel as mock_ft/_contracts.
+# wheel's long description; contracts/, reference_operator/ and scenarios/ are packed into the
+# wheel inside mock_ft (mock_ft/_contracts, mock_ft/reference_operator, mock_ft/_scenarios).
 COPY README.md ./
 COPY contracts/ contracts/
 COPY mock_ft/ mock_ft/
 COPY reference_operator/ reference_operator/
+COPY scenarios/ scenarios/
 RUN pip install --no-deps . \
-    && python -c "import mock_ft.verify, mock_ft.scenarios.report, reference_operator.app" \
+    && python -c "import mock_ft.verify.contract, mock_ft.scenarios.report, mock_ft.reference_operator.app" \
     && mock-ft --help >/dev/null \
     && reference-operator --help >/dev/null
 

@@ -21,7 +21,8 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/mock-ft serve
 
-## test: lint, type-check and run the whole suite with the branch-coverage gate.
+## test: lint, type-check and run the whole suite with the branch-coverage gate. Tests marked
+## xdist_group(NAME) share one worker, in file order (tests/test_wheel.py's venv).
 test: lint typecheck unit
 
 lint: $(STAMP)
@@ -32,7 +33,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
 
 ## bench: REST ingest against a bare ASGI app side by side; broker ingest (RabbitMQ, Kafka) against
 ## bare consumers; then the wall time of `mock-ft verify`.

@@ -118,6 +118,10 @@ def replay_command(
                     rabbitmq_url=rabbitmq_url, kafka_bootstrap=kafka_bootstrap, defects=defect or []
                 )
             )
+            out.print(
+                f"[dim]local stack: mock {target.ft_url}, "
+                f"reference operator {target.operator_url}[/]"
+            )
         else:
             if not ft_url:
                 msg = "--stack url needs --ft-url (the running mock)"

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -100,28 +103,64 @@ def local_stack(
     ]  # fmt: skip
     for defect in defects:
         command += ["--defect", defect]
-    with ServerThread(create_app(settings)) as mock:
-        command += ["--ft-url", mock.url]
-        with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as child:  # noqa: S603 - our own CLI
-            try:
-                _wait_up(operator_url, child)
-                if rabbitmq_url:
-                    _wait_consuming(mock.url)
-                yield Target(
-                    ft_url=mock.url,
-                    operator_url=operator_url,
-                    operator_auth=f"api-key:{_OPERATOR_KEY}",
-                    rabbitmq_url=rabbitmq_url,
-                    rabbitmq_exchange=settings.rabbitmq_exchange,
-                    kafka_bootstrap=kafka_bootstrap,
-                    kafka_topic=settings.kafka_topics[0],
-                )
-            finally:
-                child.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    child.wait(5)
-    if rabbitmq_url:
-        _delete_rabbit(rabbitmq_url, settings)
+    # Whatever ends the run (its end, Ctrl-C, SIGTERM, an error), the operator process, the
+    # run's broker objects and its folder go: nothing of it outlives the command.
+    try:
+        with _sigterm_unwinds(), ServerThread(create_app(settings)) as mock:
+            command += ["--ft-url", mock.url]
+            with _start(command) as child:
+                try:
+                    _wait_up(operator_url, child)
+                    if rabbitmq_url:
+                        _wait_consuming(mock.url)
+                    yield Target(
+                        ft_url=mock.url,
+                        operator_url=operator_url,
+                        operator_auth=f"api-key:{_OPERATOR_KEY}",
+                        rabbitmq_url=rabbitmq_url,
+                        rabbitmq_exchange=settings.rabbitmq_exchange,
+                        kafka_bootstrap=kafka_bootstrap,
+                        kafka_topic=settings.kafka_topics[0],
+                    )
+                finally:
+                    _stop(child)
+    finally:
+        if rabbitmq_url:  # after the mock stopped: its consumer would declare them again
+            _delete_rabbit(rabbitmq_url, settings)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM (a process manager, CI) stops the run as Ctrl-C does, so every `finally` runs;
+    Python's default would end the process at once and leave the children behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; a thread's caller owns the signals
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _start(command: list[str]) -> subprocess.Popen[bytes]:
+    """The reference operator; its stderr is kept for the reason when it stops at start."""
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603 - our own CLI
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """Terminate the operator; kill it when it does not stop within 5 s."""
+    child.terminate()
+    try:
+        child.wait(5)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def _wait_up(base: str, child: subprocess.Popen[bytes]) -> None:
