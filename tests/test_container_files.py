@@ -195,6 +195,34 @@ def test_collect_runtime_requirements_from_pyproject(tmp_path: Path) -> None:
     assert "pytest-cov" not in names  # the rest of the dev extras stays out of the image
 
 
+def test_document_offline_wheelhouse_with_image_requirements(tmp_path: Path) -> None:
+    """docs/container.md's wheelhouse list is the Dockerfile's: offline, every wheel is there."""
+    docs = (ROOT / "docs" / "container.md").read_text()
+    snippet = re.search(r'python3 -c "(.*?)" > (\S+requirements\.txt)', docs, re.DOTALL)
+    assert snippet is not None
+    code = re.sub(r"\\\n\s*", "", snippet[1])  # the shell's line continuations
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    documented = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.split()
+    run = next(args for _, keyword, args in _instructions() if "pip install --requirement" in args)
+    image = re.search(r'python -c "(.*?)"\s+&&', run)
+    assert image is not None
+    target = re.search(r"open\('([^']*requirements\.txt)', 'w'\)", image[1])
+    assert target is not None
+    script = image[1].replace(target[1], str(tmp_path / "image.txt"))
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, timeout=30)
+    assert documented == (tmp_path / "image.txt").read_text().split()
+
+
+def test_point_container_smoke_at_offline_build_docs() -> None:
+    """The smoke script's instructions name the page that makes BASE_IMAGE and PIP_WHEELS."""
+    header = SMOKE.read_text().split("set -euo pipefail")[0]
+    assert "docs/container.md" in header
+    assert "BASE_IMAGE=localhost/debian-python:bookworm PIP_WHEELS=wheels" in header
+    assert "localhost/debian-python:bookworm" in (ROOT / "docs" / "container.md").read_text()
+
+
 def test_run_final_stage_as_non_root_user() -> None:
     users = [args for keyword, args in _final_stage() if keyword == "USER"]
     assert users, "the final stage sets no USER"

@@ -16,7 +16,11 @@ import httpx
 import pytest
 
 from mock_ft.crm.runner import ServerThread, bind_socket
-from reference_operator import OperatorSettings, create_app
+
+try:  # mock-ft installed from a wheel or git URL: the reference operator ships inside it
+    from mock_ft.reference_operator import OperatorSettings, create_app
+except ImportError:  # a clone of mock-ft's repository: its top-level folder
+    from reference_operator import OperatorSettings, create_app
 
 FT_API_KEY = "operator-suite-ft-key"  # the key the platform sends FT, and the mock expects
 
