@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -136,6 +137,10 @@ def test_load_public_names_on_first_use() -> None:
     assert set(mock_ft.__all__) <= set(dir(mock_ft))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = mock_ft.nope
+    scenarios = importlib.import_module("mock_ft.scenarios")
+    assert scenarios.Target.__module__ == "mock_ft.scenarios.target"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = scenarios.nope
 
 
 def test_document_every_setting_in_readme() -> None:

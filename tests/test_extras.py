@@ -12,6 +12,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from mock_ft import reference
 from mock_ft.cli import app
 from mock_ft.crm import create_app
 from mock_ft.errors import MissingExtra
@@ -64,3 +65,26 @@ def test_refuse_broker_settings_without_brokers_extra(monkeypatch: pytest.Monkey
 def test_list_nothing_missing_when_installed() -> None:
     """The development environment has every extra."""
     assert {extra: missing(extra) for extra in EXTRAS} == {extra: [] for extra in EXTRAS}
+
+
+def test_run_reference_operator_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`reference-operator` (mock_ft.reference:main) runs the operator's own CLI."""
+    monkeypatch.setattr(sys, "argv", ["reference-operator", "--help"])
+    with pytest.raises(SystemExit) as stopped:
+        reference.main()
+    assert stopped.value.code == 0
+    assert "serve" in capsys.readouterr().out
+
+
+def test_refuse_reference_operator_without_scenarios_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without Faker and the broker clients the command names the `scenarios` extra."""
+    _uninstall(monkeypatch, "faker")
+    monkeypatch.setattr(sys, "argv", ["reference-operator", "serve"])
+    with pytest.raises(SystemExit) as stopped:
+        reference.main()
+    assert stopped.value.code == 2
+    assert "pip install 'mock-ft[scenarios]'" in capsys.readouterr().err

@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ import httpx
 import psutil
 import pytest
 from aio_pika.exceptions import ChannelNotFoundEntity
+
+from mock_ft.scenarios.stack import _sigterm_unwinds
 
 pytestmark = pytest.mark.slow
 
@@ -160,3 +163,28 @@ def test_clean_up_demo_on_signal(
     shown = _read_until(process, "journal")  # the first line: the stack is up
     mock_url = _URL.findall(shown)[0]
     _stop_and_check(process, mock_url, rabbitmq_url, signum)
+
+
+def test_turn_sigterm_into_interrupt_in_main_thread() -> None:
+    """Inside the stack SIGTERM unwinds like Ctrl-C; the previous handler is back afterwards."""
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), _sigterm_unwinds():
+        signal.raise_signal(signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_leave_signals_alone_in_other_threads() -> None:
+    """A stack started outside the main thread cannot set handlers, and does not try."""
+    failures: list[BaseException] = []
+
+    def enter() -> None:
+        try:
+            with _sigterm_unwinds():
+                pass
+        except BaseException as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=enter)
+    worker.start()
+    worker.join()
+    assert failures == []
