@@ -46,8 +46,9 @@ COPY contracts/ contracts/
 COPY mock_ft/ mock_ft/
 COPY reference_operator/ reference_operator/
 COPY scenarios/ scenarios/
+# -P: import the installed package, not the source folder in this WORKDIR.
 RUN pip install --no-deps . \
-    && python -c "import mock_ft.verify.contract, mock_ft.scenarios.report, mock_ft.reference_operator.app" \
+    && python -P -c "import mock_ft.verify.contract, mock_ft.scenarios.report, mock_ft.reference_operator.app" \
     && mock-ft --help >/dev/null \
     && reference-operator --help >/dev/null
 
