@@ -1,8 +1,10 @@
 """Kafka transport: consume FT events from topics; commit offsets only after the journal commit.
 
-The event type is the record header `type`. The journal keeps, with the events, the next offset
-of each partition, and a consumer that is assigned a partition starts there: after a crash
-between the journal commit and the offset commit nothing is journaled twice. Records of one
+The event type is the record header `type`; without one, a record on a topic named after an
+event type is that event (one topic per type, as some operators publish; `kafka_type_from_topic`).
+The journal keeps, with the events, the next offset of each partition, and a consumer that is
+assigned a partition starts there: after a crash between the journal commit and the offset
+commit nothing is journaled twice. Records of one
 partition are journaled in offset order; partitions are independent. A fault rule stops a batch
 at the record it hits: the records before it are taken, it and the rest are fetched again.
 """
@@ -53,6 +55,7 @@ class KafkaIngest:
         self._consumer: AIOKafkaConsumer | None = None
         self._runner: asyncio.Task[None] | None = None
         self._resumers: set[asyncio.Task[None]] = set()
+        self._topic_types = settings.kafka_type_from_topic
 
     async def start(self) -> None:
         """Start connecting and consuming in the background."""
@@ -183,6 +186,8 @@ class KafkaIngest:
             if name == "type" and event_type is None:
                 event_type = text or None
             extra[f"header.{name}"] = text
+        if event_type is None and self._topic_types and record.topic in self.pipeline.routes:
+            event_type = record.topic
         headers = {
             "kafka.topic": record.topic,
             "kafka.partition": str(record.partition),
