@@ -150,7 +150,8 @@ class Settings(BaseSettings):
     kafka_type_from_topic: bool = Field(
         True,
         description="A record without a `type` header on a topic named after an event type "
-        "(PAYMENT, CASINO, ...) is that event: one topic per type, as some operators publish.",
+        "(PAYMENT, or <prefix>.PAYMENT) is that event: one topic per type, as some operators "
+        "publish.",
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="uvicorn log level."

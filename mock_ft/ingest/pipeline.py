@@ -48,7 +48,7 @@ ERROR_STATUS = {
 # Where each broker carries the event type (facts file, section 2.1).
 _TYPE_CARRIER = {"rabbitmq": "AMQP `type` property", "kafka": "Kafka record header `type`"}
 _TYPE_PATH = {"rabbitmq": "property.type", "kafka": "header.type"}  # as problems name it
-_ALSO_CARRIED = {"kafka": " (or publish to a topic named after the type, e.g. PAYMENT)"}
+_ALSO_CARRIED = {"kafka": " (or publish to a topic named after it: PAYMENT, or <prefix>.PAYMENT)"}
 _PLAIN_ACCEPTED = b'{"status": "accepted", "event_id": %d, "duplicate_of": null, "warnings": []}'
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "cookie", "signature")
 MASK = "***"

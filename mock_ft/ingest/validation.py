@@ -169,7 +169,9 @@ def _doc_warning(schema: dict[str, Any], error: Any) -> Problem:
     code = DOC_KEYWORDS.get(keyword, "doc_rule")
     if keyword == "required":
         field = error.kind.property
-        message = "is required by FT's documentation (not by its schema); send it to avoid surprises"
+        message = (
+            "is required by FT's documentation (not by its schema); send it to avoid surprises"
+        )
         return Problem(json_path([*parts, field]), code, message)
     if keyword == "enum":
         allowed = ", ".join(str(o) for o in error.kind.options)
