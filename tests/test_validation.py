@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_ft.contracts import EventRoute, integration_contract
-from mock_ft.ingest.validation import EventValidator
+from mock_ft.errors import ContractError
+from mock_ft.ingest.validation import EventValidator, strict_schema
 
 CONTRACT = integration_contract()
 VALIDATOR = EventValidator(CONTRACT)
@@ -259,3 +260,15 @@ def test_validate_never_raises_on_arbitrary_objects(payload: dict[str, Any]) -> 
     for route in ROUTES:
         verdict = VALIDATOR.validate(route.event_type, payload)
         assert all(p.path.startswith("$") for p in verdict.errors)
+
+
+def test_refuse_unknown_docs_only_rule() -> None:
+    """A contract that marks a docs-only rule the validator cannot enforce is refused."""
+    with pytest.raises(ContractError, match="unknown docs-only rule 'x-ft-doc-maxLength'"):
+        strict_schema({"properties": {"a": {"type": "string", "x-ft-doc-maxLength": 3}}})
+
+
+def test_merge_doc_required_into_strict_required() -> None:
+    """The strict schema requires the schema's fields and the docs' fields."""
+    schema = strict_schema({"required": ["a"], "x-ft-doc-required": ["b"]})
+    assert schema["required"] == ["a", "b"]

@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema_rs
 
 from mock_ft.contracts import IntegrationContract
+from mock_ft.errors import ContractError
 from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.problems import Problem, json_path, json_type
 
@@ -64,6 +65,10 @@ def strict_schema(node: Any) -> Any:
     for key, value in node.items():
         if key.startswith(_DOC) and key != _DOC + "reason":
             keyword = key.removeprefix(_DOC)
+            if keyword not in DOC_KEYWORDS:
+                known = ", ".join(_DOC + k for k in DOC_KEYWORDS)
+                msg = f"unknown docs-only rule {key!r} in the contract; use one of {known}"
+                raise ContractError(msg)
             if keyword == "required":
                 out["required"] = [*node.get("required", ()), *value]
             else:
@@ -159,33 +164,28 @@ def _compile(schema: dict[str, Any]) -> Any:
 
 def _doc_warning(schema: dict[str, Any], error: Any) -> Problem:
     """A strict-schema error on a body FT's schema accepts: the docs-only rule it breaks."""
-    keyword = _KIND_KEYWORD.get(type(error.kind).__name__, "")
-    node: Any = schema
-    for part in list(error.schema_path)[:-1]:  # the node holding the rule's keyword
-        node = node[part]
-    reason = node.get(_DOC + "reason") if isinstance(node, dict) else None
+    kind = error.kind
+    keyword = _KIND_KEYWORD[type(kind).__name__]  # strict_schema adds no other keyword
     parts = list(error.instance_path)
     value = error.instance
-    code = DOC_KEYWORDS.get(keyword, "doc_rule")
     if keyword == "required":
-        field = error.kind.property
         message = (
             "is required by FT's documentation (not by its schema); send it to avoid surprises"
         )
-        return Problem(json_path([*parts, field]), code, message)
+        return Problem(json_path([*parts, kind.property]), "doc_required", message)
     if keyword == "enum":
-        allowed = ", ".join(str(o) for o in error.kind.options)
+        allowed = ", ".join(str(o) for o in kind.options)
         message = f"{value!r} is allowed by FT's schema, but its docs list only {allowed}"
-    elif keyword == "pattern":
-        message = f"{value!r} does not match {error.kind.pattern}"
-    elif keyword == "minLength":
-        message = "is empty"
-    elif keyword == "minimum":
-        message = f"{value!r} is below {error.kind.limit}"
-    elif keyword == "minItems":
-        message = f"has fewer than {error.kind.limit} item(s)"
-    else:
-        message = error.message
-    if reason and keyword != "enum":
-        message += f"; FT's schema accepts it, but {reason}"
-    return Problem(json_path(parts), code, message)
+        return Problem(json_path(parts), "doc_enum", message)
+    node: Any = schema
+    for part in list(error.schema_path)[:-1]:  # the schema node holding the rule
+        node = node[part]
+    what = {
+        "pattern": lambda: f"{value!r} does not match {kind.pattern}",
+        "minLength": lambda: "is empty",
+        "minimum": lambda: f"{value!r} is below {kind.limit}",
+        "minItems": lambda: f"has fewer than {kind.limit} item(s)",
+    }[keyword]()
+    reason = node.get(_DOC + "reason", "FT's docs ask for it")
+    message = f"{what}; FT's schema accepts it, but {reason}"
+    return Problem(json_path(parts), DOC_KEYWORDS[keyword], message)
