@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_ft.contracts import EventRoute, integration_contract
+from mock_ft.contracts import EventRoute, IntegrationContract, integration_contract
 from mock_ft.errors import ContractError
 from mock_ft.ingest.validation import EventValidator, strict_schema
 
@@ -272,3 +272,18 @@ def test_merge_doc_required_into_strict_required() -> None:
     """The strict schema requires the schema's fields and the docs' fields."""
     schema = strict_schema({"required": ["a"], "x-ft-doc-required": ["b"]})
     assert schema["required"] == ["a", "b"]
+
+
+def test_describe_other_schema_errors_by_keyword() -> None:
+    """Keywords FT's event schemas rarely use still give a coded problem with its path."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "string", "maxLength": 2},
+            "b": {"type": "array", "minItems": 1},
+        },
+    }
+    route = EventRoute("X", "POST", "/x", "x", schema, (), (), {})
+    validator = EventValidator(IntegrationContract(document={}, routes=(route,)))
+    problems = validator.validate("X", {"a": "long", "b": []}).errors
+    assert [(p.path, p.code) for p in problems] == [("$.a", "maxlength"), ("$.b", "min_items")]

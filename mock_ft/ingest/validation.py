@@ -43,8 +43,10 @@ _KIND_KEYWORD = {
     "Minimum": "minimum",
     "MinItems": "minItems",
 }
-# FT's internal "enriched" events (its rewards backend) spell types and statuses in lower case.
-_ENRICHED = frozenset({"deposit", "withdrawal", "approved", "rejected", "bet", "win", "rollback"})
+# FT's internal "enriched" events (its rewards backend) spell `type` and `status` in lower case,
+# and payment types as deposit/withdrawal (facts file, section 11).
+_ENRICHED_FIELDS = frozenset({"type", "status"})
+_ENRICHED_WORDS = frozenset({"deposit", "withdrawal"})
 
 
 @dataclass(slots=True)
@@ -87,7 +89,8 @@ def _describe(error: Any) -> Problem:
         expected = " or ".join(str(t) for t in kind.types)
         return Problem(json_path(parts), "type", f"must be {expected}, got {json_type(value)}")
     if name == "Enum":
-        return Problem(json_path(parts), "enum", _enum_message(kind.options, value))
+        field = parts[-1] if parts else None
+        return Problem(json_path(parts), "enum", _enum_message(kind.options, value, field))
     if name == "Minimum":
         return Problem(json_path(parts), "minimum", f"must be >= {kind.limit}, got {value!r}")
     if name == "MinLength":
@@ -103,7 +106,7 @@ def _describe(error: Any) -> Problem:
     return Problem(json_path(parts), name.lower(), error.message)
 
 
-def _enum_message(raw_options: Any, value: Any) -> str:
+def _enum_message(raw_options: Any, value: Any, field: Any) -> str:
     options = [str(o) for o in raw_options]
     message = f"must be one of {', '.join(options)} (case-sensitive), got {value!r}"
     if isinstance(value, str):
@@ -111,7 +114,8 @@ def _enum_message(raw_options: Any, value: Any) -> str:
         near = same_case or difflib.get_close_matches(value, options, n=1)
         if near:
             message += f"; did you mean {near[0]!r}?"
-        if value in _ENRICHED:
+        enriched = value in _ENRICHED_WORDS or (same_case and value.islower())
+        if enriched and field in _ENRICHED_FIELDS:
             message += (
                 "; lower-case values such as 'deposit' and 'approved' are FT's internal "
                 "enriched events (its rewards backend), never what an operator sends"
@@ -180,12 +184,14 @@ def _doc_warning(schema: dict[str, Any], error: Any) -> Problem:
     node: Any = schema
     for part in list(error.schema_path)[:-1]:  # the schema node holding the rule
         node = node[part]
-    what = {
-        "pattern": lambda: f"{value!r} does not match {kind.pattern}",
-        "minLength": lambda: "is empty",
-        "minimum": lambda: f"{value!r} is below {kind.limit}",
-        "minItems": lambda: f"has fewer than {kind.limit} item(s)",
-    }[keyword]()
+    if keyword == "pattern":
+        what = f"{value!r} does not match {kind.pattern}"
+    elif keyword == "minLength":
+        what = "is empty"
+    elif keyword == "minimum":
+        what = f"{value!r} is below {kind.limit}"
+    else:  # minItems
+        what = f"has fewer than {kind.limit} item(s)"
     reason = node.get(_DOC + "reason", "FT's docs ask for it")
     message = f"{what}; FT's schema accepts it, but {reason}"
     return Problem(json_path(parts), DOC_KEYWORDS[keyword], message)
