@@ -35,6 +35,12 @@ def _columns(
     canvas.x_axis(marks, x_title)
 
 
+def _fit(label: str, left: int) -> str:
+    """A label cut to the margin it is drawn in (its whole text stays in the mark's tooltip)."""
+    most = max(8, int((left - 10) / 6.2))
+    return label if len(label) <= most else label[: most - 1] + "…"
+
+
 def _budget_legend(within: str, over: str, budget_ms: float) -> list[tuple[str, str, bool]]:
     return [
         (within, COLOURS["bar"], False),
@@ -43,11 +49,14 @@ def _budget_legend(within: str, over: str, budget_ms: float) -> list[tuple[str, 
     ]
 
 
-def attempts_chart(attempts_per_event: Mapping[str, int]) -> Markup:
+def attempts_chart(attempts_per_event: Mapping[str, int], width: int = 560) -> Markup:
     """How many attempts each event took to deliver: 1 means no retry."""
-    canvas = Canvas("Attempts per event (retries)")
+    canvas = Canvas("Attempts per event (retries)", width=width)
     if not attempts_per_event:
         return canvas.empty("No delivered or refused events in this window yet")
+    canvas.legend(
+        [("first attempt", COLOURS["accepted"], False), ("retried", COLOURS["faulted"], False)]
+    )
     counts = {int(k): v for k, v in attempts_per_event.items()}
     top = max(counts)
     bars = []
@@ -57,24 +66,25 @@ def attempts_chart(attempts_per_event: Mapping[str, int]) -> Markup:
         retries = "no retry" if n == 1 else f"{n - 1} retr{'y' if n == 2 else 'ies'}"
         bars.append((str(n), value, colour, f"{value} event(s) took {n} attempt(s): {retries}"))
     _columns(canvas, bars, "events", "attempts per event (1 = delivered first time)")
-    canvas.legend(
-        [("first attempt", COLOURS["accepted"], False), ("retried", COLOURS["faulted"], False)]
-    )
     events = sum(counts.values())
     retried = events - counts.get(1, 0)
     summary = f"{events} events, {retried} needed a retry, at most {top} attempts"
     return canvas.render(summary, {"chart": "attempts", "events": events, "retried": retried})
 
 
-def lookup_chart(lookups: Sequence[Mapping[str, Any]], budget_ms: float) -> Markup:
+def lookup_chart(
+    lookups: Sequence[Mapping[str, Any]], budget_ms: float, width: int = 560
+) -> Markup:
     """Per Operator API endpoint: p50 to p99 latency as a bar, the budget as a line."""
     rows = [r for r in lookups if r.get("p50") is not None]
     height = max(150, 90 + 34 * len(rows))
-    canvas = Canvas("Lookup latency per Operator API endpoint", height=height, left=170)
+    left = min(170, width // 3)
+    canvas = Canvas("Lookup latency per Operator API endpoint", width, height, left=left)
     if not rows:
         return canvas.empty(
             "No lookups yet: the mock calls the operator when --operator-url is set"
         )
+    canvas.legend(_budget_legend("p95 within budget", "p95 over budget", budget_ms))
     x0, y0, x1, y1 = canvas.plot
     top = max(budget_ms * 1.25, max(r["p99"] for r in rows) * 1.1)
     ticks = linear_ticks(top)
@@ -94,14 +104,13 @@ def lookup_chart(lookups: Sequence[Mapping[str, Any]], budget_ms: float) -> Mark
         )
         canvas.line(xs(r["p50"]), y - 2, xs(r["p50"]), y + slot * 0.6 + 2, "#ffffff", width=2)
         canvas.line(xs(r["p99"]), y - 2, xs(r["p99"]), y + slot * 0.6 + 2, COLOURS["text"], width=2)
-        canvas.text(x0 - 6, y + slot * 0.3 + 4, r["endpoint"], anchor="end")
+        canvas.text(x0 - 6, y + slot * 0.3 + 4, _fit(r["endpoint"], left), anchor="end")
     canvas.line(xs(budget_ms), y0 - 4, xs(budget_ms), y1, COLOURS["target"], width=1.5, dash="6 4")
     canvas.text(xs(budget_ms) + 4, y0 + 10, f"budget {format_ms(budget_ms)}")
     canvas.x_axis(
         [(xs(t), format_ms(t) if t else "0") for t in ticks],
         "latency (bar to p95, white tick p50, black tick p99)",
     )
-    canvas.legend(_budget_legend("p95 within budget", "p95 over budget", budget_ms))
     calls = sum(r["count"] for r in rows)
     summary = f"{len(rows)} endpoint(s), {calls} call(s); {over} with p95 over the budget"
     return canvas.render(
@@ -113,11 +122,15 @@ def steps_chart(
     rows: Sequence[tuple[str, Mapping[str, int]]],
     title: str = "Checks per step",
     unit: str = "checks",
+    width: int = 560,
 ) -> Markup:
     """Horizontal stacked bars: passed / failed / skipped per step (or scenario)."""
-    canvas = Canvas(title, height=max(140, 92 + 26 * len(rows)), left=200)
+    left = min(200, width // 3)
+    canvas = Canvas(title, width, height=max(140, 92 + 26 * len(rows)), left=left)
     if not rows:
         return canvas.empty("No checks ran")
+    totals = {o: sum(c.get(o, 0) for _, c in rows) for o in OUTCOMES}
+    canvas.legend([(f"{o} ({totals[o]})", COLOURS[o], False) for o in OUTCOMES])
     x0, y0, x1, y1 = canvas.plot
     ticks = linear_ticks(max(sum(c.values()) for _, c in rows))
     ticks = [t for t in ticks if t == int(t)] or [0, 1]
@@ -125,20 +138,16 @@ def steps_chart(
     for tick in ticks:
         canvas.line(xs(tick), y0, xs(tick), y1, COLOURS["grid"])
     slot = (y1 - y0) / len(rows)
-    totals = dict.fromkeys(OUTCOMES, 0)
     for i, (label, counts) in enumerate(rows):
         y, base = y0 + i * slot + slot * 0.18, 0
         for outcome in OUTCOMES:
             n = counts.get(outcome, 0)
-            totals[outcome] += n
             if n:
                 canvas.rect(xs(base), y, xs(base + n) - xs(base), slot * 0.64, COLOURS[outcome],
                             f"{label}: {n} {outcome}")  # fmt: skip
             base += n
-        words = label if len(label) <= 30 else label[:29] + "…"
-        canvas.text(x0 - 6, y + slot * 0.32 + 4, words, anchor="end")
+        canvas.text(x0 - 6, y + slot * 0.32 + 4, _fit(label, left), anchor="end")
     canvas.x_axis([(xs(t), f"{t:g}") for t in ticks], unit)
-    canvas.legend([(f"{o} ({totals[o]})", COLOURS[o], False) for o in OUTCOMES])
     summary = ", ".join(f"{totals[o]} {o}" for o in OUTCOMES)
     return canvas.render(summary, {"chart": "steps", **totals})
 
@@ -149,6 +158,7 @@ def histogram_chart(title: str, values: Sequence[float], budget_ms: float) -> Ma
     canvas = Canvas(title, height=220)
     if not values:
         return canvas.empty("No calls measured")
+    canvas.legend(_budget_legend("within budget", "over budget", budget_ms))
     edges = sorted({*HISTOGRAM_EDGES_MS, budget_ms})
     counts = [0] * (len(edges) + 1)
     for value in values:
@@ -170,7 +180,6 @@ def histogram_chart(title: str, values: Sequence[float], budget_ms: float) -> Ma
     x0, _, x1, y1 = canvas.plot
     at = x0 + (budget_bin + 1 - first) * (x1 - x0) / len(bars)
     canvas.line(at, canvas.top - 4, at, y1, COLOURS["target"], width=1.5, dash="6 4")
-    canvas.legend(_budget_legend("within budget", "over budget", budget_ms))
     late = sum(counts[budget_bin + 1 :])
     summary = f"{len(values)} call(s), {late} slower than the {format_ms(budget_ms)} budget"
     return canvas.render(summary, {"chart": "histogram", "calls": len(values), "over-budget": late})

@@ -140,13 +140,15 @@ class Canvas:
             f'stroke-width="{_n(width)}"{dashed}/>'
         )
 
-    def path(self, points: Sequence[tuple[float, float]], colour: str, name: str) -> None:
-        """A polyline through `points` with a dot (and a tooltip) on each."""
+    def path(
+        self, points: Sequence[tuple[float, float]], colour: str, name: str, width: float = 2
+    ) -> None:
+        """A polyline through `points`."""
         if len(points) > 1:
             coords = " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
             self.parts.append(
-                f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2" '
-                f'data-series="{escape(name)}"/>'
+                f'<polyline points="{coords}" fill="none" stroke="{colour}" '
+                f'stroke-width="{_n(width)}" data-series="{escape(name)}"/>'
             )
 
     def dot(self, x: float, y: float, colour: str, tip: str) -> None:
@@ -174,19 +176,28 @@ class Canvas:
         self.line(x0, y1, x1, y1, COLOURS["axis"])
         for x, words in marks:
             self.line(x, y1, x, y1 + 4, COLOURS["axis"])
-            self.text(x, y1 + 16, words, anchor="middle", colour=COLOURS["axis"])
+            half = 3.4 * len(words)  # keep a label at either end inside the picture
+            anchor = "end" if x + half > self.width else "start" if x - half < 0 else "middle"
+            self.text(x, y1 + 16, words, anchor=anchor, colour=COLOURS["axis"])
         self.text((x0 + x1) / 2, self.height - 6, title, anchor="middle", colour=COLOURS["axis"])
 
     def legend(self, items: list[tuple[str, str, bool]]) -> None:
-        """Swatches (or a dashed line, when the item is a reference line) along the top."""
-        x = float(self.left)
+        """Swatches (a dashed line for a reference line) along the top, wrapping onto more rows
+        on a narrow chart; call it before reading `plot`, which moves down to make room."""
+        x, row = float(self.left), 0
         for words, colour, dashed in items:
+            wide = 30 + 6.6 * len(words)
+            if x + wide > self.width - self.right and x > self.left:
+                x, row = float(self.left), row + 1
+            y = 26 + 18 * row
             if dashed:
-                self.line(x, 22, x + 16, 22, colour, width=2, dash="4 3")
+                self.line(x, y - 4, x + 16, y - 4, colour, width=2, dash="4 3")
             else:
-                self.rect(x, 16, 12, 12, colour)
-            self.text(x + 20, 26, words)
-            x += 30 + 6.6 * len(words)
+                self.rect(x, y - 10, 12, 12, colour)
+            self.text(x + 20, y, words)
+            x += wide
+        self.top += 18 * row
+        self.height += 18 * row  # the plot keeps its size
 
     def render(self, summary: str, data: dict[str, object] | None = None) -> Markup:
         """The SVG element: `summary` is its accessible description; `data` its data-* values."""

@@ -15,9 +15,10 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
-from mock_ft.charts import attempts_chart, latency_chart, lookup_chart, rate_chart
+from mock_ft.charts import attempts_chart, latency_chart, lookup_chart, rate_chart, steps_chart
 from mock_ft.crm.guard import control_guard, unambiguous_query
 from mock_ft.journal import Journal
+from mock_ft.journal.runs import query_runs
 from mock_ft.journal.series import lookup_latency, series
 from mock_ft.settings import Settings
 
@@ -73,15 +74,29 @@ async def _series(request: Request, settings: Settings, window: int) -> SeriesPu
     )
 
 
-def _draw(name: str, figures: SeriesPublic, tz: int) -> Markup:
+async def _steps(request: Request, width: int) -> Markup:
+    """Checks per step of the newest verification run: passed, failed, skipped."""
+    journal: Journal = request.app.state.journal
+    runs = await journal.run(query_runs("verify", 1))
+    rows: dict[str, dict[str, int]] = {}
+    for check in runs[0].document.get("checks", []) if runs else []:
+        outcome = (
+            "skipped" if check.get("skipped") else "passed" if check.get("passed") else "failed"
+        )
+        counts = rows.setdefault(str(check.get("step")), {})
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return steps_chart(list(rows.items()), width=width)
+
+
+def _draw(name: str, figures: SeriesPublic, tz: int, width: int) -> Markup:
     data = figures.model_dump()
     if name == "rate":
-        return rate_chart(data, tz)
+        return rate_chart(data, tz, width)
     if name == "latency":
-        return latency_chart(data, figures.delivery_target_ms, tz)
+        return latency_chart(data, figures.delivery_target_ms, tz, width)
     if name == "attempts":
-        return attempts_chart(figures.attempts_per_event)
-    return lookup_chart(figures.lookups, figures.lookup_budget_ms)
+        return attempts_chart(figures.attempts_per_event, width)
+    return lookup_chart(figures.lookups, figures.lookup_budget_ms, width)
 
 
 def build_chart_router(settings: Settings) -> APIRouter:
@@ -107,16 +122,23 @@ def build_chart_router(settings: Settings) -> APIRouter:
     )
     async def get_chart(
         request: Request,
-        name: Annotated[Literal["rate", "latency", "attempts", "lookups"], Path()],
+        name: Annotated[Literal["rate", "latency", "attempts", "lookups", "steps"], Path()],
         window: Window = 3600,
         tz: Annotated[
             int, Query(ge=-840, le=840, description="Minutes east of UTC for the time axis.")
         ] = 0,
+        width: Annotated[
+            int, Query(ge=320, le=1600, description="Drawing width (px): text stays legible.")
+        ] = 560,
     ) -> Response:
-        """One of the dashboard's charts, drawn from /_mock/series (same window)."""
-        figures = await _series(request, settings, window)
+        """One of the dashboard's charts, drawn from /_mock/series (same window); `steps` is the
+        newest verification run's checks per step."""
+        if name == "steps":
+            chart = await _steps(request, width)
+        else:
+            chart = _draw(name, await _series(request, settings, window), tz, width)
         return Response(
-            str(_draw(name, figures, tz)),
+            str(chart),
             media_type="image/svg+xml",
             headers={"Cache-Control": "no-store"},
         )
