@@ -191,7 +191,8 @@ def test_fill_width_with_journal_on_one_line_times(page: Page) -> None:
     _open(page, "journal")
     table = page.locator("#events").bounding_box()
     main = page.locator("#main").bounding_box()
-    assert table is not None and main is not None
+    assert table is not None
+    assert main is not None
     assert table["width"] > 0.9 * main["width"]
     cell = page.locator("#events tbody td.time").first
     assert cell.evaluate("td => getComputedStyle(td).whiteSpace") == "nowrap"
