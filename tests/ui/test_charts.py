@@ -235,3 +235,19 @@ def test_capture_each_view(page: Page, size: str) -> None:
     page.locator("#events tbody tr", has_text="PAYMENT").first.get_by_role("button").click()
     expect(page.locator("#event-detail")).to_contain_text("Payload")
     page.screenshot(path=str(SCREENSHOTS / f"event-detail-{size}.png"))
+
+
+def test_keep_dashboard_free_of_inline_script_and_style(page: Page, stack: Target) -> None:
+    """Only the package's own scripts and styles, none inline, even with every chart drawn: the
+    page works under `script-src 'self'; style-src 'self'`, and nothing comes from a CDN."""
+    html = httpx.get(f"{stack.ft_url}/ui").text
+    assert "<style" not in html
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/ui/static/app.js" type="module">']
+    assert re.findall(r'<link[^>]*href="([^"]+)"', html) == ["/ui/static/app.css"]
+    for view in ("charts", "journal", "runs"):
+        _open(page, view)
+        if view == "charts":
+            expect(page.locator("#chart-lookups svg")).to_be_visible()
+        assert page.evaluate("document.querySelectorAll('[style], style').length") == 0, view
+    sources = page.evaluate("[...document.scripts].map(s => s.src)")
+    assert all(src.startswith(f"{stack.ft_url}/ui/static/") for src in sources)

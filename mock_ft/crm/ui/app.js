@@ -77,6 +77,7 @@ async function showEvent(id) {
     <h4>Callbacks it caused</h4>${calls ? `<table class="grid"><tbody>${calls}</tbody></table>` : '<p class="muted">none</p>'}`;
   detail.hidden = false;
   $("#journal-split").classList.add("open");  // the table shares the width only while a detail is open
+  if (matchMedia("(max-width: 1100px)").matches) detail.scrollIntoView({ block: "start" });  // below the table there
 }
 function closeEvent() {
   $("#event-detail").hidden = true;
