@@ -19,6 +19,7 @@ from mock_ft.brokers import Brokers
 from mock_ft.callbacks import CallbackRunner, RuleCompiler
 from mock_ft.contracts import IntegrationContract, integration_contract
 from mock_ft.crm.callback_control import build_callback_router
+from mock_ft.crm.chart_control import build_chart_router
 from mock_ft.crm.control import ControlAuthError, build_control_router
 from mock_ft.crm.fault_control import build_fault_router
 from mock_ft.crm.live_control import build_live_router
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.include_router(build_callback_router(settings))
     app.include_router(build_player_router(settings))
     app.include_router(build_live_router(settings))
+    app.include_router(build_chart_router(settings))
     mount_ui(app)
 
     @app.exception_handler(RequestValidationError)
