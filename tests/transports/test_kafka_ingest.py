@@ -131,15 +131,21 @@ def test_refetch_record_a_nack_rule_hits(kafka: Settings, running, kafka_bootstr
 
 
 def test_drain_backlog_after_kafka_pause(kafka: Settings, running, kafka_bootstrap) -> None:
+    """Records behind the pausing one wait until the rule is removed, then all arrive in order."""
     client = running(kafka)
     wait_connected(client, "kafka")
-    rule = {"action": "pause", "delay_ms": 1500, "times": 1, "transport": "kafka"}
+    rule = {"action": "pause", "delay_ms": 600_000, "times": 1, "transport": "kafka"}
     client.post("/_mock/faults", json=rule).raise_for_status()
     records: list[KafkaRecord] = [
         ("PAYMENT", payment(str(i), f"p-{i}"), str(i)) for i in range(300)
     ]
     produce(kafka_bootstrap, kafka.kafka_topics[0], records)
-    wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") == 300, 30, "drained")
+    wait_until(
+        lambda: client.get("/_mock/health").json()["brokers"][0]["state"] == "paused", 30, "paused"
+    )
+    assert count(kafka.journal, "verdict = 'accepted'") == 0  # the first record paused it
+    client.delete("/_mock/faults").raise_for_status()
+    wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") == 300, 60, "drained")
     assert count(kafka.journal, "verdict = 'faulted'") == 1
     offsets = rows(
         kafka.journal,

@@ -119,18 +119,24 @@ def test_requeue_message_a_nack_rule_hits(rabbit: Settings, running, rabbitmq_ur
 
 
 def test_drain_backlog_after_pause(rabbit: Settings, running, rabbitmq_url) -> None:
+    """Nothing is taken while paused; removing the rule ends the pause and the backlog drains.
+
+    The pause is far longer than the test, so how long publishing the backlog takes does not
+    matter: the test, not a timer, decides when the pause ends.
+    """
     client = running(rabbit)
     wait_connected(client, "rabbitmq")
-    rule = {"action": "pause", "delay_ms": 1500, "times": 1, "transport": "rabbitmq"}
+    rule = {"action": "pause", "delay_ms": 600_000, "times": 1, "transport": "rabbitmq"}
     client.post("/_mock/faults", json=rule).raise_for_status()
     publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, [("PAYMENT", payment("1", "p-0"), {})])
     wait_until(
-        lambda: client.get("/_mock/health").json()["brokers"][0]["state"] == "paused", 5, "paused"
+        lambda: client.get("/_mock/health").json()["brokers"][0]["state"] == "paused", 20, "paused"
     )
     backlog: list[AmqpMessage] = [("PAYMENT", payment(str(i), f"p-{i}"), {}) for i in range(1, 200)]
     publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, backlog)
     assert count(rabbit.journal, "verdict = 'accepted'") == 0  # nothing taken while paused
-    wait_until(lambda: count(rabbit.journal, "verdict = 'accepted'") == 200, 20, "backlog drained")
+    client.delete("/_mock/faults").raise_for_status()
+    wait_until(lambda: count(rabbit.journal, "verdict = 'accepted'") == 200, 60, "backlog drained")
     assert count(rabbit.journal, "verdict = 'faulted'") == 1
 
 
