@@ -110,6 +110,12 @@ class WaitTimeout(BaseModel):
     recent: list[EventPublic]
 
 
+class Idle(BaseModel):
+    """The answer of /_mock/idle: every reaction to what was journaled so far is done."""
+
+    idle: bool = True
+
+
 class RetryAfterPublic(BaseModel):
     """How the publisher treated `Retry-After`."""
 
