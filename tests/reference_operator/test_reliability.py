@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from tests.reference_operator.conftest import OperatorFactory, outbox_settled
 from tests.serve_process import serve_process
+from tests.waiting import HANG_GUARD
 
 pytestmark = pytest.mark.slow
 
@@ -139,7 +140,7 @@ def test_keep_acknowledged_events_through_mock_crash(
 
 def _delivered_payloads(database: Path) -> set[str]:
     """The events the operator recorded as answered 200 by FT."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + HANG_GUARD
     while True:
         try:
             with sqlite3.connect(database) as conn:

@@ -60,7 +60,7 @@ def _start(proxy: StallProxy, settings: Settings, mode: Mode) -> TestClient:
 
 
 def _reach(what: str, condition: Callable[[], bool]) -> None:
-    wait_until(condition, _HANG_GUARD, what)
+    wait_until(condition, what)
 
 
 @pytest.mark.parametrize("mode", ["handshake", "channel"])

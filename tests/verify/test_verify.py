@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,6 +22,7 @@ from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
 from reference_operator.defects import DEFECTS
 from tests.serve_process import run_cli
+from tests.waiting import wait_until
 
 AUTH = {
     "api_key": "api-key:operator-local-key",
@@ -103,11 +103,11 @@ def _integration(
 
 
 def _settle(operator_url: str, late: bool) -> None:
-    deadline = time.monotonic() + (8 if late else 5)
-    while time.monotonic() < deadline:
-        if httpx.get(f"{operator_url}/platform/outbox").json()["pending"] == 0:
-            return
-        time.sleep(0.05)
+    """Until the operator has published everything (late events included)."""
+    wait_until(
+        lambda: httpx.get(f"{operator_url}/platform/outbox").json()["pending"] == 0,
+        "the operator's outbox emptied" + (" (late events)" if late else ""),
+    )
 
 
 def _failed(results: list[CheckResult]) -> list[str]:
@@ -227,7 +227,9 @@ def test_fail_sid_the_operator_does_not_know(tmp_path: Path) -> None:
 def test_report_failed_lookups_of_the_mock(tmp_path: Path) -> None:
     """When the mock could not look users up at the operator, the event side says so."""
     with _integration(tmp_path, operator_url="http://127.0.0.1:9") as options:
-        time.sleep(0.5)  # the lookups fail fast (nothing listens there) and are journaled
+        assert options.ft_url is not None
+        idle = httpx.get(f"{options.ft_url}/_mock/idle", params={"timeout": 60}, timeout=90)
+        assert idle.status_code == 200  # the failed lookups are journaled
         options.steps = ("Event feed",)
         results = run_verification(options)
     failed = [r for r in results if not r.passed]
