@@ -67,6 +67,9 @@ class Sent:
     ok: bool
     error: str | None = None
     retry_after: float | None = None  # seconds FT asked us to wait (REST `Retry-After`)
+    # Sent, but no answer came (a timeout, a dropped connection): FT may have the event, so
+    # the retry can be a second copy; FT deduplicates it by its idempotency key.
+    unanswered: bool = False
 
 
 class Publisher(ABC):
@@ -105,7 +108,8 @@ class HttpPublisher(Publisher):
                 timeout=self.settings.ft_timeout_seconds,
             )
         except httpx.HTTPError as exc:
-            return Sent(False, f"{type(exc).__name__}: {exc}")
+            unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            return Sent(False, f"{type(exc).__name__}: {exc}", unanswered=not unsent)
         if response.status_code == 200:
             return Sent(True)
         retry_after = retry_after_seconds(response.headers.get("retry-after"), time.time())
