@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-HUNG = '''
+HUNG = """
 import asyncio
 import threading
 
@@ -25,7 +25,7 @@ def test_hangs() -> None:
     threading.Thread(target=lambda: asyncio.run(stuck_in_a_task()), daemon=True).start()
     started.wait()
     threading.Event().wait()  # the main thread waits for good
-'''
+"""
 
 
 def test_fail_hung_test_with_stacks_of_threads_and_tasks(tmp_path: Path) -> None:
