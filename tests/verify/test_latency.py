@@ -20,6 +20,7 @@ from mock_ft.verify.latency import (
 from mock_ft.verify.operator import OperatorClient
 from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
+from tests.serve_process import run_cli
 
 OPTIONS = VerifyOptions(operator_url="http://127.0.0.1:9", auth=None, user_ids=["1"])
 UNDER = (
@@ -102,3 +103,14 @@ def test_drive_each_read_endpoint_concurrently(tmp_path: Path) -> None:
     assert {e: (len(s.latencies), s.issued, s.failed) for e, s in samples.items()} == {
         e: (12, 12, []) for e in READ_ENDPOINTS
     }
+
+
+def test_exit_2_for_concurrency_below_one(tmp_path: Path) -> None:
+    """`--concurrency 0` is a usage error, before any call."""
+    result = run_cli(
+        "verify", "--operator-url", "http://127.0.0.1:9", "--user-id", "1",
+        "--auth", "api-key:k", "--report-dir", str(tmp_path), "--concurrency", "0",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--concurrency" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_ft.verify.model import Exchange
 from mock_ft.verify.negatives import negatives, request_schema
+from mock_ft.verify.refusals import is_ft_error, refusal_problem
 
 CONSENTS = {"consents": [{"opted_in": True, "type": "sms"}, {"opted_in": False, "type": "email"}]}
 FUNDS = {"user_id": "100001", "bonus_code": "WELCOME100", "amount": 1.37, "currency": "EUR"}
@@ -70,3 +72,26 @@ def test_derive_bounds_the_contract_may_add() -> None:
     assert breaks["$.rate at FT's exclusive minimum (0)"]["rate"] == 0
     assert breaks["$.tags as an object, not an array ({})"]["tags"] == {}
     assert len(breaks) == 5  # code: type, maxLength; rate: type, bound; tags: type
+
+
+def _answer(status: int | None) -> Exchange:
+    return Exchange("POST", "http://x/bonus/credit", {}, "{}", status, None, 1.0)
+
+
+def test_count_only_4xx_but_credentials_as_refusals() -> None:
+    assert refusal_problem(_answer(400)) is None
+    assert refusal_problem(_answer(404)) is None  # an empty user_id: no such user
+    assert refusal_problem(_answer(200)) == "accepted it (answered 200)"
+    assert refusal_problem(_answer(401)) == (
+        "answered 401: FT's credentials were refused, not the body"
+    )
+    assert refusal_problem(_answer(500)) == "answered 500, not a 4xx refusal"
+    assert refusal_problem(_answer(None)) == "no answer"
+
+
+def test_accept_only_fts_error_shape() -> None:
+    assert is_ft_error({"error": "amount must be >= 0", "code": 400})
+    assert not is_ft_error({"detail": [{"msg": "Field required"}]})
+    assert not is_ft_error({"error": "x", "code": 400, "problems": []})
+    assert not is_ft_error({"error": "x", "code": True})
+    assert not is_ft_error([])
