@@ -20,6 +20,10 @@ __all__ = ["check_credits"]
 
 STEP = "Event feed"
 _SETTLE_SECONDS = 0.3  # how long a complete picture must hold before it is judged
+_NO_BONUS_EVENT = (
+    " (no BONUS event names it: publish BONUS when FT credits a bonus, with the X-Fasttrack-* "
+    "headers in fasttrack_references)"
+)
 Events = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 
@@ -62,6 +66,7 @@ async def check_credits(
     if repeated:
         problems = [
             f"X-Fasttrack-Id {ft_id}: {n} bonuses in BONUS events, not 1"
+            + ("" if n else _NO_BONUS_EVENT)
             for ft_id in repeated
             if (n := len({p.get("user_bonus_id") for p in by_id.get(ft_id, [])})) != 1
         ]

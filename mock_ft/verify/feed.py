@@ -17,6 +17,12 @@ __all__ = ["MANDATORY_EVENTS", "check_event_feed"]
 # FT's minimum viable feed: registrations, logins and (approved) payments.
 MANDATORY_EVENTS = ("USER_CREATE_V2", "LOGIN_V2", "PAYMENT")
 _GAP_WARNINGS = ("unregistered_user", "payment_transition", "orphan_outcome")
+# What a test user does on the operator's platform so that each mandatory event is published.
+_HOW_TO_PUBLISH = {
+    "USER_CREATE_V2": "register the test user on your platform",
+    "LOGIN_V2": "log the test user in on your platform",
+    "PAYMENT": "make an approved deposit as the test user on your platform",
+}
 
 
 async def _events(client: httpx.AsyncClient, ft_url: str, **params: Any) -> list[dict[str, Any]]:
@@ -46,13 +52,21 @@ async def check_event_feed(
             arrived = [e for e in events if e["received_at"] >= posted_at]
             if not arrived:
                 await _pause()
-        problems = [] if arrived else ["no USER_CONSENTS_V2 reached FT within 1 s of the change"]
+        problems = (
+            []
+            if arrived
+            else [
+                f"no USER_CONSENTS_V2 of user {user} reached FT within 1 s of the change: "
+                "publish USER_CONSENTS_V2 whenever consents change, also when FT changes them "
+                "through POST /userconsents"
+            ]
+        )
         name = "a consent change by POST /userconsents is published as USER_CONSENTS_V2"
         results.append(_check(name, problems))
     events = await _events(client, ft_url)
     for event_type in MANDATORY_EVENTS:
         mine = [e for e in events if e["event_type"] == event_type]
-        problems = [] if any(e["verdict"] == "accepted" for e in mine) else ["none accepted"]
+        problems = _missing(event_type, mine, options)
         results.append(_check(f"{event_type} events reach FT valid", problems))
     rejected = [e for e in events if e["verdict"] == "rejected"]
     problems = [
@@ -77,6 +91,22 @@ async def check_event_feed(
 
     results += await check_credits(fetch, credits, repeated_ft_ids, deadline)
     return results
+
+
+def _missing(event_type: str, mine: list[dict[str, Any]], options: VerifyOptions) -> list[str]:
+    """Nothing when one arrived valid; else what is missing and what to do about it."""
+    if any(e["verdict"] == "accepted" for e in mine):
+        return []
+    users = ", ".join(options.user_ids)
+    if mine:
+        return [
+            f"{len(mine)} {event_type} arrived, none valid: fix what "
+            "'every event passes FT's validation' lists, then rerun"
+        ]
+    return [
+        f"no {event_type} has reached the mock yet (test users {users}): "
+        f"{_HOW_TO_PUBLISH[event_type]}, publishing to {options.ft_url}, then rerun"
+    ]
 
 
 async def _lookups(client: httpx.AsyncClient, ft_url: str) -> CheckResult:

@@ -16,9 +16,17 @@ from dataclasses import dataclass
 from mock_ft.verify.model import CheckResult, VerifyOptions
 from mock_ft.verify.operator import OperatorClient, Unreachable
 
-__all__ = ["READ_ENDPOINTS", "Sample", "decided_over", "judge_latency", "measure_latency"]
+__all__ = [
+    "LATENCY_SUFFIX",
+    "READ_ENDPOINTS",
+    "Sample",
+    "decided_over",
+    "judge_latency",
+    "measure_latency",
+]
 
 STEP = "Latency"
+LATENCY_SUFFIX = " answers within the latency budget"  # after the endpoint, in each check's name
 READ_ENDPOINTS = {  # FT's per-event lookups (facts file, 3.2), and the bonus dropdown
     "userdetails": "/userdetails/{user}",
     "userconsents": "/userconsents/{user}",
@@ -62,6 +70,10 @@ def _figures(values: list[float]) -> str:
     return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms over {len(values)} call(s)"
 
 
+def _rounded(values: list[float]) -> list[float]:
+    return [round(v, 1) for v in values]
+
+
 def judge_latency(
     sequential: dict[str, list[float]], concurrent: dict[str, Sample], options: VerifyOptions
 ) -> list[CheckResult]:
@@ -70,11 +82,12 @@ def judge_latency(
     results = []
     for endpoint, values in sorted(sequential.items()):
         message = f"{_figures(values)}; budget p95 {budget:g} ms"
-        name = f"{endpoint} answers within the latency budget"
-        results.append(CheckResult(STEP, name, percentile(values, 0.95) <= budget, message))
+        name = f"{endpoint}{LATENCY_SUFFIX}"
+        passed = percentile(values, 0.95) <= budget
+        results.append(CheckResult(STEP, name, passed, message, samples_ms=_rounded(values)))
     for endpoint, sample in sorted(concurrent.items()):
         callers = f"{options.concurrency} concurrent callers"
-        name = f"{endpoint} answers within the latency budget under {callers}"
+        name = f"{endpoint}{LATENCY_SUFFIX} under {callers}"
         alone = sequential.get(endpoint)
         parts = [f"under {callers}: {_figures(sample.latencies)}"]
         parts.append(f"alone: {_figures(alone)}" if alone else "alone: no calls")
@@ -89,7 +102,8 @@ def judge_latency(
             parts.append(
                 f"{len(sample.failed)} call(s) did not answer 200 (first: {sample.failed[0]})"
             )
-        results.append(CheckResult(STEP, name, passed, "; ".join(parts)))
+        samples = _rounded(sample.latencies)
+        results.append(CheckResult(STEP, name, passed, "; ".join(parts), samples_ms=samples))
     return results
 
 
