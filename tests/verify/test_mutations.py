@@ -148,6 +148,9 @@ def test_pass_the_same_steps_without_defects(mock_url: str, tmp_path: Path) -> N
     """The checks that catch the defects pass a correct operator (so the defect is the cause)."""
     steps = tuple(sorted({step for _, used in MUTATIONS.values() for step in used}))
     with _operator(mock_url, tmp_path, None, steps) as options:
+        # Whether this VM is fast enough right now is not the point here; the budget comparison
+        # is tested on given durations (test_latency.py).
+        options.p95_budget_ms = 60_000
         results = run_verification(options)
     assert _why(results) == []
     names = [r.name for r in results if not r.skipped]
