@@ -27,9 +27,13 @@ from mock_ft.authspec import parse_operator_auth
 from mock_ft.errors import ConfigError
 from mock_ft.faultspec import FaultSpec, parse_fault
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["LOOKUP_CONCURRENCY", "Settings", "load_settings"]
 
 DEFAULT_API_KEY = "mock-ft-local-key"
+# Lookups in flight at once, as FT makes them while events arrive; `verify` drives each read
+# endpoint with this many concurrent callers by default. Here, not in lookups/, so that the CLI
+# can show it as a default without importing the lookup runner (and with it the journal).
+LOOKUP_CONCURRENCY = 4
 # Config-file values for the Settings being built by load_settings (lowest-priority source).
 _FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("mock_ft_config_file", default={})  # noqa: B039
 
