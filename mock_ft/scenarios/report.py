@@ -7,12 +7,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from mock_ft._version import __version__
 from mock_ft.scenarios.runner import ScenarioResult
 from mock_ft.scenarios.target import Target
-from mock_ft.verify.report import JUnitCase, write_junit
+from mock_ft.verify.report import JUnitCase, html_templates, write_junit
 
 __all__ = ["write_replay_reports"]
 
@@ -34,11 +32,10 @@ def write_replay_reports(directory: Path, target: Target, results: list[Scenario
     (directory / "replay.json").write_text(json.dumps(document, indent=2))
     suites = [(r.name, _cases(r)) for r in results]
     write_junit(directory / "replay-junit.xml", "mock-ft replay", suites)
-    env = Environment(
-        loader=PackageLoader("mock_ft.scenarios", "templates"), autoescape=select_autoescape()
-    )
-    html = env.get_template("replay.html.j2").render(
-        results=results, target=target, version=__version__, generated_at=when, **counts
+    html = (
+        html_templates("mock_ft.scenarios")
+        .get_template("replay.html.j2")
+        .render(results=results, target=target, version=__version__, generated_at=when, **counts)
     )
     path = directory / "replay.html"
     path.write_text(html)

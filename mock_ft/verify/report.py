@@ -8,14 +8,21 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 from rich.console import Console
 from rich.table import Table
 
 from mock_ft._version import __version__
 from mock_ft.verify.model import STEPS, CheckResult, VerifyOptions
 
-__all__ = ["JUnitCase", "post_run", "print_summary", "write_junit", "write_reports"]
+__all__ = [
+    "JUnitCase",
+    "html_templates",
+    "post_run",
+    "print_summary",
+    "write_junit",
+    "write_reports",
+]
 
 
 def _ordered(results: list[CheckResult]) -> list[CheckResult]:
@@ -47,6 +54,12 @@ def print_summary(console: Console, results: list[CheckResult]) -> None:
         console.print(f"[bold green]READY[/]: all {len(results)} checks passed")
 
 
+def html_templates(package: str) -> Environment:
+    """The HTML templates of `package`, every value escaped. Not `select_autoescape()`: it goes
+    by file name and leaves `*.html.j2` unescaped, so an operator's answer could run script."""
+    return Environment(loader=PackageLoader(package, "templates"), autoescape=True)
+
+
 def write_reports(directory: Path, options: VerifyOptions, results: list[CheckResult]) -> Path:
     """Write report.json, junit.xml and report.html into `directory`; return the HTML path."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -65,17 +78,18 @@ def write_reports(directory: Path, options: VerifyOptions, results: list[CheckRe
         )
     )
     _junit(directory / "junit.xml", results)
-    env = Environment(
-        loader=PackageLoader("mock_ft.verify", "templates"), autoescape=select_autoescape()
-    )
-    html = env.get_template("scorecard.html.j2").render(
-        steps=[(step, [r for r in _ordered(results) if r.step == step]) for step in STEPS],
-        passed=all(r.passed for r in results),
-        failed=sum(not r.passed for r in results),
-        total=len(results),
-        options=options,
-        generated_at=when,
-        version=__version__,
+    html = (
+        html_templates("mock_ft.verify")
+        .get_template("scorecard.html.j2")
+        .render(
+            steps=[(step, [r for r in _ordered(results) if r.step == step]) for step in STEPS],
+            passed=all(r.passed for r in results),
+            failed=sum(not r.passed for r in results),
+            total=len(results),
+            options=options,
+            generated_at=when,
+            version=__version__,
+        )
     )
     path = directory / "report.html"
     path.write_text(html)
