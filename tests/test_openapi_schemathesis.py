@@ -14,7 +14,7 @@ from mock_ft.settings import DEFAULT_API_KEY, Settings
 
 # One journal for the module: Schemathesis calls the app in-process for every generated case.
 _journal = Journal(":memory:").start()
-_app = create_app(Settings(journal=":memory:"), journal=_journal)
+_app = create_app(Settings(journal=":memory:", allowed_hosts=["testserver"]), journal=_journal)
 _KEY = {"X-API-Key": DEFAULT_API_KEY}
 
 

@@ -26,6 +26,7 @@ from mock_ft.crm.lookup_control import build_lookup_router
 from mock_ft.crm.player_control import build_player_router
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
 from mock_ft.crm.ui import mount_ui
+from mock_ft.crm.web_guard import WebGuard
 from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import ACTIONS
 from mock_ft.ingest.pipeline import Pipeline
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.include_router(build_player_router(settings))
     app.include_router(build_live_router(settings))
     mount_ui(app)
+    app.add_middleware(WebGuard, settings=settings)  # FT's ingest paths never reach it
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

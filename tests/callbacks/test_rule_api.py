@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from mock_ft.crm import create_app
 from mock_ft.settings import Settings
+from tests.conftest import JSON_HEADERS
 from tests.serve_process import run_cli
 
 RULE = {
@@ -43,22 +44,22 @@ def test_replace_rule_with_same_id(client: TestClient) -> None:
     assert client.post("/_mock/callbacks/rules", json={**rule, "retries": 0}).status_code == 201
     [loaded] = client.get("/_mock/callbacks/rules").json()["data"]
     assert loaded["retries"] == 0
-    assert client.delete("/_mock/callbacks/rules/nope").status_code == 404
-    assert client.delete("/_mock/callbacks/rules/r1").json() == {"removed": 1}
+    assert client.delete("/_mock/callbacks/rules/nope", headers=JSON_HEADERS).status_code == 404
+    assert client.delete("/_mock/callbacks/rules/r1", headers=JSON_HEADERS).json() == {"removed": 1}
     client.post("/_mock/callbacks/rules", json=rule)
-    assert client.delete("/_mock/callbacks/rules").json() == {"removed": 1}
+    assert client.delete("/_mock/callbacks/rules", headers=JSON_HEADERS).json() == {"removed": 1}
 
 
 def test_refuse_set_without_operator_url(client: TestClient) -> None:
     """The ready-made sets call the operator: without its URL the set is refused, saying so."""
-    response = client.post("/_mock/callbacks/sets/cancel-bonus")
+    response = client.post("/_mock/callbacks/sets/cancel-bonus", headers=JSON_HEADERS)
     assert response.status_code == 422
     assert "MOCK_FT_OPERATOR_URL" in response.json()["message"]
 
 
 def test_refuse_unknown_set(client: TestClient) -> None:
     """An unknown set name is a 404 listing the sets."""
-    response = client.post("/_mock/callbacks/sets/cancel")
+    response = client.post("/_mock/callbacks/sets/cancel", headers=JSON_HEADERS)
     assert response.status_code == 404
     assert (
         "known: bonus-bot, cancel-bonus, loyalty-sync, refer-a-friend, all"
@@ -68,9 +69,11 @@ def test_refuse_unknown_set(client: TestClient) -> None:
 
 def test_load_every_set_with_operator_url() -> None:
     """With an operator URL the sets load, their URLs resolved."""
-    settings = Settings(journal=":memory:", operator_url="http://op.test:8080")
+    settings = Settings(
+        journal=":memory:", allowed_hosts=["testserver"], operator_url="http://op.test:8080"
+    )
     with TestClient(create_app(settings)) as client:
-        response = client.post("/_mock/callbacks/sets/all")
+        response = client.post("/_mock/callbacks/sets/all", headers=JSON_HEADERS)
         listed = client.get("/_mock/callbacks/rules").json()
     assert response.status_code == 201
     urls = {r["id"]: r["resolved_url"] for r in listed["data"]}
@@ -81,7 +84,10 @@ def test_load_every_set_with_operator_url() -> None:
 def test_load_rules_at_start() -> None:
     """`callback_rules` in the settings are loaded when the mock starts."""
     settings = Settings(
-        journal=":memory:", operator_url="http://op.test", callback_rules=["loyalty-sync"]
+        journal=":memory:",
+        allowed_hosts=["testserver"],
+        operator_url="http://op.test",
+        callback_rules=["loyalty-sync"],
     )
     with TestClient(create_app(settings)) as client:
         rules = client.get("/_mock/callbacks/rules").json()["data"]

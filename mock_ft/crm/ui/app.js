@@ -11,7 +11,9 @@ const state = { token: sessionStorage.getItem("mockft-token"), filters: {}, olde
 async function api(path, options = {}) {
   const headers = { ...(options.headers || {}) };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  if (options.body && typeof options.body !== "string") { headers["Content-Type"] = "application/json"; options.body = JSON.stringify(options.body); }
+  // Every change is JSON, even without a body: the mock refuses other changes (pages on other sites can send those).
+  if (options.method && options.method !== "GET") headers["Content-Type"] = "application/json";
+  if (options.body && typeof options.body !== "string") options.body = JSON.stringify(options.body);
   const response = await fetch(path, { ...options, headers });
   if (response.status === 401) { $("#token-box").hidden = false; throw new Error("control token needed"); }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
