@@ -20,11 +20,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_ft.origins import host_name, is_loopback, url_origin
@@ -32,7 +34,7 @@ from mock_ft.settings import Settings
 
 __all__ = ["WebGuard"]
 
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _BROWSER_OK_SITES = frozenset({"same-origin", "none"})  # `none`: typed in the address bar
 _UNSPECIFIED = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - a bind-all address names no host
 _DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
@@ -57,8 +59,9 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 class WebGuard:
     """ASGI middleware: Host check, cross-site refusal, JSON-only changes, security headers."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, routes: Sequence[BaseRoute]) -> None:
         self.app = app
+        self.routes = routes  # the app's, to leave a method no route takes to its 404 or 405
         self.any_host = "*" in settings.allowed_hosts
         names = {"localhost", "127.0.0.1", "::1", *settings.allowed_hosts}
         bound = settings.host.lower().strip("[]")
@@ -92,7 +95,7 @@ class WebGuard:
                 "(a page that re-points its own name at this machine cannot use it)"
             )
             return 400, "host_not_allowed", _problem("Host", "host_not_allowed", message)
-        if scope["method"] in _SAFE_METHODS:
+        if scope["method"] not in _CHANGES or not self._routed(scope):
             return None
         site = headers.get("sec-fetch-site")
         if site is not None and site not in _BROWSER_OK_SITES:
@@ -114,6 +117,9 @@ class WebGuard:
 
     def _names_us(self, name: str) -> bool:
         return name in self.hosts or is_loopback(name)
+
+    def _routed(self, scope: Scope) -> bool:
+        return any(route.matches(scope)[0] is Match.FULL for route in self.routes)
 
 
 def _same_host(origin: str, host: str) -> bool:

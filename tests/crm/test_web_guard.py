@@ -116,15 +116,25 @@ def test_refuse_state_change_from_other_origin(client: TestClient, origin: str) 
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
-@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/_mock/reset"), ("DELETE", "/_mock/callbacks/rules")]
+)
 def test_refuse_state_change_without_json(
-    client: TestClient, method: str, content_type: str | None
+    client: TestClient, method: str, path: str, content_type: str | None
 ) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
-    response = client.request(method, "/_mock/reset", headers=headers)
+    response = client.request(method, path, headers=headers)
     assert response.status_code == 415
     assert response.json()["problems"][0]["path"] == "header.Content-Type"
     assert _count(client) == 1
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_leave_unrouted_method_to_router(client: TestClient, method: str) -> None:
+    """No /_mock/ route takes PUT or PATCH: 405 with Allow, not a word about JSON."""
+    response = client.request(method, "/_mock/reset")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
 
 
 def test_accept_same_origin_json_change(client: TestClient) -> None:
