@@ -166,9 +166,6 @@ def _with_docs_csp(send: Send) -> Send:
         if message["type"] == "http.response.start":
             start.update(message)
             return
-        if message["type"] != "http.response.body":
-            await send(message)
-            return
         chunks.append(message.get("body", b""))
         if message.get("more_body", False):
             return

@@ -164,6 +164,12 @@ def test_refuse_rule_calling_other_origin(operator_client: TestClient, url: str)
     assert "http://op.test:8080" in problem["message"]
 
 
+def test_refuse_rule_url_without_host(operator_client: TestClient) -> None:
+    response = operator_client.post("/_mock/callbacks/rules", json=_rule_to("http://:8080/cb"))
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["code"] == "invalid_url"
+
+
 @pytest.mark.parametrize(
     "url",
     ["http://{event.user_id}/cb", "http://op.test:{event.amount}/cb", "http://#UserId#.op.test/"],

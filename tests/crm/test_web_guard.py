@@ -55,6 +55,13 @@ def test_refuse_foreign_host_on_reads(client: TestClient) -> None:
         assert client.get(f"http://attacker.example{path}").status_code == 400
 
 
+@pytest.mark.parametrize("host", ["", "mock:port", "a b", "user@127.0.0.1"])
+def test_refuse_malformed_host(client: TestClient, host: str) -> None:
+    response = client.get("/_mock/events", headers={"Host": host})
+    assert response.status_code == 400
+    assert response.json()["error"] == "host_not_allowed"
+
+
 @pytest.mark.parametrize(
     "host", ["localhost:8765", "127.0.0.1", "127.0.0.2:8765", "[::1]:8765", "LOCALHOST"]
 )
