@@ -10,8 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from mock_ft.crm import create_app
+from mock_ft.crm.web_guard import WebGuard
 from mock_ft.settings import Settings
 from tests.conftest import JSON_HEADERS, KEY_HEADERS
 from tests.ft_events import ft_event
@@ -186,3 +191,26 @@ def test_allow_docs_inline_script_by_hash(client: TestClient) -> None:
         assert f"'sha256-{digest}'" in csp
     assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";", 1)[0]
     assert int(response.headers["content-length"]) == len(response.content)
+
+
+def test_refuse_bind_all_address_as_host() -> None:
+    """0.0.0.0 names no host: a bind-all mock answers loopback names and the listed ones."""
+    settings = Settings(journal=":memory:", host="0.0.0.0", control_token="k" * 16)  # noqa: S104
+    with TestClient(create_app(settings), base_url="http://0.0.0.0:8765") as client:
+        assert client.get("/_mock/health").status_code == 400
+        assert client.get("http://localhost:8765/_mock/health").status_code == 200
+
+
+def test_hash_docs_script_sent_in_chunks() -> None:
+    """A docs page that arrives in pieces is hashed whole, its length set once."""
+    page = [b"<html><script>start()", b";</script></html>"]
+
+    async def docs(request: Request) -> StreamingResponse:
+        return StreamingResponse(iter(page), media_type="text/html")
+
+    guarded = WebGuard(Starlette(routes=[Route("/docs", docs)]), Settings(), routes=[])
+    with TestClient(guarded, base_url=LOCAL) as client:
+        response = client.get("/docs")
+    digest = base64.b64encode(hashlib.sha256(b"start();").digest()).decode()
+    assert f"'sha256-{digest}'" in response.headers["content-security-policy"]
+    assert response.headers["content-length"] == str(len(b"".join(page)))
