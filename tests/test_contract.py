@@ -141,7 +141,9 @@ def test_refuse_unpublished_path_on_an_ft_path() -> None:
 
 def test_serve_game_round_on_configured_path() -> None:
     """Over REST, GAME_ROUND answers on MOCK_FT_GAME_ROUND_PATH, also outside FT's prefixes."""
-    settings = Settings(journal=":memory:", game_round_path="/operator/game-round")
+    settings = Settings(
+        journal=":memory:", allowed_hosts=["testserver"], game_round_path="/operator/game-round"
+    )
     example = integration_contract().by_type()["GAME_ROUND"].example
     with TestClient(create_app(settings)) as client:
         answer = client.post("/operator/game-round", json=example, headers=KEY_HEADERS)

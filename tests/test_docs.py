@@ -247,12 +247,13 @@ def _judge(where: str, block: Block, output: str) -> None:
 
 def _empty(mock: str) -> None:
     """A page starts from an empty journal, with no fault or callback rules."""
+    json_only = {"Content-Type": "application/json"}  # changes to /_mock/ are JSON, even bodyless
     for method, path in (
         ("POST", "/_mock/reset"),
         ("DELETE", "/_mock/faults"),
         ("DELETE", "/_mock/callbacks/rules"),
     ):
-        httpx.request(method, f"{mock}{path}").raise_for_status()
+        httpx.request(method, f"{mock}{path}", headers=json_only).raise_for_status()
 
 
 def _free_port() -> int:
