@@ -16,7 +16,7 @@ PACKAGE = Path(mock_ft.__file__).parent
 
 # Each layer may import only from layers listed before it (docs/architecture.md).
 LAYERS: list[set[str]] = [
-    {"_version", "errors", "problems", "authspec", "faultspec"},
+    {"_version", "errors", "problems", "authspec", "faultspec", "origins"},
     {"settings", "contracts", "terminal", "charts", "extras"},
     {"journal", "reference"},
     {"ingest", "faults", "lookups", "players"},
@@ -93,6 +93,7 @@ def test_export_public_names() -> None:
         "faultspec",
         "extras",
         "reference",
+        "origins",
         "lookups",
         "remote",
         "terminal",
