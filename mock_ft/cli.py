@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +35,9 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="YAML, JSON or TOML file of settings.", show_default=False),
 ]
+
+_VERBOSE = "Also list every check that passed."
+_QUIET = "Only the failures, one line each, and the verdict."
 
 
 def _print_version(value: bool) -> None:
@@ -228,6 +232,8 @@ def verify(
             min=0, help="Longest OAuth token lifetime (s) to wait out, to check expiry is enforced."
         ),
     ] = 10.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_VERBOSE)] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET)] = False,
 ) -> None:
     """Check an Operator API the way FT will; exit 0 ready, 1 a check failed, 2 cannot run."""
     from mock_ft.verify import VerifyOptions, run_verification
@@ -272,15 +278,23 @@ def verify(
         token_expiry_wait_seconds=token_expiry_wait,
         control_token=_control_token() or _secret(settings.control_token),
     )
+    started = time.perf_counter()
     with out.status("verifying") as status:
         results = run_verification(options, lambda step: status.update(f"verifying: {step}"))
-    print_summary(out, results)
+    print_summary(out, results, time.perf_counter() - started, _verbosity(verbose, quiet))
     html = write_reports(report_dir, options, results)
     out.print(f"reports: {html} (HTML), {report_dir / 'junit.xml'}, {report_dir / 'report.json'}")
     if ft_url:  # the mock's dashboard (/ui#runs) shows the scorecard too
         problem = post_run(ft_url, "verify", report_dir / "report.json", _control_token())
         out.print(f"[dim]{problem}[/]" if problem else f"scorecard: {ft_url.rstrip('/')}/ui#runs")
     raise SystemExit(0 if all(r.passed for r in results) else 1)
+
+
+def _verbosity(verbose: bool, quiet: bool) -> int:
+    if verbose and quiet:
+        msg = "--verbose and --quiet contradict each other; pass one"
+        raise ConfigError(msg)
+    return 1 if verbose else -1 if quiet else 0
 
 
 app.add_typer(faults_app, name="faults")
