@@ -62,23 +62,40 @@ def _root(
 @friendly
 def serve(
     config: ConfigOpt = None,
-    host: Annotated[str | None, typer.Option(help="Interface to bind [127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port [8765]; 0 picks a free one.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind.", show_default="127.0.0.1")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="TCP port; 0 picks a free one.", show_default="8765")
+    ] = None,
     journal: Annotated[
-        str | None, typer.Option(help="SQLite journal path or :memory: [.mock-ft/journal.sqlite3].")
+        str | None,
+        typer.Option(
+            help="SQLite journal path or :memory:.", show_default=".mock-ft/journal.sqlite3"
+        ),
     ] = None,
     api_key: Annotated[
-        str | None, typer.Option(help="Key the operator must send.", show_default=False)
+        str | None,
+        typer.Option(
+            help="Key the operator must send (prefer MOCK_FT_API_KEY: ps shows flags).",
+            show_default="mock-ft-local-key",
+        ),
     ] = None,
-    api_key_header: Annotated[str | None, typer.Option(help="Header carrying the key.")] = None,
+    api_key_header: Annotated[
+        str | None, typer.Option(help="Header carrying the key.", show_default="X-API-Key")
+    ] = None,
     auth: Annotated[
-        bool | None, typer.Option("--auth/--no-auth", help="Require the API key [on].")
+        bool | None,
+        typer.Option("--auth/--no-auth", help="Require the API key.", show_default="auth"),
     ] = None,
     control_token: Annotated[
         str | None, typer.Option(help="Bearer token for /_mock/.", show_default=False)
     ] = None,
     operator_url: Annotated[
-        str | None, typer.Option(help="Operator API base URL: look users up there, as FT does.")
+        str | None,
+        typer.Option(
+            help="Operator API base URL: look users up there, as FT does.", show_default=False
+        ),
     ] = None,
     operator_auth: Annotated[
         str | None,
@@ -100,14 +117,15 @@ def serve(
         typer.Option(help="Also consume FT events from RabbitMQ (amqp://...).", show_default=False),
     ] = None,
     rabbitmq_queue: Annotated[
-        str | None, typer.Option(help="Queue to consume [fasttrack.events].")
+        str | None, typer.Option(help="Queue to consume.", show_default="fasttrack.events")
     ] = None,
     kafka_bootstrap: Annotated[
         str | None,
         typer.Option(help="Also consume FT events from Kafka (host:port,...).", show_default=False),
     ] = None,
     kafka_topic: Annotated[
-        list[str] | None, typer.Option(help="Topic to consume, repeatable [fasttrack.events].")
+        list[str] | None,
+        typer.Option(help="Topic to consume, repeatable.", show_default="fasttrack.events"),
     ] = None,
     callbacks: Annotated[
         list[str] | None,
@@ -121,7 +139,9 @@ def serve(
         str | None,
         typer.Option(help="x-api-key for callback rules without their own.", show_default=False),
     ] = None,
-    log_level: Annotated[str | None, typer.Option(help="uvicorn log level [info].")] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="uvicorn log level.", show_default="info")
+    ] = None,
 ) -> None:
     """Run the mock Fast Track Integration API (REST, and RabbitMQ/Kafka when given)."""
     settings = load_settings(
@@ -193,10 +213,14 @@ def _banner(settings: Settings, port: int) -> None:
 def verify(
     operator_url: Annotated[
         str | None,
-        typer.Option(help="Base URL of the Operator API [operator_url of --config or env]."),
+        typer.Option(
+            help="Base URL of the Operator API.",
+            show_default="operator_url of --config, or MOCK_FT_OPERATOR_URL",
+        ),
     ] = None,
     user_id: Annotated[
-        list[str] | None, typer.Option("--user-id", help="A known test user (repeatable).")
+        list[str] | None,
+        typer.Option("--user-id", help="A known test user (repeatable).", show_default=False),
     ] = None,
     config: ConfigOpt = None,
     auth: Annotated[
@@ -208,7 +232,11 @@ def verify(
         ),
     ] = None,
     ft_url: Annotated[
-        str | None, typer.Option(help="A running mock-ft: also check the event feed.")
+        str | None,
+        typer.Option(
+            help="A running mock-ft: also check the event feed.",
+            show_default="none: the Operator API only",
+        ),
     ] = None,
     report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path(
         ".mock-ft/reports"
@@ -218,7 +246,8 @@ def verify(
     max_examples: Annotated[int, typer.Option(help="Generated requests per operation.")] = 25,
     p95_budget_ms: Annotated[float, typer.Option(help="Latency budget (p95, ms).")] = 500.0,
     step: Annotated[
-        list[str] | None, typer.Option(help="Check only this step (repeatable); default all.")
+        list[str] | None,
+        typer.Option(help="Check only this step (repeatable).", show_default="every step"),
     ] = None,
     sid: Annotated[
         str | None,

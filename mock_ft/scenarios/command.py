@@ -28,10 +28,17 @@ def replay_command(
         ),
     ] = "local",
     ft_url: Annotated[
-        str | None, typer.Option(help="A running mock (with --stack url).", envvar="MOCK_FT_URL")
+        str | None,
+        typer.Option(
+            help="A running mock (with --stack url).", envvar="MOCK_FT_URL", show_default=False
+        ),
     ] = None,
     operator_url: Annotated[
-        str | None, typer.Option(help="The operator (its driver and Operator API).")
+        str | None,
+        typer.Option(
+            help="The operator (its driver and Operator API), with --stack url.",
+            show_default=False,
+        ),
     ] = None,
     operator_auth: Annotated[
         str | None,
@@ -55,12 +62,21 @@ def replay_command(
     kafka_topic: Annotated[str, typer.Option(help="Topic to publish to.")] = "fasttrack.events",
     defect: Annotated[
         list[str] | None,
-        typer.Option(help="Local stack: turn on a reference-operator defect (repeatable)."),
+        typer.Option(
+            help="Local stack: turn on a reference-operator defect (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     tags: Annotated[
-        str | None, typer.Option(help="Only scenarios with one of these tags (comma-separated).")
+        str | None,
+        typer.Option(
+            help="Only scenarios with one of these tags (comma-separated).",
+            show_default="every scenario",
+        ),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Faker seed for scenarios without one.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Faker seed for scenarios without one.", show_default="0")
+    ] = None,
     fail_fast: Annotated[bool, typer.Option(help="Stop after the first failed scenario.")] = False,
     report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path(
         ".mock-ft/reports"
