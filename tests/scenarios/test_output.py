@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
+from mock_ft.cli import app
 from mock_ft.scenarios import load_scenarios, replay
 from mock_ft.scenarios.output import summary
 from mock_ft.scenarios.runner import ScenarioResult, StepResult
@@ -93,3 +95,21 @@ def test_show_progress_of_long_step_on_terminal(mock_url: str) -> None:
 def test_draw_no_progress_when_piped(mock_url: str) -> None:
     """Piped into a file or CI log, no bar is drawn."""
     assert "40/40" not in _run(mock_url, _console(), 0)
+
+
+def test_list_every_problem_of_invalid_scenario(tmp_path: Path) -> None:
+    """Three mistakes in one file: the command names all three, not the first and "2 more"."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "name: t\ndescription: proves\nsteps:\n"
+        "  - operator: {path: /p, jsn: {}}\n"
+        "  - wait: soon\n"
+        "  - send: {type: PAYMENT, cont: 3}\n"
+    )
+    result = CliRunner().invoke(app, ["replay", str(broken)])
+    assert result.exit_code == 2
+    assert "Invalid scenario" in result.output
+    assert "3 problems:" in result.output
+    for where in ("step 1", "step 2", "step 3"):
+        assert where in result.output
+    assert "more)" not in result.output
