@@ -205,6 +205,7 @@ def _banner(settings: Settings, port: int) -> None:
         err.print(f"  kafka     {settings.kafka_bootstrap} topic {topics} (type: record header)")
     for number, spec in enumerate(settings.faults, start=1):  # rule ids, as /_mock/faults lists
         err.print(f"  fault #{number}  {spec.words()}")
+    err.print(f"  dashboard {url}/ui")
     err.print(f"  docs      {url}/docs    control {url}/_mock/events")
 
 

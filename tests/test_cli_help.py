@@ -92,3 +92,12 @@ def test_show_settings_default_for_serve(option: str, field: str) -> None:
 
 
 COMMANDS_BY_NAME = [(" ".join(words), command) for words, command in COMMANDS]
+
+
+def test_show_dashboard_address_in_serve_banner(capsys: pytest.CaptureFixture[str]) -> None:
+    """The banner names /ui, where a newcomer looks first."""
+    from mock_ft.cli import _banner
+
+    _banner(Settings(journal=":memory:"), 8765)
+    banner = capsys.readouterr().err
+    assert re.search(r"^  dashboard +http://127\.0\.0\.1:8765/ui$", banner, re.MULTILINE), banner
