@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     rabbitmq_dead_letter_queue: str = Field(
         "fasttrack.events.dead", description="Queue that keeps the rejected messages."
     )
+    game_round_path: str = Field(
+        "/v1/integration/game-round",
+        description="REST path of GAME_ROUND: FT does not publish it; ask your FT integration "
+        "manager and set it here.",
+    )
     kafka_bootstrap: str | None = Field(
         None, description="Kafka bootstrap servers (host:port,...) to consume from (off unset)."
     )
@@ -141,6 +146,12 @@ class Settings(BaseSettings):
     )
     kafka_create_topics: bool = Field(
         True, description="Create missing topics at start (off: they must exist)."
+    )
+    kafka_type_from_topic: bool = Field(
+        True,
+        description="A record without a `type` header on a topic named after an event type "
+        "(PAYMENT, or <prefix>.PAYMENT) is that event: one topic per type, as some operators "
+        "publish.",
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="uvicorn log level."
@@ -177,6 +188,14 @@ class Settings(BaseSettings):
             value = [t.strip() for t in value.split(",") if t.strip()]
         if isinstance(value, list) and not value:
             msg = "give at least one topic"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("game_round_path")
+    @classmethod
+    def _path_is_absolute(cls, value: str) -> str:
+        if not value.startswith("/") or "?" in value or " " in value:
+            msg = f"{value!r} is not a URL path; give one like /v1/integration/game-round"
             raise ValueError(msg)
         return value
 

@@ -12,7 +12,7 @@ PACKAGE = Path(mock_ft.__file__).parent
 # Each layer may import only from layers listed before it (docs/architecture.md).
 LAYERS: list[set[str]] = [
     {"_version", "errors", "problems", "authspec", "faultspec"},
-    {"settings", "contracts", "terminal"},
+    {"settings", "contracts", "terminal", "charts"},
     {"journal"},
     {"ingest", "faults", "lookups", "players"},
     {"brokers", "callbacks"},
@@ -92,6 +92,7 @@ def test_export_public_names() -> None:
         "authspec",
         "brokers",
         "callbacks",
+        "charts",
         "players",
         "scenarios",
         "verify",

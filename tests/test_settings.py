@@ -86,6 +86,13 @@ def test_require_control_token_beyond_loopback() -> None:
     assert load_settings(host="0.0.0.0", control_token="t").host == "0.0.0.0"  # noqa: S104
 
 
+@pytest.mark.parametrize("path", ["game-round", "/a path", "/x?y=1"])
+def test_refuse_game_round_path_that_is_no_url_path(path: str) -> None:
+    """GAME_ROUND's REST path must be an absolute URL path."""
+    with pytest.raises(ConfigError, match="is not a URL path"):
+        load_settings(game_round_path=path)
+
+
 def test_refuse_bad_header_name() -> None:
     """The key header must be a valid header token."""
     with pytest.raises(ConfigError, match="not a valid HTTP header name"):

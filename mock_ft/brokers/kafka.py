@@ -1,8 +1,11 @@
 """Kafka transport: consume FT events from topics; commit offsets only after the journal commit.
 
-The event type is the record header `type`. The journal keeps, with the events, the next offset
-of each partition, and a consumer that is assigned a partition starts there: after a crash
-between the journal commit and the offset commit nothing is journaled twice. Records of one
+The event type is the record header `type`; without one, a record on a topic named after an
+event type (`PAYMENT`, or `<prefix>.PAYMENT`) is that event: one topic per type, as some operators
+publish (`kafka_type_from_topic`).
+The journal keeps, with the events, the next offset of each partition, and a consumer that is
+assigned a partition starts there: after a crash between the journal commit and the offset
+commit nothing is journaled twice. Records of one
 partition are journaled in offset order; partitions are independent. A fault rule stops a batch
 at the record it hits: the records before it are taken, it and the rest are fetched again.
 """
@@ -53,6 +56,7 @@ class KafkaIngest:
         self._consumer: AIOKafkaConsumer | None = None
         self._runner: asyncio.Task[None] | None = None
         self._resumers: set[asyncio.Task[None]] = set()
+        self._topic_types = settings.kafka_type_from_topic
 
     async def start(self) -> None:
         """Start connecting and consuming in the background."""
@@ -175,6 +179,13 @@ class KafkaIngest:
             consumer.resume(partition)
         self.status.state = "connected"
 
+    def _topic_type(self, topic: str) -> str | None:
+        """The event type a topic is named after (`PAYMENT`, `prod.PAYMENT`), if any."""
+        for name in (topic, topic.rpartition(".")[2]):
+            if name in self.pipeline.routes:
+                return name
+        return None
+
     def _attempt(self, record: ConsumerRecord) -> Attempt:
         event_type: str | None = None
         extra: dict[str, str] = {}
@@ -183,6 +194,8 @@ class KafkaIngest:
             if name == "type" and event_type is None:
                 event_type = text or None
             extra[f"header.{name}"] = text
+        if event_type is None and self._topic_types:
+            event_type = self._topic_type(record.topic)
         headers = {
             "kafka.topic": record.topic,
             "kafka.partition": str(record.partition),

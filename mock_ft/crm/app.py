@@ -19,6 +19,7 @@ from mock_ft.brokers import Brokers
 from mock_ft.callbacks import CallbackRunner, RuleCompiler
 from mock_ft.contracts import IntegrationContract, integration_contract
 from mock_ft.crm.callback_control import build_callback_router
+from mock_ft.crm.chart_control import build_chart_router
 from mock_ft.crm.control import ControlAuthError, build_control_router
 from mock_ft.crm.fault_control import build_fault_router
 from mock_ft.crm.live_control import build_live_router
@@ -51,9 +52,12 @@ class MockApp(FastAPI):
     """
 
     ingest: RestIngest
+    ingest_paths: frozenset[str] = frozenset()  # ingest paths outside FT's prefixes (settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(INGEST_PREFIXES):
+        if scope["type"] == "http" and (
+            scope["path"].startswith(INGEST_PREFIXES) or scope["path"] in self.ingest_paths
+        ):
             await self.ingest(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
@@ -62,7 +66,7 @@ class MockApp(FastAPI):
 def create_app(settings: Settings | None = None, journal: Journal | None = None) -> FastAPI:
     """Build the mock FT server. Pass `journal` to share one already started (tests, demo)."""
     settings = settings or Settings()
-    contract = integration_contract()
+    contract = integration_contract().with_paths({"game_round_path": settings.game_round_path})
 
     compiler = RuleCompiler(settings, contract)
     rules = compiler.load(settings.callback_rules)  # a bad rule stops the start, saying why
@@ -115,6 +119,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     for spec in settings.faults:  # from --fault, MOCK_FT_FAULTS or the config file
         app.state.faults.add(**spec.model_dump())
     app.ingest = RestIngest(faults=app.state.faults, settings=settings, contract=contract)
+    app.ingest_paths = frozenset(r.path for r in contract.routes)
     if journal is not None:  # usable without a lifespan (in-process tools such as Schemathesis)
         attach(app, journal)
     app.include_router(build_control_router(settings))
@@ -123,6 +128,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.include_router(build_callback_router(settings))
     app.include_router(build_player_router(settings))
     app.include_router(build_live_router(settings))
+    app.include_router(build_chart_router(settings))
     mount_ui(app)
 
     @app.exception_handler(RequestValidationError)

@@ -48,6 +48,7 @@ ERROR_STATUS = {
 # Where each broker carries the event type (facts file, section 2.1).
 _TYPE_CARRIER = {"rabbitmq": "AMQP `type` property", "kafka": "Kafka record header `type`"}
 _TYPE_PATH = {"rabbitmq": "property.type", "kafka": "header.type"}  # as problems name it
+_ALSO_CARRIED = {"kafka": " (or publish to a topic named after it: PAYMENT, or <prefix>.PAYMENT)"}
 _PLAIN_ACCEPTED = b'{"status": "accepted", "event_id": %d, "duplicate_of": null, "warnings": []}'
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "cookie", "signature")
 MASK = "***"
@@ -235,7 +236,8 @@ class Pipeline:
         """Why the type is unusable, naming where this transport carries it."""
         where = _TYPE_CARRIER.get(attempt.transport, "event type")
         if not attempt.event_type:
-            return f"the {where} is missing; set it to the FT event type, e.g. PAYMENT"
+            also = _ALSO_CARRIED.get(attempt.transport, "")
+            return f"the {where} is missing; set it to the FT event type, e.g. PAYMENT{also}"
         near = difflib.get_close_matches(attempt.event_type.upper(), self.routes, n=1)
         hint = f"; did you mean {near[0]}?" if near else ""
         known = ", ".join(sorted(self.routes))

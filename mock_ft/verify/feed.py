@@ -12,10 +12,11 @@ import httpx
 from mock_ft.verify.delivery import check_delivery
 from mock_ft.verify.model import CheckResult, VerifyOptions
 
-__all__ = ["MANDATORY_EVENTS", "check_event_feed", "check_latency", "percentile"]
+__all__ = ["LATENCY_SUFFIX", "MANDATORY_EVENTS", "check_event_feed", "check_latency", "percentile"]
 
 # FT's minimum viable feed: registrations, logins and (approved) payments.
 MANDATORY_EVENTS = ("USER_CREATE_V2", "LOGIN_V2", "PAYMENT")
+LATENCY_SUFFIX = " answers within the latency budget"
 _SETTLE_SECONDS = 0.3  # how long a complete picture must hold before it is judged
 _GAP_WARNINGS = ("unregistered_user", "payment_transition", "orphan_outcome")
 # What a test user does on the operator's platform so that each mandatory event is published.
@@ -42,8 +43,10 @@ def check_latency(latencies: dict[str, list[float]], options: VerifyOptions) -> 
             f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms over {len(values)} call(s); "
             f"budget p95 {options.p95_budget_ms:g} ms"
         )
-        name = f"{endpoint} answers within the latency budget"
-        results.append(CheckResult("Latency", name, passed, message))
+        name = f"{endpoint}{LATENCY_SUFFIX}"
+        results.append(
+            CheckResult("Latency", name, passed, message, samples_ms=[round(v, 1) for v in values])
+        )
     return results
 
 

@@ -76,3 +76,4 @@ class CheckResult:
     evidence: list[Exchange] = field(default_factory=list)
     skipped: bool = False
     seconds: float = 0.0
+    samples_ms: list[float] = field(default_factory=list)  # Latency checks: every call's time
