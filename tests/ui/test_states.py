@@ -55,19 +55,31 @@ def test_say_what_fills_empty_view(browser: Browser, empty_mock: str, view: str,
     page.context.close()
 
 
-def test_run_curl_of_empty_journal_hint(browser: Browser, empty_mock: str) -> None:
-    """The journal's hint is a working command: the event it sends is accepted and shows."""
-    page = _page(browser, empty_mock)
-    page.goto("/ui#journal")
-    words = shlex.split(page.locator("#events-empty pre").inner_text())
-    assert words[:3] == ["curl", "-X", "POST"]  # sent as curl would, without needing curl here
-    headers = dict(h.split(": ", 1) for h in words[words.index("-H") + 1 :: 2][:2])
-    answer = httpx.post(words[3], content=words[words.index("-d") + 1], headers=headers)
-    assert answer.status_code == 200, answer.text
-    expect(page.locator("#events tbody tr").first).to_contain_text("LOGIN_V2")
-    expect(page.locator("#events tbody tr").first).to_contain_text("accepted")
-    expect(page.locator("#events-empty")).to_be_hidden()
-    page.context.close()
+def _send_as_curl(command: str) -> httpx.Response:
+    """Send what a `curl -X POST URL -H ... -d ...` hint says, as curl would (no curl needed)."""
+    words = shlex.split(command)
+    assert words[:3] == ["curl", "-X", "POST"]
+    headers = dict(words[i + 1].split(": ", 1) for i, w in enumerate(words) if w == "-H")
+    return httpx.post(words[3], content=words[words.index("-d") + 1], headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("view", "name", "shows"),
+    [("journal", "events", "LOGIN_V2"), ("faults", "faults", "status=503")],
+)
+def test_run_curl_of_empty_view_hint(
+    browser: Browser, tmp_path: Path, view: str, name: str, shows: str
+) -> None:
+    """An empty view's curl works as printed: what it sends is accepted and then shows."""
+    with ServerThread(create_app(Settings(journal=str(tmp_path / "j.sqlite3")))) as server:
+        page = _page(browser, server.url)
+        page.goto(f"/ui#{view}")
+        answer = _send_as_curl(page.locator(f"#{name}-empty pre").inner_text())
+        assert answer.status_code in (200, 201), answer.text
+        page.reload()
+        expect(page.locator(f"#{name} tbody")).to_contain_text(shows)
+        expect(page.locator(f"#{name}-empty")).to_be_hidden()
+        page.context.close()
 
 
 def test_show_banner_and_errors_when_mock_stops(browser: Browser, tmp_path: Path) -> None:

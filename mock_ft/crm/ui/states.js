@@ -77,7 +77,8 @@ export function hints() {
     players: `<p><strong>No players yet.</strong> A player appears with the first event for its user_id: send the curl shown in the Journal view, or run <code>mock-ft demo</code>.</p>`,
     callbacks: `<p><strong>No Callback Actions fired yet.</strong> Load a rule set above (or start the mock with <code>--callbacks all</code>), then send an event that matches a rule.</p>`,
     lookups: `<p><strong>No lookups yet.</strong> The mock calls your Operator API when started with <code>--operator-url</code> (e.g. <code>mock-ft serve --operator-url http://localhost:9000 --operator-auth api-key:KEY</code>).</p>`,
-    faults: `<p><strong>No fault rules.</strong> Add one with the form, or: <code>curl -X POST ${esc(origin)}/_mock/faults -H 'Content-Type: application/json' -d '{"action":"status","status":503,"times":1}'</code></p>`,
+    faults: `<p><strong>No fault rules.</strong> Add one with the form, or (FT answers the next event 503):</p>
+      <pre>curl -X POST ${esc(origin)}/_mock/faults -H 'Content-Type: application/json' -d '{"action":"status","status":503,"times":1}'</pre>`,
     runs: `<p class="muted"><strong>No verification run yet.</strong> Run <code>mock-ft verify --operator-url URL --auth api-key:KEY --user-id ID --ft-url ${esc(origin)}</code>; the scorecard shows here.</p>`,
   };
 }
