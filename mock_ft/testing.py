@@ -73,6 +73,17 @@ class MockFT:
             _fail(_late(response.json(), wanted, count, timeout))
         return list(self._json(response)["data"])
 
+    def idle(self, timeout: float = 30.0) -> None:
+        """Return once the lookups and Callback Actions of every event journaled so far are
+        done: after it, "no callback fired" is a fact, not a guess about how long to wait."""
+        __tracebackhide__ = True
+        response = self._send(
+            "GET", "/_mock/idle", params={"timeout": timeout}, timeout=timeout + 10
+        )
+        if response.status_code == 408:
+            _fail(f"mock-ft: {response.json()['message']}")
+        self._json(response)
+
     def lookups(self, user_id: str | None = None, **filters: Any) -> list[dict[str, Any]]:
         """The mock's calls to the Operator API (filters: event_id, endpoint, ok, after_id)."""
         return self._list("/_mock/lookups", user_id=user_id, **filters)

@@ -25,6 +25,8 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+pytest_plugins = ["tests.reporting", "tests.timeouts"]
+
 KEY_HEADERS = {"X-API-Key": DEFAULT_API_KEY}
 
 

@@ -25,8 +25,10 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from mock_ft.brokers.common import (
     BrokerStatus,
+    Settle,
     decide,
     describe,
+    hold_pause,
     retry_forever,
     settle,
     settle_rule,
@@ -40,6 +42,7 @@ __all__ = ["KafkaIngest"]
 
 log = logging.getLogger("mock_ft.brokers.kafka")
 _MAX_RECORDS = 1_000  # per fetch: one group commit's worth
+STOP_GRACE_SECONDS = 10.0  # leaving the group may wait on a broker that went away: bounded
 
 
 class KafkaIngest:
@@ -68,8 +71,10 @@ class KafkaIngest:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
-        for task in list(self._resumers):
+        resumers = list(self._resumers)
+        for task in resumers:
             task.cancel()
+        await asyncio.gather(*resumers, return_exceptions=True)
         await self._close_consumer()
         self.status.state = "stopped"
 
@@ -101,7 +106,9 @@ class KafkaIngest:
         try:
             await consumer.start()
         except BaseException:
-            await consumer.stop()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await consumer.stop()
             raise
         self._consumer = consumer
 
@@ -123,7 +130,8 @@ class KafkaIngest:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             with contextlib.suppress(Exception):
-                await consumer.stop()
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await consumer.stop()
 
     async def _consume(self) -> None:
         consumer = self._consumer
@@ -164,17 +172,17 @@ class KafkaIngest:
         consumer.seek(partition, records[len(done)].offset)  # fetched again: not committed
         if verdict.action == "pause":
             consumer.pause(partition)
-            task = asyncio.create_task(self._resume_after(consumer, partition, verdict.hold))
+            task = asyncio.create_task(self._resume_after(consumer, partition, verdict))
             self._resumers.add(task)
             task.add_done_callback(self._resumers.discard)
         elif verdict.action == "close":
             raise _Rejoin
 
     async def _resume_after(
-        self, consumer: AIOKafkaConsumer, partition: TopicPartition, seconds: float
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, done: Settle
     ) -> None:
         self.status.state = "paused"
-        await asyncio.sleep(seconds)
+        await hold_pause(self.faults, done)
         if partition in consumer.assignment():
             consumer.resume(partition)
         self.status.state = "connected"

@@ -19,6 +19,7 @@ from mock_ft.ingest.checks import apply_stream_checks, idempotency_key, stream_r
 from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
+from mock_ft.journal.delivery import note_lost_answer
 from mock_ft.journal.tx import Tx
 from mock_ft.problems import Problem
 
@@ -175,6 +176,12 @@ class Pipeline:
             entry.idempotency_key = idempotency_key(route, payload)
         event_id = await self.journal.run(Journal.append(entry))
         return Outcome(status, event_id, "injected_fault", message, retry_after=retry_after)
+
+    async def answer_lost(self, event_id: int, why: str) -> None:
+        """The publisher did not get the answer to accepted event `event_id` (`why`: a fault
+        dropped it, or the client left first): its re-send is at-least-once delivery, and the
+        delivery report counts it so, not as a duplicate."""
+        await self.journal.run(note_lost_answer(event_id, why))
 
     async def journaled_as(self, broker_ref: str) -> int | None:
         """The id under which a broker delivery was journaled (accepted or rejected), if it was.

@@ -59,7 +59,7 @@ def test_conform_over_rabbitmq(rabbit: Settings, running, rabbitmq_url: str) -> 
         (case["type"], _body(case), {"message_id": str(index)}) for index, case in enumerate(CASES)
     ]
     publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, messages)
-    wait_until(lambda: count(rabbit.journal) == len(CASES), 60, "every case journaled")
+    wait_until(lambda: count(rabbit.journal) == len(CASES), "every case journaled")
     assert_conforms(CASES, _journal_answers(rabbit.journal, "amqp.message_id"), "rabbitmq")
 
 
@@ -90,7 +90,7 @@ def test_conform_over_kafka(kafka_bootstrap: str, running, tmp_path: Path) -> No
         kafka_bootstrap,
         [(topic, (case["type"], _body(case), str(i))) for i, case in enumerate(CASES)],
     )
-    wait_until(lambda: count(settings.journal) == len(CASES), 60, "every case journaled")
+    wait_until(lambda: count(settings.journal) == len(CASES), "every case journaled")
     assert_conforms(CASES, _journal_answers(settings.journal, "kafka.key"), "kafka")
 
 
@@ -118,7 +118,7 @@ def test_take_event_type_from_topic_name(kafka_bootstrap: str, running, tmp_path
             (f"{prefix}.NOT_A_TYPE", (None, body, "7001")),
         ],
     )
-    wait_until(lambda: count(settings.journal) == 2, 30, "both records journaled")
+    wait_until(lambda: count(settings.journal) == 2, "both records journaled")
     found = rows(
         settings.journal,
         "SELECT json_extract(headers, '$.\"kafka.topic\"'), event_type, verdict, error_code "
@@ -141,7 +141,7 @@ def test_require_type_header_when_topic_types_off(
     wait_connected(client, "kafka")
     _, payload = ft_event("GAME_ROUND")
     produce(kafka_bootstrap, [(f"{prefix}.GAME_ROUND", (None, json.dumps(payload).encode(), "1"))])
-    wait_until(lambda: count(settings.journal) == 1, 30, "the record journaled")
+    wait_until(lambda: count(settings.journal) == 1, "the record journaled")
     event = client.get("/_mock/events").json()["data"][0]
     assert (event["verdict"], event["error_code"]) == ("rejected", "unknown_event_type")
     assert "topic named after it" in event["errors"][0]["message"]
