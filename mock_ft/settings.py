@@ -6,7 +6,6 @@ Precedence, lowest to highest: defaults, config file, MOCK_FT_* environment, CLI
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import json
 import tomllib
 from contextvars import ContextVar
@@ -26,10 +25,12 @@ from pydantic_settings import (
 from mock_ft.authspec import parse_operator_auth
 from mock_ft.errors import ConfigError
 from mock_ft.faultspec import FaultSpec, parse_fault
+from mock_ft.origins import host_name, is_loopback, origin_text, parse_origin
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["MIN_CONTROL_TOKEN", "Settings", "is_loopback", "load_settings"]
 
 DEFAULT_API_KEY = "mock-ft-local-key"
+MIN_CONTROL_TOKEN = 16  # characters of a control token for a bind beyond loopback
 # Config-file values for the Settings being built by load_settings (lowest-priority source).
 _FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("mock_ft_config_file", default={})  # noqa: B039
 
@@ -59,7 +60,15 @@ class Settings(BaseSettings):
         "X-API-Key", min_length=1, description="Header that carries the key."
     )
     control_token: SecretStr | None = Field(
-        None, description="Bearer token for /_mock/ endpoints; required when bound beyond loopback."
+        None,
+        description="Bearer token for /_mock/ endpoints; required when bound beyond loopback "
+        f"(then at least {MIN_CONTROL_TOKEN} characters).",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names /_mock/, /ui and /docs answer besides loopback names and the "
+        "bound address (comma-separated; `*`: any, only with a control token). See "
+        "docs/security.md.",
     )
     max_body_bytes: int = Field(
         1_048_576, gt=0, description="Largest accepted event body, in bytes."
@@ -101,6 +110,11 @@ class Settings(BaseSettings):
     )
     callback_api_key: SecretStr | None = Field(
         None, description="x-api-key sent by callback rules that set no api_key of their own."
+    )
+    callback_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) callback rules may call besides the "
+        "operator URL's; comma-separated. See docs/security.md.",
     )
     wait_max_seconds: float = Field(
         60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."
@@ -181,6 +195,41 @@ class Settings(BaseSettings):
             value = [t.strip() for t in value.split(",") if t.strip()]
         return value
 
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [t.strip() for t in value.split(",") if t.strip()]
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_are_names(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if host != "*" and not host_name(host):
+                msg = f"{host!r} is not a host name; give names like mock or ft.staging.example"
+                raise ValueError(msg)
+        return [host_name(h) or h for h in value]
+
+    @field_validator("callback_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [t.strip() for t in value.split(",") if t.strip()]
+        return value
+
+    @field_validator("callback_allowed_origins")
+    @classmethod
+    def _origins_parse(cls, value: list[str]) -> list[str]:
+        found = []
+        for text in value:
+            origin = parse_origin(text)
+            if origin is None:
+                msg = f"{text!r} is not an origin; give scheme://host[:port], e.g. http://crm:8080"
+                raise ValueError(msg)
+            found.append(origin_text(origin))
+        return found
+
     @field_validator("kafka_topics", mode="before")
     @classmethod
     def _split_topics(cls, value: Any) -> Any:
@@ -253,6 +302,22 @@ class Settings(BaseSettings):
                 "set MOCK_FT_CONTROL_TOKEN (or --control-token) to protect /_mock/"
             )
             raise ValueError(msg)
+        token = self.control_token.get_secret_value() if self.control_token else ""
+        if not is_loopback(self.host) and (
+            len(token) < MIN_CONTROL_TOKEN or token.strip() != token
+        ):
+            msg = (
+                f"binding {self.host} needs a strong MOCK_FT_CONTROL_TOKEN: at least "
+                f"{MIN_CONTROL_TOKEN} characters, no leading or trailing spaces "
+                "(e.g. `openssl rand -hex 16`)"
+            )
+            raise ValueError(msg)
+        if "*" in self.allowed_hosts and self.control_token is None:
+            msg = (
+                "allowed_hosts `*` answers any Host, which lets any web page reach /_mock/ "
+                "through DNS rebinding; set MOCK_FT_CONTROL_TOKEN too, or list the names"
+            )
+            raise ValueError(msg)
         return self
 
     @classmethod
@@ -271,16 +336,6 @@ class Settings(BaseSettings):
             env_settings,
             InitSettingsSource(settings_cls, init_kwargs=_FILE_VALUES.get()),
         )
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses, which need no control token."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -34,7 +34,9 @@ class MockFT:
         self.api_key = settings.api_key.get_secret_value()
         self.headers = {settings.api_key_header: self.api_key} if settings.auth_enabled else {}
         token = settings.control_token
-        control = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+        control = {"Content-Type": "application/json"}  # the mock takes changes only as JSON
+        if token:
+            control["Authorization"] = f"Bearer {token.get_secret_value()}"
         self._settings = settings
         self._http = httpx.Client(base_url=url, headers=control, timeout=30)
 

@@ -11,7 +11,7 @@ PACKAGE = Path(mock_ft.__file__).parent
 
 # Each layer may import only from layers listed before it (docs/architecture.md).
 LAYERS: list[set[str]] = [
-    {"_version", "errors", "problems", "authspec", "faultspec"},
+    {"_version", "errors", "problems", "authspec", "faultspec", "origins"},
     {"settings", "contracts", "terminal", "charts"},
     {"journal"},
     {"ingest", "faults", "lookups", "players"},
@@ -86,6 +86,7 @@ def test_export_public_names() -> None:
         "demo",
         "faults",
         "faultspec",
+        "origins",
         "lookups",
         "remote",
         "terminal",

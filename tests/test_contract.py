@@ -141,7 +141,9 @@ def test_refuse_unpublished_path_on_an_ft_path() -> None:
 
 def test_serve_game_round_on_configured_path() -> None:
     """Over REST, GAME_ROUND answers on MOCK_FT_GAME_ROUND_PATH, also outside FT's prefixes."""
-    settings = Settings(journal=":memory:", game_round_path="/operator/game-round")
+    settings = Settings(
+        journal=":memory:", allowed_hosts=["testserver"], game_round_path="/operator/game-round"
+    )
     example = integration_contract().by_type()["GAME_ROUND"].example
     with TestClient(create_app(settings)) as client:
         answer = client.post("/operator/game-round", json=example, headers=KEY_HEADERS)
@@ -168,7 +170,7 @@ def test_load_contract_as_valid_openapi() -> None:
 
 def test_serve_contract_operations_verbatim() -> None:
     """The app's /openapi.json carries each contract operation unchanged but for tags/security."""
-    app = create_app(Settings(journal=":memory:"))
+    app = create_app(Settings(journal=":memory:", allowed_hosts=["testserver"]))
     served = app.openapi()
     contract = integration_contract().document
     for path, item in contract["paths"].items():
@@ -186,14 +188,16 @@ def test_serve_contract_operations_verbatim() -> None:
 
 def test_serve_configured_api_key_header_in_openapi() -> None:
     """A custom key header name shows in the served security scheme."""
-    app = create_app(Settings(journal=":memory:", api_key_header="X-FT-Key"))
+    app = create_app(
+        Settings(journal=":memory:", allowed_hosts=["testserver"], api_key_header="X-FT-Key")
+    )
     scheme = app.openapi()["components"]["securitySchemes"]["ApiKeyAuth"]
     assert scheme["name"] == "X-FT-Key"
 
 
 def test_drop_security_from_openapi_when_auth_off() -> None:
     """With auth off, ingest operations document no security and no 401."""
-    app = create_app(Settings(journal=":memory:", auth_enabled=False))
+    app = create_app(Settings(journal=":memory:", allowed_hosts=["testserver"], auth_enabled=False))
     operation = app.openapi()["paths"]["/v1/integration/payment"]["post"]
     assert operation["security"] == []
     assert "401" not in operation["responses"]

@@ -27,6 +27,7 @@ from mock_ft.crm.lookup_control import build_lookup_router
 from mock_ft.crm.player_control import build_player_router
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
 from mock_ft.crm.ui import mount_ui
+from mock_ft.crm.web_guard import WebGuard
 from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import ACTIONS
 from mock_ft.ingest.pipeline import Pipeline
@@ -42,6 +43,12 @@ __all__ = ["create_app"]
 _HTTP_ERROR_CODES = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}
 
 INGEST_TAG = "FT Integration API"
+# What mock_ft/crm/web_guard.py answers to a change of the mock a web page could have sent.
+_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+_CHANGE_REFUSALS = {
+    "403": {"description": "Sent by a browser from another site.", "content": _ERROR_BODY},
+    "415": {"description": "Not Content-Type: application/json.", "content": _ERROR_BODY},
+}
 
 
 class MockApp(FastAPI):
@@ -130,6 +137,8 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.include_router(build_live_router(settings))
     app.include_router(build_chart_router(settings))
     mount_ui(app)
+    # FT's ingest paths never reach it (MockApp.__call__)
+    app.add_middleware(WebGuard, settings=settings, routes=app.router.routes)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -211,6 +220,10 @@ def merged_openapi(
             {"name": "mock control", "description": "Inspect and steer the mock."},
         ],
     )
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if path.startswith("/_mock/") and method in ("post", "put", "patch", "delete"):
+                operation["responses"].update(copy.deepcopy(_CHANGE_REFUSALS))
     doc = copy.deepcopy(contract.document)
     components = schema.setdefault("components", {})
     for section in ("schemas", "responses", "securitySchemes"):

@@ -48,6 +48,9 @@ def _receiver() -> FastAPI:
             await asyncio.to_thread(app.state.release.wait, 120)
         if name == "reject":
             return JSONResponse({"error": "bad"}, status_code=400)
+        if name == "redirect":  # to the same server under another origin (localhost)
+            elsewhere = f"http://localhost:{request.url.port}/ok/stolen"
+            return JSONResponse({}, status_code=307, headers={"Location": elsewhere})
         return {"data": "Success"}
 
     return app
@@ -61,8 +64,12 @@ def receiver() -> Iterator[tuple[str, FastAPI]]:
 
 
 @pytest.fixture
-def mock(tmp_path: Path) -> Iterator[str]:
-    settings = Settings(journal=str(tmp_path / "journal.sqlite3"), callback_api_key="k3y-default")
+def mock(tmp_path: Path, receiver: tuple[str, FastAPI]) -> Iterator[str]:
+    settings = Settings(
+        journal=str(tmp_path / "journal.sqlite3"),
+        callback_api_key="k3y-default",
+        callback_allowed_origins=[receiver[0]],
+    )
     with ServerThread(create_app(settings)) as server:
         yield server.url
 
@@ -162,7 +169,8 @@ def test_send_fasttrack_headers_and_key(mock: str, receiver: tuple[str, FastAPI]
 def test_never_journal_callback_key(tmp_path: Path, receiver: tuple[str, FastAPI]) -> None:
     """The key is masked in the record, the rule listing and the journal file."""
     journal = tmp_path / "journal.sqlite3"
-    with ServerThread(create_app(Settings(journal=str(journal)))) as server:
+    settings = Settings(journal=str(journal), callback_allowed_origins=[receiver[0]])
+    with ServerThread(create_app(settings)) as server:
         _add_rule(
             server.url,
             f"{receiver[0]}/ok/secret",
@@ -245,3 +253,12 @@ def test_filter_callbacks(mock: str, receiver: tuple[str, FastAPI]) -> None:
     by_rule = httpx.get(f"{mock}/_mock/callbacks", params={"rule_id": "r1"}).json()["data"]
     assert [r["rule_id"] for r in failed] == ["r2"]
     assert [r["rule_id"] for r in by_rule] == ["r1"]
+
+
+def test_never_follow_redirect_to_other_origin(mock: str, receiver: tuple[str, FastAPI]) -> None:
+    """A 307 to another origin is the answer, not a new target: the key stays where allowed."""
+    _add_rule(mock, f"{receiver[0]}/redirect/away")
+    _send(mock, payment_id="redirect-1")
+    [record] = _callbacks(mock)
+    assert (record["ok"], record["status_code"]) == (False, 307)
+    assert [rest for _, rest, _, _ in receiver[1].state.seen if rest == "stolen"] == []

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from mock_ft.crm import create_app
 from mock_ft.samples import ft_timestamp
 from mock_ft.settings import Settings
-from tests.conftest import KEY_HEADERS
+from tests.conftest import JSON_HEADERS, KEY_HEADERS
 
 
 def _login(client: TestClient, user_id: str) -> int:
@@ -133,7 +133,7 @@ def test_wait_only_for_ids_after_cursor(client: TestClient) -> None:
 def test_reset_empties_journal_and_state(client: TestClient) -> None:
     """Reset removes events, counters and stream-check state."""
     _login(client, "r")
-    assert client.post("/_mock/reset").json() == {"removed": 1}
+    assert client.post("/_mock/reset", headers=JSON_HEADERS).json() == {"removed": 1}
     assert _events(client)["count"] == 0
     assert client.get("/_mock/stats").json()["total"] == 0
 
@@ -176,7 +176,12 @@ def test_reject_invalid_query_with_problem_paths(client: TestClient) -> None:
 
 @pytest.fixture
 def guarded() -> Any:
-    settings = Settings(journal=":memory:", host="0.0.0.0", control_token="ctl-token")  # noqa: S104
+    settings = Settings(
+        journal=":memory:",
+        allowed_hosts=["testserver"],
+        host="0.0.0.0",  # noqa: S104
+        control_token="ctl-token-0123456789",
+    )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -191,7 +196,7 @@ def test_require_control_token_when_set(guarded: TestClient, headers: dict[str, 
 
 def test_accept_control_token(guarded: TestClient) -> None:
     """The right bearer token opens /_mock/; health stays open for probes."""
-    ok = guarded.get("/_mock/events", headers={"Authorization": "Bearer ctl-token"})
+    ok = guarded.get("/_mock/events", headers={"Authorization": "Bearer ctl-token-0123456789"})
     assert ok.status_code == 200
     assert guarded.get("/_mock/health").status_code == 200
 

@@ -64,7 +64,7 @@ def running() -> Iterator[Callable[[Settings], TestClient]]:
     clients: list[TestClient] = []
 
     def start(settings: Settings) -> TestClient:
-        client = TestClient(create_app(settings))
+        client = TestClient(create_app(settings), base_url="http://127.0.0.1")  # a loopback Host
         client.__enter__()
         clients.append(client)
         return client

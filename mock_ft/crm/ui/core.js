@@ -14,7 +14,9 @@ export class Unreachable extends Error {}
 export async function request(path, options = {}) {
   const headers = { ...(options.headers || {}) };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  if (options.body && typeof options.body !== "string") { headers["Content-Type"] = "application/json"; options.body = JSON.stringify(options.body); }
+  // Every change is JSON, even without a body: the mock refuses other changes (pages on other sites can send those).
+  if (options.method && options.method !== "GET") headers["Content-Type"] = "application/json";
+  if (options.body && typeof options.body !== "string") options.body = JSON.stringify(options.body);
   let response;
   try { response = await fetch(path, { ...options, headers }); } catch (err) { throw new Unreachable("the mock is not answering"); }
   if (response.status === 401) { $("#token-box").hidden = false; throw new Error("the control token is needed: enter it above"); }
