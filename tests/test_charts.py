@@ -24,7 +24,14 @@ from mock_ft.charts import (
 from mock_ft.charts.canvas import format_ms, linear_ticks, log_ticks
 from mock_ft.journal import Journal, NewEntry
 from mock_ft.journal.lookups import LookupRecord, append_lookup
-from mock_ft.journal.series import bucket_seconds, lookup_latency, series
+from mock_ft.journal.series import (
+    bucket_seconds,
+    lookup_latency,
+    lookup_latency_of,
+    read_snapshot,
+    series,
+    series_of,
+)
 from mock_ft.scenarios.report import write_replay_reports
 from mock_ft.scenarios.runner import ScenarioResult, StepResult
 from mock_ft.scenarios.target import Target
@@ -165,6 +172,23 @@ def test_bound_series_to_newest_rows(tmp_path: Path) -> None:
     assert whole.attempts_per_event == {"1": 30}
 
 
+def test_read_same_series_on_snapshot_connection(tmp_path: Path) -> None:
+    """Off the event loop, on a read-only connection of its own, the figures are the same."""
+    path = str(tmp_path / "j.sqlite3")
+    now = time.time()
+    entry = NewEntry(transport="rest", received_at=now - 5, verdict="accepted", status_code=200,
+                     latency_ms=7.0, idempotency_key="k")  # fmt: skip
+    record = LookupRecord(None, "1", "userdetails", "GET", "u", now, 200, 12.0)
+    with Journal(path) as journal:
+        journal.run_sync(lambda tx: (tx.insert(entry), append_lookup(record)(tx)))
+        inside = journal.run_sync(series(now, 600))
+        outside = read_snapshot(path, lambda conn: series_of(conn, now, 600, 50_000))
+        lookups = read_snapshot(path, lambda conn: lookup_latency_of(conn, 50_000))
+    assert outside == inside
+    assert outside.latency_ms["p50"] == 7.0
+    assert lookups[0]["p99"] == 12.0
+
+
 def test_leave_unanswered_lookups_out_of_percentiles(tmp_path: Path) -> None:
     """A lookup that got no answer counts as a call, not as a latency."""
     records = [
@@ -186,6 +210,13 @@ def test_serve_chart_as_svg(client: TestClient, name: str) -> None:
     assert answer.headers["content-type"] == "image/svg+xml"
     assert answer.headers["cache-control"] == "no-store"
     assert answer.text.startswith("<svg")
+
+
+def test_serve_dashboard_charts_from_one_reading(client: TestClient) -> None:
+    """/_mock/charts/all gives the four charts the dashboard redraws, as SVG text."""
+    charts = client.get("/_mock/charts/all", params={"width": 900}).json()
+    assert sorted(charts) == ["attempts", "latency", "lookups", "rate"]
+    assert all(svg.startswith("<svg") and 'viewBox="0 0 900 ' in svg for svg in charts.values())
 
 
 def test_refuse_unknown_chart(client: TestClient) -> None:

@@ -7,6 +7,7 @@ stream reports new attempts, without re-rendering the page.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated, Any, Literal
 
@@ -19,7 +20,13 @@ from mock_ft.charts import attempts_chart, latency_chart, lookup_chart, rate_cha
 from mock_ft.crm.guard import control_guard, unambiguous_query
 from mock_ft.journal import Journal
 from mock_ft.journal.runs import query_runs
-from mock_ft.journal.series import lookup_latency, series
+from mock_ft.journal.series import (
+    lookup_latency,
+    lookup_latency_of,
+    read_snapshot,
+    series,
+    series_of,
+)
 from mock_ft.settings import Settings
 
 __all__ = ["DELIVERY_TARGET_MS", "build_chart_router"]
@@ -31,6 +38,13 @@ Window = Annotated[
     int, Query(ge=10, le=86_400, description="Seconds back from now (the chart starts at the "
                "oldest attempt within them).")
 ]  # fmt: skip
+
+
+Tz = Annotated[int, Query(ge=-840, le=840, description="Minutes east of UTC for the time axis.")]
+Width = Annotated[
+    int, Query(ge=320, le=1600, description="Drawing width (px): text stays legible.")
+]
+CHARTS = ("rate", "latency", "attempts", "lookups")
 
 
 class SeriesPublic(BaseModel):
@@ -58,8 +72,19 @@ class SeriesPublic(BaseModel):
 
 async def _series(request: Request, settings: Settings, window: int) -> SeriesPublic:
     journal: Journal = request.app.state.journal
-    found = await journal.run(series(time.time(), window, MAX_ROWS))
-    lookups = await journal.run(lookup_latency(MAX_ROWS))
+    now = time.time()
+    if journal.path == ":memory:":  # one connection only: through the journal's own queue
+        found = await journal.run(series(now, window, MAX_ROWS))
+        lookups = await journal.run(lookup_latency(MAX_ROWS))
+    else:  # off the event loop: ingest goes on while a chart is computed (0.1-1 s at 50k rows)
+        found, lookups = await asyncio.to_thread(
+            read_snapshot,
+            journal.path,
+            lambda conn: (
+                series_of(conn, now, window, MAX_ROWS),
+                lookup_latency_of(conn, MAX_ROWS),
+            ),
+        )
     return SeriesPublic(
         since=found.since,
         until=found.until,
@@ -115,6 +140,14 @@ def build_chart_router(settings: Settings) -> APIRouter:
         latency per endpoint, over the newest attempts of the window (computed in SQL)."""
         return await _series(request, settings, window)
 
+    @router.get("/charts/all")
+    async def get_charts(request: Request, window: Window = 3600, tz: Tz = 0, width: Width = 560
+    ) -> dict[str, str]:  # fmt: skip
+        """The dashboard's four charts as SVG text (rate, latency, attempts, lookups), from one
+        reading of /_mock/series: what the dashboard redraws when new attempts arrive."""
+        figures = await _series(request, settings, window)
+        return {name: str(_draw(name, figures, tz, width)) for name in CHARTS}
+
     @router.get(
         "/charts/{name}.svg",
         response_class=Response,
@@ -124,12 +157,8 @@ def build_chart_router(settings: Settings) -> APIRouter:
         request: Request,
         name: Annotated[Literal["rate", "latency", "attempts", "lookups", "steps"], Path()],
         window: Window = 3600,
-        tz: Annotated[
-            int, Query(ge=-840, le=840, description="Minutes east of UTC for the time axis.")
-        ] = 0,
-        width: Annotated[
-            int, Query(ge=320, le=1600, description="Drawing width (px): text stays legible.")
-        ] = 560,
+        tz: Tz = 0,
+        width: Width = 560,
     ) -> Response:
         """One of the dashboard's charts, drawn from /_mock/series (same window); `steps` is the
         newest verification run's checks per step."""

@@ -1,7 +1,7 @@
 // The Charts view: SVG drawn by the mock (/_mock/charts/NAME.svg, from /_mock/series), swapped
 // into place one chart at a time when the event stream reports new attempts; the page stays.
 
-import { $, apiText } from "./core.js";
+import { $, api, apiText } from "./core.js";
 
 const NAMES = ["rate", "latency", "attempts", "lookups"];
 const tz = -new Date().getTimezoneOffset();  // the time axis in the reader's own clock
@@ -11,14 +11,11 @@ let last = 0;
 // Drawn at the width it is shown at, so its text is as legible on a phone as on a desktop.
 const widthOf = (box) => Math.min(1600, Math.max(320, Math.round(box.clientWidth || 560)));
 
-async function draw(name) {
-  const box = $(`#chart-${name}`);
-  box.innerHTML = await apiText(`/_mock/charts/${name}.svg?tz=${tz}&width=${widthOf(box)}`);
-}
-
+// All four from one reading of the journal; each swapped into its own box.
 export async function loadCharts() {
   last = Date.now();
-  await Promise.all(NAMES.map(draw));
+  const charts = await api(`/_mock/charts/all?tz=${tz}&width=${widthOf($("#chart-rate"))}`);
+  for (const name of NAMES) $(`#chart-${name}`).innerHTML = charts[name];
 }
 
 // New attempts arrived: redraw soon, at most once a second however busy the stream is.
