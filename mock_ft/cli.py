@@ -252,7 +252,8 @@ def verify(
         typer.Option(
             min=1,
             max=64,
-            help="Callers driving each read endpoint at once [the mock's lookup concurrency].",
+            help="Callers driving each read endpoint at once.",
+            show_default=f"{LOOKUP_CONCURRENCY}, the mock's lookup concurrency",
         ),
     ] = LOOKUP_CONCURRENCY,
     concurrent_calls: Annotated[
