@@ -144,11 +144,12 @@ def test_clean_up_replay_on_signal(
     """replay --stack local, stopped midway, leaves no operator process and no broker objects."""
     (tmp_path / "hold.yaml").write_text(HOLD)
     process = start(
-        ["replay", "hold.yaml", "--stack", "local", "--rabbitmq-url", rabbitmq_url], tmp_path
+        ["replay", "-v", "hold.yaml", "--stack", "local", "--rabbitmq-url", rabbitmq_url],
+        tmp_path,
     )
     shown = _read_until(process, "local stack: mock http")
     mock_url = _URL.findall(shown)[0]
-    _read_until(process, "hold")  # the scenario runs: its step is under way
+    _read_until(process, "▶ Hold the stack")  # -v: printed as the scenario starts
     _stop_and_check(process, mock_url, rabbitmq_url, signum)
 
 
