@@ -240,6 +240,14 @@ def verify(
             min=0, help="Longest OAuth token lifetime (s) to wait out, to check expiry is enforced."
         ),
     ] = 10.0,
+    event_wait: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="How long (s) to wait for the events your platform must publish after verify's "
+            "own writes (FT wants them within 1 s).",
+        ),
+    ] = 1.5,
 ) -> None:
     """Check an Operator API the way FT will; exit 0 ready, 1 a check failed, 2 cannot run."""
     from mock_ft.verify import VerifyOptions, run_verification
@@ -284,6 +292,7 @@ def verify(
         steps=tuple(step) if step else STEPS,
         sid=sid,
         token_expiry_wait_seconds=token_expiry_wait,
+        event_wait_seconds=event_wait,
         control_token=_control_token() or _secret(settings.control_token),
     )
     with out.status("verifying") as status:

@@ -208,16 +208,18 @@ def build_platform_router(platform: Platform) -> APIRouter:
         with platform.db.read() as conn:
             counts = conn.execute(
                 "SELECT SUM(delivered_at IS NULL AND abandoned = 0), "
-                "SUM(delivered_at IS NOT NULL), SUM(abandoned) FROM outbox"
+                "SUM(delivered_at IS NOT NULL), SUM(abandoned), "
+                "SUM(delivered_at IS NULL AND abandoned = 0 AND attempts = 0) FROM outbox"
             ).fetchone()
             rows = conn.execute(
                 "SELECT id, user_id, event_type, attempts, delivered_at, abandoned, last_error "
                 "FROM outbox ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        pending, delivered, abandoned = (int(n or 0) for n in counts)
+        pending, delivered, abandoned, unattempted = (int(n or 0) for n in counts)
         return {
             "pending": pending,
+            "unattempted": unattempted,  # pending and never sent yet (e.g. not due)
             "delivered": delivered,
             "abandoned": abandoned,
             "recent": [dict(r) for r in rows],
