@@ -208,18 +208,23 @@ def build_platform_router(platform: Platform) -> APIRouter:
         with platform.db.read() as conn:
             counts = conn.execute(
                 "SELECT SUM(delivered_at IS NULL AND abandoned = 0), "
-                "SUM(delivered_at IS NOT NULL), SUM(abandoned), "
-                "SUM(delivered_at IS NULL AND abandoned = 0 AND attempts = 0) FROM outbox"
+                "SUM(delivered_at IS NOT NULL), SUM(abandoned) FROM outbox"
             ).fetchone()
+            # Each player's events go out in order: only the oldest pending one can be in flight.
+            heads = conn.execute(
+                "SELECT COUNT(*) FROM outbox AS o WHERE attempts = 0 AND id = (SELECT MIN(id) "
+                "FROM outbox AS p WHERE p.user_id = o.user_id AND p.delivered_at IS NULL "
+                "AND p.abandoned = 0)"
+            ).fetchone()[0]
             rows = conn.execute(
                 "SELECT id, user_id, event_type, attempts, delivered_at, abandoned, last_error "
                 "FROM outbox ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        pending, delivered, abandoned, unattempted = (int(n or 0) for n in counts)
+        pending, delivered, abandoned = (int(n or 0) for n in counts)
         return {
             "pending": pending,
-            "unattempted": unattempted,  # pending and never sent yet (e.g. not due)
+            "next_unsent": int(heads),  # players whose next event was never sent yet
             "delivered": delivered,
             "abandoned": abandoned,
             "recent": [dict(r) for r in rows],

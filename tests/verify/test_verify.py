@@ -121,13 +121,13 @@ REFUSED_EVENTS = {"events_missing_field", "events_wrong_enum_case"}
 
 def _settle(operator_url: str, refused: bool) -> None:
     """Until the operator has published everything (late events included); where FT refuses
-    the events, until each was sent at least once."""
+    the events, until each player's first refused one was sent (the rest wait behind it)."""
 
     def settled() -> bool:
         outbox = httpx.get(f"{operator_url}/platform/outbox").json()
-        return bool(outbox["unattempted"] == 0 if refused else outbox["pending"] == 0)
+        return bool(outbox["next_unsent"] == 0 if refused else outbox["pending"] == 0)
 
-    wait_until(settled, "the operator's outbox emptied (or each refused event sent once)")
+    wait_until(settled, "the operator's outbox emptied (or each player's refused event sent)")
 
 
 def _failed(results: list[CheckResult]) -> list[str]:
