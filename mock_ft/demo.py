@@ -25,13 +25,14 @@ from mock_ft.scenarios.report import write_replay_reports
 from mock_ft.scenarios.stack import local_stack
 from mock_ft.scenarios.target import Target
 from mock_ft.settings import DEFAULT_API_KEY
-from mock_ft.terminal import friendly, out
+from mock_ft.terminal import friendly, human_ms, human_seconds, out
 from mock_ft.verify import VerifyOptions, run_verification
 from mock_ft.verify.report import post_run, print_summary, write_reports
 
 __all__ = ["demo_command", "run_demo"]
 
 _REPORTS = Path(".mock-ft/reports")
+_FT_TARGET_MS = 1000.0  # FT's freshness target: an event within 1 s of its timestamp
 
 
 def _bad_events() -> list[tuple[str, bytes, dict[str, str]]]:
@@ -61,6 +62,11 @@ def run_demo(
     keep_running: bool = True,
 ) -> int:
     """Run the demo; 0 when verification, the scenarios and every sample went as they should."""
+    # At once, before anything slow: the stack takes seconds to start, the run about a minute.
+    console.print(
+        "[bold]mock-ft demo[/]: starting the mock and the reference operator, then verification, "
+        "the scenario library and a sample of every event (about a minute)..."
+    )
     if journal_path != ":memory:":
         Path(journal_path).unlink(missing_ok=True)
     started = time.monotonic()
@@ -165,8 +171,9 @@ def _verify(
         event_wait_seconds=timing[1],
     )
     console.print("\n[bold]verifying the reference operator the way FT will[/]")
+    started = time.perf_counter()
     results = run_verification(options)
-    print_summary(console, results)
+    print_summary(console, results, time.perf_counter() - started)
     write_reports(reports, options, results)
     post_run(target.ft_url, "verify", reports / "report.json")
     return all(r.passed for r in results)
@@ -177,7 +184,7 @@ def _replay(target: Target, folder: str | None, reports: Path, console: Console)
         console.print(f"[dim]no scenario folder {folder!r}: the replay is left out[/]")
         return None
     console.print(f"\n[bold]replaying the scenario library ({folder})[/]")
-    results = asyncio.run(replay(load_scenarios([folder]), target, console))
+    results = asyncio.run(replay(load_scenarios([folder]), target, console, verbosity=0))
     write_replay_reports(reports, target, results)
     post_run(target.ft_url, "replay", reports / "replay.json")
     return not any(r.status == "failed" for r in results)
@@ -239,12 +246,31 @@ def _scorecard(
         f"{by_verdict.get('accepted', 0)} accepted, {by_verdict.get('rejected', 0)} rejected "
         "in the journal",
     )
-    table.add_row(
-        "dashboard", f"{target.ft_url}/ui", f"p99 delivery latency {stats['latency_ms']['p99']} ms"
-    )
+    p99 = stats["latency_ms"]["p99"]
+    table.add_row("dashboard", f"{target.ft_url}/ui", f"p99 delivery latency {human_ms(p99)}")
     console.print()
     console.print(table)
-    console.print(f"demo run took {time.monotonic() - started:.0f} s")
+    if p99 is not None and p99 > _FT_TARGET_MS:
+        console.print(_latency_note(target, p99, stats["by_transport"]))
+    console.print(f"demo run took {human_seconds(time.monotonic() - started)}")
+
+
+def _latency_note(target: Target, p99: float, transports: dict[str, int]) -> str:
+    """Why the demo's p99 is past FT's 1 s target, per transport, so it is not read as a pass."""
+    each = []
+    for transport in sorted(transports):
+        report = httpx.get(
+            f"{target.ft_url}/_mock/delivery", params={"transport": transport}, timeout=30
+        ).json()
+        each.append(f"{transport} {human_ms(report['latency_ms']['p99'])}")
+    return (
+        f"[yellow]note[/]: p99 delivery latency {human_ms(p99)} is above FT's 1 s target "
+        f"(p99 by transport: {', '.join(each)}). The demo causes it on purpose: the volume "
+        "scenarios publish 2,000 events as fast as they can, faster than one machine drains "
+        "them, and the fault scenarios make events arrive late (a retry after 429 and "
+        "Retry-After, an answer held past the publisher's patience). Measure your own "
+        "publisher at its real rate: `mock-ft delivery`, or the dashboard's charts."
+    )
 
 
 def _mark(ok: bool, good: str, bad: str) -> str:
@@ -280,7 +306,7 @@ def _table(events: list[dict[str, Any]]) -> Table:
             event["event_type"] or "-",
             event["user_id"] or "-",
             f"[{colour}]{event['status_code']} {event['error_code'] or 'accepted'}[/]",
-            "-" if latency is None else f"{latency:.1f} ms",
+            human_ms(latency),
             detail,
         )
     return table
