@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -19,6 +18,7 @@ from pydantic import BaseModel, Field
 from mock_ft.crm.guard import control_guard, unambiguous_query
 from mock_ft.crm.schemas import ErrorBody, EventPublic
 from mock_ft.journal import EventFilter, Journal
+from mock_ft.journal.jsontext import dumps
 from mock_ft.journal.runs import RunEntry, append_run, event_rate, latency_histogram, query_runs
 from mock_ft.settings import Settings
 
@@ -146,7 +146,7 @@ async def _events(request: Request, journal: Journal, after_id: int) -> AsyncIte
         if rows:
             last = rows[-1].id
             data = [EventPublic.of(r).model_dump(mode="json") for r in rows]
-            yield b"event: events\ndata: " + orjson.dumps(data) + b"\n\n"
+            yield b"event: events\ndata: " + dumps(data) + b"\n\n"
             beat = time.monotonic()
             continue
         if time.monotonic() - beat > _HEARTBEAT:
