@@ -64,6 +64,22 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, gt=0, description="Largest accepted event body, in bytes."
     )
+    max_control_body_bytes: int = Field(
+        8_388_608, gt=0, description="Largest body accepted by the control API (/_mock/), bytes."
+    )
+    max_header_bytes: int = Field(
+        65_536, ge=1_024, description="Largest request line plus headers of any request, bytes."
+    )
+    max_header_field_bytes: int = Field(
+        16_384, ge=256, description="Largest single header (name and value) of any request, bytes."
+    )
+    read_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Time a request may take to arrive whole (headers and body) from its first "
+        "byte, or from the connection when nothing arrives; then 408 and the connection closes.",
+    )
     freshness_target_ms: float = Field(
         1000.0,
         gt=0,
