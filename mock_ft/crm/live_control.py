@@ -24,6 +24,13 @@ from mock_ft.settings import Settings
 
 __all__ = ["build_live_router"]
 
+# Characters that many line readers (Python's splitlines, so httpx) take as line breaks; JSON may
+# carry them raw inside strings, which would cut a `data:` line. Escaped, the JSON is the same.
+_LINE_BREAKS = (
+    (b"\xe2\x80\xa8", b"\\u2028"),
+    (b"\xe2\x80\xa9", b"\\u2029"),
+    (b"\xc2\x85", b"\\u0085"),
+)
 _BATCH = 200  # attempts per stream message at most
 _HEARTBEAT = 15.0
 
@@ -146,7 +153,7 @@ async def _events(request: Request, journal: Journal, after_id: int) -> AsyncIte
         if rows:
             last = rows[-1].id
             data = [EventPublic.of(r).model_dump(mode="json") for r in rows]
-            yield b"event: events\ndata: " + dumps(data) + b"\n\n"
+            yield b"event: events\ndata: " + _one_line(dumps(data)) + b"\n\n"
             beat = time.monotonic()
             continue
         if time.monotonic() - beat > _HEARTBEAT:
@@ -154,3 +161,11 @@ async def _events(request: Request, journal: Journal, after_id: int) -> AsyncIte
             beat = time.monotonic()
         await journal.next_commit(1.0, after=seen)
         await asyncio.sleep(0)
+
+
+def _one_line(data: bytes) -> bytes:
+    """`data` with every raw line-break character a JSON string may hold escaped."""
+    for raw, escaped in _LINE_BREAKS:
+        if raw in data:
+            data = data.replace(raw, escaped)
+    return data

@@ -187,3 +187,12 @@ def test_name_duplicate_key_when_last_value_is_refused(client: httpx.Client) -> 
     assert response.status_code == 400
     problems = [(p["path"], p["code"]) for p in response.json()["problems"]]
     assert problems == [("$.amount", "duplicate_key"), ("$.amount", "minimum")]
+
+
+def test_stream_keeps_line_separators_inside_one_data_line(client: httpx.Client) -> None:
+    """U+2028, U+2029 and U+0085 in a value do not cut the live stream's `data:` line."""
+    body = _payment(note="a\u2028b\u2029c\x85d")
+    response = _post(client, json.dumps(body, ensure_ascii=False).encode())
+    assert response.status_code == 200, response.text
+    [shown] = _stream_first(client, response.json()["event_id"])
+    assert shown["payload"]["note"] == "a\u2028b\u2029c\x85d"
