@@ -39,7 +39,7 @@ def unavailable(what: str) -> NoReturn:
     """Skip (locally) or fail (CI) a test whose broker is missing, saying what to do."""
     if in_ci():
         pytest.fail(f"{what}; under CI=true broker tests must run (.ci/run starts the brokers)")
-    pytest.skip(f"{what}; start it (see README, Testing) to run this test")
+    pytest.skip(f"{what}; start it (see docs/architecture.md, Developing mock-ft) to run this test")
 
 
 def free_port() -> int:

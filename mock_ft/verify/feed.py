@@ -18,6 +18,12 @@ __all__ = ["MANDATORY_EVENTS", "check_event_feed", "check_latency", "percentile"
 MANDATORY_EVENTS = ("USER_CREATE_V2", "LOGIN_V2", "PAYMENT")
 _SETTLE_SECONDS = 0.3  # how long a complete picture must hold before it is judged
 _GAP_WARNINGS = ("unregistered_user", "payment_transition", "orphan_outcome")
+# What a test user does on the operator's platform so that each mandatory event is published.
+_HOW_TO_PUBLISH = {
+    "USER_CREATE_V2": "register the test user on your platform",
+    "LOGIN_V2": "log the test user in on your platform",
+    "PAYMENT": "make an approved deposit as the test user on your platform",
+}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -66,12 +72,20 @@ async def check_event_feed(
             arrived = [e for e in events if e["received_at"] >= posted_at]
             if not arrived:
                 await _pause()
-        problems = [] if arrived else ["no USER_CONSENTS_V2 reached FT within 1 s of the opt-out"]
+        problems = (
+            []
+            if arrived
+            else [
+                f"no USER_CONSENTS_V2 of user {user} reached FT within 1 s of the opt-out: "
+                "publish USER_CONSENTS_V2 whenever consents change, also when FT changes them "
+                "through POST /userconsents"
+            ]
+        )
         results.append(_check("a consent opt-out is published as USER_CONSENTS_V2", problems))
     events = await _events(client, ft_url)
     for event_type in MANDATORY_EVENTS:
         mine = [e for e in events if e["event_type"] == event_type]
-        problems = [] if any(e["verdict"] == "accepted" for e in mine) else ["none accepted"]
+        problems = _missing(event_type, mine, options)
         results.append(_check(f"{event_type} events reach FT valid", problems))
     rejected = [e for e in events if e["verdict"] == "rejected"]
     problems = [
@@ -106,6 +120,7 @@ async def check_event_feed(
         if (complete_since and now - complete_since >= _SETTLE_SECONDS) or now >= deadline:
             problems = [
                 f"X-Fasttrack-Id {ft_id}: {len(ids)} bonuses in BONUS events, not 1"
+                + (_NO_BONUS_EVENT if not ids else "")
                 for ft_id, ids in credited.items()
                 if len(ids) != 1
             ]
@@ -113,6 +128,28 @@ async def check_event_feed(
             break
         await _pause()  # the last credits may still be on their way
     return results
+
+
+_NO_BONUS_EVENT = (
+    " (no BONUS event names it: publish BONUS when FT credits a bonus, with the X-Fasttrack-* "
+    "headers in fasttrack_references)"
+)
+
+
+def _missing(event_type: str, mine: list[dict[str, Any]], options: VerifyOptions) -> list[str]:
+    """Nothing when one arrived valid; else what is missing and what to do about it."""
+    if any(e["verdict"] == "accepted" for e in mine):
+        return []
+    users = ", ".join(options.user_ids)
+    if mine:
+        return [
+            f"{len(mine)} {event_type} arrived, none valid: fix what "
+            "'every event passes FT's validation' lists, then rerun"
+        ]
+    return [
+        f"no {event_type} has reached the mock yet (test users {users}): "
+        f"{_HOW_TO_PUBLISH[event_type]}, publishing to {options.ft_url}, then rerun"
+    ]
 
 
 async def _lookups(client: httpx.AsyncClient, ft_url: str) -> CheckResult:
