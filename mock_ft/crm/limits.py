@@ -58,40 +58,30 @@ class _LimitedProtocol(HttpToolsProtocol):
     limits: HeaderLimits
     _head_read = 0  # bytes read while the request line and headers were incomplete
     _head_bytes = 0  # bytes of the headers parsed so far
-    _in_head = False
     _refused = False
-    _deadline: asyncio.TimerHandle | None = None
+    # Loop time the request being read (or the connection, before its first) began; None once
+    # it is read whole. A sweep per server, not a timer per request, enforces the deadline: it
+    # costs each request a clock read instead of a timer to arm and cancel.
+    _started: float | None = None
 
     # -- the read deadline -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()  # a connection that never sends a byte is closed too
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._in_head, self._head_read, self._head_bytes = True, 0, 0
-        self._arm()
+        self._started = self.loop.time()  # a connection that never sends a byte is closed too
+        _sweep_soon(self)
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self._disarm()  # between requests, uvicorn's keep-alive timeout takes over
+        # uvicorn's, inlined (one frame less per request), then this request's deadline is off.
+        if not (self.parser.should_upgrade() and self._should_upgrade()) and not (
+            self.cycle.response_complete
+        ):
+            self.cycle.more_body = False
+            self.cycle.message_event.set()
+        self._started, self._head_read, self._head_bytes = None, 0, 0
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(self.limits.read_timeout_seconds, self._too_slow)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _too_slow(self) -> None:
-        self._deadline = None
+    def too_slow(self) -> None:
+        """The deadline passed: answer 408 and close."""
         seconds = self.limits.read_timeout_seconds
         message = (
             f"the request did not arrive whole within {seconds:g} s; send it at once, or raise "
@@ -104,6 +94,8 @@ class _LimitedProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # what follows an answered limit is read and dropped until the close
+        if self._started is None:
+            self._started = self.loop.time()
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
@@ -122,7 +114,8 @@ class _LimitedProtocol(HttpToolsProtocol):
         except httptools.HttpParserError:
             self._bad_request()
             return
-        if self._in_head:  # still in the request line and headers after this chunk
+        cycle = self.cycle
+        if cycle is None or cycle.scope is not self.scope:  # the head is still incomplete
             self._head_read += len(data)
             if self._head_read > self.limits.max_header_bytes:
                 self._headers_too_large(self._total_too_large())
@@ -137,15 +130,16 @@ class _LimitedProtocol(HttpToolsProtocol):
         self._head_bytes += size + 4  # ": " and CRLF
         if self._head_bytes > self.limits.max_header_bytes:
             raise self._total_too_large()
-        super().on_header(name, value)
+        # uvicorn's, inlined: one frame less per header.
+        name = name.lower()
+        value = value.rstrip(b" \t")
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def _total_too_large(self) -> _TooLarge:
         message = f"the request line and headers exceed {self.limits.max_header_bytes} bytes"
         return _TooLarge("header", message)
-
-    def on_headers_complete(self) -> None:
-        self._in_head = False
-        super().on_headers_complete()
 
     def _headers_too_large(self, exc: _TooLarge) -> None:
         problem = {"path": exc.path, "code": "headers_too_large", "message": exc.message}
@@ -161,7 +155,7 @@ class _LimitedProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int, error: str, message: str, problems: list[Any]) -> None:
         """Answer `status` with an FT-style body (unless an answer is under way) and close."""
-        self._disarm()
+        self._started = None
         cycle = self.cycle
         answered = cycle is not None and cycle.response_started and not cycle.response_complete
         if not answered and not self.transport.is_closing():
@@ -189,6 +183,30 @@ class _LimitedProtocol(HttpToolsProtocol):
             self.loop.call_later(_LINGER_SECONDS, self.transport.close)
         else:
             self.transport.close()
+
+
+def _sweep_soon(protocol: _LimitedProtocol) -> None:
+    """Make sure a sweep is scheduled for this protocol's server (one per server at a time)."""
+    state = protocol.server_state
+    if not getattr(state, "mock_ft_sweeping", False):
+        state.mock_ft_sweeping = True  # type: ignore[attr-defined]
+        interval = min(1.0, protocol.limits.read_timeout_seconds / 4)
+        protocol.loop.call_later(interval, _sweep, protocol.loop, state, protocol.limits, interval)
+
+
+def _sweep(
+    loop: asyncio.AbstractEventLoop, state: Any, limits: HeaderLimits, interval: float
+) -> None:
+    """Answer 408 on every connection whose request is late; again later while any are open."""
+    oldest = loop.time() - limits.read_timeout_seconds
+    for connection in list(state.connections):
+        started = getattr(connection, "_started", None)
+        if started is not None and started <= oldest:
+            connection.too_slow()
+    if state.connections:
+        loop.call_later(interval, _sweep, loop, state, limits, interval)
+    else:
+        state.mock_ft_sweeping = False
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

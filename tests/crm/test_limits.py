@@ -161,3 +161,22 @@ def test_close_300_slow_connections(server: str) -> None:
         for sock in socks:
             sock.close()
     assert httpx.get(f"{server}/_mock/health").status_code == 200
+
+
+def test_answer_malformed_http_with_json_400(server: str) -> None:
+    """Bytes that are not HTTP/1.1 get an FT-style 400 rather than a plain-text one."""
+    with _connect(server) as sock:
+        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        status, body = _answer(sock)
+    assert (status, body["error"]) == (400, "malformed_request")
+
+
+def test_keep_serving_pipelined_requests(server: str) -> None:
+    """Many requests in one write are each answered; their headers are counted per request."""
+    request = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 1000 + b"\r\n\r\n"
+    with _connect(server) as sock:
+        sock.sendall(request * 40 + b"GET /_mock/health HTTP/1.1\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.count(b"HTTP/1.1 200 OK") == 41
