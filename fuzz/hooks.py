@@ -39,8 +39,9 @@ def after_call(ctx: Any, case: Any, response: Any) -> None:
         ("/_mock/faults", "/_mock/callbacks")
     ):
         base = str(response.request.url).split("/_mock/")[0]
-        httpx.delete(f"{base}/_mock/faults", timeout=10)
-        httpx.delete(f"{base}/_mock/callbacks/rules", timeout=10)
+        json_type = {"Content-Type": "application/json"}  # as the control API asks of changes
+        httpx.delete(f"{base}/_mock/faults", headers=json_type, timeout=10)
+        httpx.delete(f"{base}/_mock/callbacks/rules", headers=json_type, timeout=10)
 
 
 @schemathesis.hook

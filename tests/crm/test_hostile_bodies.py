@@ -17,6 +17,7 @@ import pytest
 from mock_ft.journal.jsontext import MAX_DEPTH
 from mock_ft.samples import ft_timestamp
 from tests.conftest import KEY_HEADERS
+from tests.crm.views import stream_first
 
 pytestmark = pytest.mark.slow
 JSON_HEADERS = {**KEY_HEADERS, "Content-Type": "application/json"}
@@ -50,18 +51,6 @@ def _post(client: httpx.Client, body: str | bytes) -> httpx.Response:
     return client.post(PAYMENT_PATH, content=body, headers=JSON_HEADERS)
 
 
-def _stream_first(client: httpx.Client, event_id: int) -> list[dict[str, Any]]:
-    """The first `events` message of the live stream from just before `event_id`."""
-    params = {"after_id": event_id - 1}
-    with client.stream("GET", "/_mock/stream", params=params, timeout=10) as response:
-        assert response.status_code == 200
-        for line in response.iter_lines():
-            if line.startswith("data: "):
-                data: list[dict[str, Any]] = json.loads(line.removeprefix("data: "))
-                return data
-    raise AssertionError("the stream ended without an events message")
-
-
 def _assert_every_view_renders(client: httpx.Client, event_id: int) -> dict[str, Any]:
     """Every read view answers 2xx with this attempt in it; returns its /_mock/events entry."""
     page = client.get("/_mock/events", params={"after_id": event_id - 1, "limit": 1})
@@ -73,7 +62,7 @@ def _assert_every_view_renders(client: httpx.Client, event_id: int) -> dict[str,
     verdict = entry["verdict"]
     waited = client.get("/_mock/events/wait", params={"verdict": verdict, "timeout": 5})
     assert waited.status_code == 200, waited.text
-    assert _stream_first(client, event_id)[0]["id"] == event_id
+    assert stream_first(client, event_id)[0]["id"] == event_id
     for path in ("/_mock/stats", "/_mock/delivery", "/_mock/players", "/_mock/charts"):
         answer = client.get(path)
         assert answer.status_code == 200, (path, answer.text)
@@ -131,7 +120,7 @@ def test_show_integers_beyond_64_bits_exactly(client: httpx.Client) -> None:
     event_id = response.json()["event_id"]
     entry = _assert_every_view_renders(client, event_id)
     assert entry["payload"] == body
-    assert _stream_first(client, event_id)[0]["payload"]["note_id"] == huge
+    assert stream_first(client, event_id)[0]["payload"]["note_id"] == huge
 
 
 @pytest.mark.parametrize(
@@ -194,5 +183,5 @@ def test_stream_keeps_line_separators_inside_one_data_line(client: httpx.Client)
     body = _payment(note="a\u2028b\u2029c\x85d")
     response = _post(client, json.dumps(body, ensure_ascii=False).encode())
     assert response.status_code == 200, response.text
-    [shown] = _stream_first(client, response.json()["event_id"])
+    [shown] = stream_first(client, response.json()["event_id"])
     assert shown["payload"]["note"] == "a\u2028b\u2029c\x85d"

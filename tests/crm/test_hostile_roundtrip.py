@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from mock_ft.samples import sample_events
 from tests.conftest import KEY_HEADERS
-from tests.crm.test_hostile_bodies import _stream_first
+from tests.crm.views import stream_first
 
 pytestmark = pytest.mark.slow
 ROUTES = sample_events()
@@ -81,7 +81,7 @@ def _assert_views(client: httpx.Client, event_id: int, verdict: str, user_id: An
     assert client.get(f"/_mock/events/{event_id}").status_code == 200
     waited = client.get("/_mock/events/wait", params={"verdict": verdict, "timeout": 5})
     assert waited.status_code == 200, waited.text
-    assert _stream_first(client, event_id)[0]["id"] == event_id
+    assert stream_first(client, event_id)[0]["id"] == event_id
     for path in ("/_mock/stats", "/_mock/delivery", "/_mock/players", "/_mock/charts"):
         answer = client.get(path)
         assert answer.status_code == 200, (path, answer.text)

@@ -28,7 +28,8 @@ LIMITS = {
     "MOCK_FT_MAX_HEADER_FIELD_BYTES": "8192",
 }
 PAYMENT_HEAD = (
-    b"POST /v1/integration/payment HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"POST /v1/integration/payment HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Type: application/json\r\n"
     b"X-API-Key: " + KEY_HEADERS["X-API-Key"].encode() + b"\r\n"
 )
 
@@ -173,9 +174,14 @@ def test_answer_malformed_http_with_json_400(server: str) -> None:
 
 def test_keep_serving_pipelined_requests(server: str) -> None:
     """Many requests in one write are each answered; their headers are counted per request."""
-    request = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 1000 + b"\r\n\r\n"
+    request = (
+        b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"p" * 1000 + b"\r\n\r\n"
+    )
     with _connect(server) as sock:
-        sock.sendall(request * 40 + b"GET /_mock/health HTTP/1.1\r\nConnection: close\r\n\r\n")
+        sock.sendall(
+            request * 40
+            + b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
