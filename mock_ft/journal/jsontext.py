@@ -47,7 +47,10 @@ class _NotJson(ValueError):
         self.literal, self.why = literal, why
 
 
-def decode_event(text: str) -> tuple[Any, list[Problem]]:
+_NONE: tuple[Problem, ...] = ()  # the usual answer: no duplicate keys (shared, never changed)
+
+
+def decode_event(text: str) -> tuple[Any, tuple[Problem, ...]]:
     """Decode a body as FT would: (value, a warning per duplicate key).
 
     Raises `Refusal` for what no view could show, `json.JSONDecodeError` (with a real line and
@@ -57,8 +60,8 @@ def decode_event(text: str) -> tuple[Any, list[Problem]]:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         value = _decode_slowly(text)
-    containers = text.count("{") + text.count("[")
-    if containers > 1:
+    count = text.count
+    if count("{") + count("[") > 1:
         keys, deep = _walk(value)
         if deep is not None:
             path = json_path(deep)
@@ -71,9 +74,9 @@ def decode_event(text: str) -> tuple[Any, list[Problem]]:
         keys = len(value) if type(value) is dict else 0
     # Each key is a string followed by a colon, so `":` occurs at least once per key written
     # (unless a key is followed by spaces): more keys written than decoded means duplicates.
-    if text.count('":') == keys:
-        return value, []
-    return value, _duplicates(text)
+    if count('":') == keys:
+        return value, _NONE
+    return value, tuple(_duplicates(text))
 
 
 def viewable(text: str) -> Any:

@@ -82,7 +82,8 @@ def _assert_views(client: httpx.Client, event_id: int, verdict: str, user_id: An
     waited = client.get("/_mock/events/wait", params={"verdict": verdict, "timeout": 5})
     assert waited.status_code == 200, waited.text
     assert stream_first(client, event_id)[0]["id"] == event_id
-    for path in ("/_mock/stats", "/_mock/delivery", "/_mock/players", "/_mock/charts"):
+    dashboard = ("/_mock/charts", "/_mock/runs", "/_mock/lookups", "/_mock/callbacks")
+    for path in ("/_mock/stats", "/_mock/delivery", "/_mock/players", *dashboard):
         answer = client.get(path)
         assert answer.status_code == 200, (path, answer.text)
     if verdict == "accepted" and isinstance(user_id, str) and user_id:
