@@ -1,7 +1,7 @@
 # mock-ft: the mock Fast Track CRM, plus the `reference-operator` platform, in one image.
 #
 #   docker build -t mock-ft .
-#   docker run --rm -p 127.0.0.1:8765:8765 -e MOCK_FT_CONTROL_TOKEN=change-me mock-ft
+#   docker run --rm -p 127.0.0.1:8765:8765 -e MOCK_FT_CONTROL_TOKEN="$(openssl rand -hex 16)" mock-ft
 #   docker run --rm mock-ft verify --operator-url URL --auth api-key:KEY --user-id ID
 #   docker run --rm -p 127.0.0.1:8766:8766 --entrypoint reference-operator mock-ft \
 #       serve --host 0.0.0.0 --ft-url http://MOCK_HOST:8765

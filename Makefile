@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench serve clean fuzz
+.PHONY: demo test lint typecheck unit bench serve soak clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
+
+## soak: the whole suite SOAK_RUNS times (3) in a row under a CPU hog on every core; one line per
+## run, exit 1 if any failed. Proves the suite does not need a quiet machine.
+SOAK_RUNS ?= 3
+soak: $(STAMP)
+	bash scripts/soak $(SOAK_RUNS)
 
 ## fuzz: Schemathesis against the mock's own OpenAPI (positive, then negative; control API
 ## included, callback rules pointed at loopback) and a coverage-guided fuzz (atheris) of decode,

@@ -15,6 +15,7 @@ from mock_ft._version import __version__
 from mock_ft.authspec import parse_operator_auth
 from mock_ft.demo import demo_command
 from mock_ft.errors import ConfigError
+from mock_ft.lookups.runner import LOOKUP_CONCURRENCY
 from mock_ft.remote import delivery, faults_app
 from mock_ft.scenarios.command import replay_command
 from mock_ft.settings import DEFAULT_API_KEY, Settings, load_settings
@@ -213,6 +214,17 @@ def verify(
     seed: Annotated[int, typer.Option(help="Seed of the generated requests.")] = 0,
     max_examples: Annotated[int, typer.Option(help="Generated requests per operation.")] = 25,
     p95_budget_ms: Annotated[float, typer.Option(help="Latency budget (p95, ms).")] = 500.0,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Callers driving each read endpoint at once [the mock's lookup concurrency].",
+        ),
+    ] = LOOKUP_CONCURRENCY,
+    concurrent_calls: Annotated[
+        int, typer.Option(min=1, help="Calls per read endpoint under that concurrency.")
+    ] = 40,
     step: Annotated[
         list[str] | None, typer.Option(help="Check only this step (repeatable); default all.")
     ] = None,
@@ -267,6 +279,8 @@ def verify(
         seed=seed,
         max_examples=max_examples,
         p95_budget_ms=p95_budget_ms,
+        concurrency=concurrency,
+        concurrent_calls=concurrent_calls,
         steps=tuple(step) if step else STEPS,
         sid=sid,
         token_expiry_wait_seconds=token_expiry_wait,

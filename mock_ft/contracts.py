@@ -7,7 +7,7 @@ from `contracts/integration-api.yaml`; nothing about an event's shape is written
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -15,13 +15,14 @@ from typing import Any
 
 import yaml
 
-from mock_ft.errors import ContractError
+from mock_ft.errors import ConfigError, ContractError
 
 __all__ = [
     "EventRoute",
     "IntegrationContract",
     "asyncapi_document",
     "contracts_dir",
+    "deviations",
     "integration_contract",
 ]
 
@@ -41,6 +42,7 @@ class EventRoute:
     doc_required: tuple[str, ...]
     idempotency_key: tuple[str, ...]
     example: dict[str, Any]
+    path_setting: str | None = None  # FT does not publish the REST path: this setting moves it
 
 
 @dataclass(slots=True, frozen=True)
@@ -57,6 +59,31 @@ class IntegrationContract:
     def by_method_path(self) -> dict[tuple[str, str], EventRoute]:
         """Routes keyed by (HTTP method, path)."""
         return {(route.method, route.path): route for route in self.routes}
+
+    def with_paths(self, settings: dict[str, str]) -> IntegrationContract:
+        """The contract with each unpublished REST path (`x-ft-path-unpublished`) moved to the
+        path its setting in `settings` names; the document's `paths` follow."""
+        moved = {
+            route.path: settings[route.path_setting]
+            for route in self.routes
+            if route.path_setting in settings and settings[route.path_setting] != route.path
+        }
+        if not moved:
+            return self
+        taken = {route.path for route in self.routes} - set(moved)
+        for old, new in moved.items():
+            if new in taken or not new.startswith("/"):
+                msg = (
+                    f"cannot serve {old} on {new!r}: give a path starting with / that is not "
+                    "already an FT Integration API path"
+                )
+                raise ConfigError(msg)
+        document = {
+            **self.document,
+            "paths": {moved.get(path, path): item for path, item in self.document["paths"].items()},
+        }
+        routes = tuple(replace(r, path=moved.get(r.path, r.path)) for r in self.routes)
+        return IntegrationContract(document=document, routes=routes)
 
 
 def contracts_dir() -> Path:
@@ -110,6 +137,7 @@ def _route(path: str, method: str, operation: dict[str, Any], doc: dict[str, Any
         doc_required=tuple(schema.get("x-ft-doc-required", ())),
         idempotency_key=tuple(operation.get("x-ft-idempotency-key", ())),
         example=example,
+        path_setting=operation.get("x-ft-path-unpublished"),
     )
 
 
@@ -136,6 +164,19 @@ def load_integration_contract(path: Path) -> IntegrationContract:
 def integration_contract() -> IntegrationContract:
     """The Integration API contract shipped with mock-ft (parsed once per process)."""
     return load_integration_contract(contracts_dir() / INTEGRATION_FILE)
+
+
+def deviations(document: dict[str, Any]) -> dict[str, str]:
+    """Every `x-ft-deviation` of a contract's component schemas: `Schema.property` (or `Schema`
+    for a whole schema) -> why mock-ft answers otherwise than FT's published schema."""
+    found: dict[str, str] = {}
+    for name, schema in document.get("components", {}).get("schemas", {}).items():
+        if "x-ft-deviation" in schema:
+            found[name] = schema["x-ft-deviation"]
+        for field, spec in schema.get("properties", {}).items():
+            if isinstance(spec, dict) and "x-ft-deviation" in spec:
+                found[f"{name}.{field}"] = spec["x-ft-deviation"]
+    return found
 
 
 def asyncapi_document() -> dict[str, Any]:

@@ -40,7 +40,7 @@ def _bad_events() -> list[tuple[str, bytes, dict[str, str]]]:
     return [
         (
             "/v1/integration/payment",
-            b'{"user_id": "7001", "payment_id": "pay-9", "amount": -5, "currency": "eur",'
+            b'{"user_id": "7001", "payment_id": "pay-9", "amount": -5, "currency": "EUR",'
             b' "status": "approved", "type": "Credit", "vendor_id": 1, "origin": "x",'
             b' "timestamp": "20150302"}',
             json_headers,

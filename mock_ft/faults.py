@@ -15,6 +15,7 @@ import json
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,26 @@ class FaultInjector:
         self._next_id = 1
         self._random = random.Random(seed)  # noqa: S311 - reproducible faults, not security
         self._lock = threading.Lock()
+        # Told the ids of removed rules: a pause in progress ends with its rule.
+        self._on_removed: set[Callable[[frozenset[int]], None]] = set()
+
+    def watch_removals(self, listener: Callable[[frozenset[int]], None]) -> Callable[[], None]:
+        """Call `listener` with the ids of the rules each remove/clear takes away; returns the
+        function that stops it."""
+        with self._lock:
+            self._on_removed.add(listener)
+        return lambda: self._unwatch(listener)
+
+    def _unwatch(self, listener: Callable[[frozenset[int]], None]) -> None:
+        with self._lock:
+            self._on_removed.discard(listener)
+
+    def _removed(self, ids: frozenset[int]) -> None:
+        with self._lock:
+            listeners = list(self._on_removed)
+        if ids:
+            for listener in listeners:
+                listener(ids)
 
     def add(self, **spec: Any) -> FaultRule:
         """Add a rule (fields of FaultRule but id/hits) and return it."""
@@ -110,16 +131,19 @@ class FaultInjector:
             kept = [r for r in self._rules if r.id != rule_id]
             removed = len(kept) != len(self._rules)
             self._rules = kept
-            return removed
+        if removed:
+            self._removed(frozenset({rule_id}))
+        return removed
 
     def clear(self, seed: int | None = None) -> int:
         """Remove every rule (and reseed, when given); return how many went."""
         with self._lock:
-            count = len(self._rules)
+            gone = frozenset(rule.id for rule in self._rules)
             self._rules = []
             if seed is not None:
                 self._random.seed(seed)
-            return count
+        self._removed(gone)
+        return len(gone)
 
     def decide(
         self, transport: str, path: str | None, event_type: str | None, body: bytes

@@ -193,14 +193,18 @@ class CloseChannelFault(_Fault):
 
 
 class PauseFault(_Fault):
-    """Broker: stop consuming for `delay_ms` (5,000); the backlog grows and must then drain."""
+    """Broker: stop consuming for `delay_ms` (5,000), or until the rule is removed (DELETE
+    /_mock/faults): the backlog grows and must then drain."""
 
     action: Literal["pause"]
     transport: Literal["rabbitmq", "kafka"] | None = Field(
         None, description="A broker (or none): this action acts on broker messages."
     )
     delay_ms: int | None = Field(
-        None, ge=0, le=600_000, description="How long consumption stops (ms; 5,000)."
+        None,
+        ge=0,
+        le=600_000,
+        description="How long consumption stops (ms; 5,000); removing the rule ends it sooner.",
     )
 
 

@@ -31,7 +31,9 @@ _DEFAULT_URL = "http://127.0.0.1:8765"
 def _call(ft_url: str, method: str, path: str, **kwargs: Any) -> Any:
     """One control-API call; its JSON answer, or a MockFTError that says what to do."""
     token = os.environ.get("MOCK_FT_CONTROL_TOKEN")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {"Content-Type": "application/json"}  # the mock takes changes only as JSON
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     url = ft_url.rstrip("/") + path
     try:
         response = httpx.request(method, url, headers=headers, timeout=30, **kwargs)

@@ -6,7 +6,6 @@ Precedence, lowest to highest: defaults, config file, MOCK_FT_* environment, CLI
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import json
 import tomllib
 from contextvars import ContextVar
@@ -27,10 +26,12 @@ from pydantic_settings import (
 from mock_ft.authspec import parse_operator_auth
 from mock_ft.errors import ConfigError
 from mock_ft.faultspec import FaultSpec, parse_fault
+from mock_ft.origins import host_name, is_loopback, origin_text, parse_origin
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["MIN_CONTROL_TOKEN", "Settings", "is_loopback", "load_settings"]
 
 DEFAULT_API_KEY = "mock-ft-local-key"
+MIN_CONTROL_TOKEN = 16  # characters of a control token for a bind beyond loopback
 # Config-file values for the Settings being built by load_settings (lowest-priority source).
 _FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("mock_ft_config_file", default={})  # noqa: B039
 
@@ -60,7 +61,15 @@ class Settings(BaseSettings):
         "X-API-Key", min_length=1, description="Header that carries the key."
     )
     control_token: SecretStr | None = Field(
-        None, description="Bearer token for /_mock/ endpoints; required when bound beyond loopback."
+        None,
+        description="Bearer token for /_mock/ endpoints; required when bound beyond loopback "
+        f"(then at least {MIN_CONTROL_TOKEN} characters).",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names /_mock/, /ui and /docs answer besides loopback names and the "
+        "bound address (comma-separated; `*`: any, only with a control token). See "
+        "docs/security.md.",
     )
     max_body_bytes: int = Field(
         1_048_576, gt=0, description="Largest accepted event body, in bytes."
@@ -119,6 +128,11 @@ class Settings(BaseSettings):
     callback_api_key: SecretStr | None = Field(
         None, description="x-api-key sent by callback rules that set no api_key of their own."
     )
+    callback_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) callback rules may call besides the "
+        "operator URL's; comma-separated. See docs/security.md.",
+    )
     wait_max_seconds: float = Field(
         60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."
     )
@@ -145,6 +159,11 @@ class Settings(BaseSettings):
     rabbitmq_dead_letter_queue: str = Field(
         "fasttrack.events.dead", description="Queue that keeps the rejected messages."
     )
+    game_round_path: str = Field(
+        "/v1/integration/game-round",
+        description="REST path of GAME_ROUND: FT does not publish it; ask your FT integration "
+        "manager and set it here.",
+    )
     kafka_bootstrap: str | None = Field(
         None, description="Kafka bootstrap servers (host:port,...) to consume from (off unset)."
     )
@@ -158,6 +177,12 @@ class Settings(BaseSettings):
     )
     kafka_create_topics: bool = Field(
         True, description="Create missing topics at start (off: they must exist)."
+    )
+    kafka_type_from_topic: bool = Field(
+        True,
+        description="A record without a `type` header on a topic named after an event type "
+        "(PAYMENT, or <prefix>.PAYMENT) is that event: one topic per type, as some operators "
+        "publish.",
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="uvicorn log level."
@@ -187,6 +212,41 @@ class Settings(BaseSettings):
             value = [t.strip() for t in value.split(",") if t.strip()]
         return value
 
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [t.strip() for t in value.split(",") if t.strip()]
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_are_names(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if host != "*" and not host_name(host):
+                msg = f"{host!r} is not a host name; give names like mock or ft.staging.example"
+                raise ValueError(msg)
+        return [host_name(h) or h for h in value]
+
+    @field_validator("callback_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [t.strip() for t in value.split(",") if t.strip()]
+        return value
+
+    @field_validator("callback_allowed_origins")
+    @classmethod
+    def _origins_parse(cls, value: list[str]) -> list[str]:
+        found = []
+        for text in value:
+            origin = parse_origin(text)
+            if origin is None:
+                msg = f"{text!r} is not an origin; give scheme://host[:port], e.g. http://crm:8080"
+                raise ValueError(msg)
+            found.append(origin_text(origin))
+        return found
+
     @field_validator("kafka_topics", mode="before")
     @classmethod
     def _split_topics(cls, value: Any) -> Any:
@@ -194,6 +254,14 @@ class Settings(BaseSettings):
             value = [t.strip() for t in value.split(",") if t.strip()]
         if isinstance(value, list) and not value:
             msg = "give at least one topic"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("game_round_path")
+    @classmethod
+    def _path_is_absolute(cls, value: str) -> str:
+        if not value.startswith("/") or "?" in value or " " in value:
+            msg = f"{value!r} is not a URL path; give one like /v1/integration/game-round"
             raise ValueError(msg)
         return value
 
@@ -280,6 +348,22 @@ class Settings(BaseSettings):
                 "set MOCK_FT_CONTROL_TOKEN (or --control-token) to protect /_mock/"
             )
             raise ValueError(msg)
+        token = self.control_token.get_secret_value() if self.control_token else ""
+        if not is_loopback(self.host) and (
+            len(token) < MIN_CONTROL_TOKEN or token.strip() != token
+        ):
+            msg = (
+                f"binding {self.host} needs a strong MOCK_FT_CONTROL_TOKEN: at least "
+                f"{MIN_CONTROL_TOKEN} characters, no leading or trailing spaces "
+                "(e.g. `openssl rand -hex 16`)"
+            )
+            raise ValueError(msg)
+        if "*" in self.allowed_hosts and self.control_token is None:
+            msg = (
+                "allowed_hosts `*` answers any Host, which lets any web page reach /_mock/ "
+                "through DNS rebinding; set MOCK_FT_CONTROL_TOKEN too, or list the names"
+            )
+            raise ValueError(msg)
         return self
 
     @classmethod
@@ -298,16 +382,6 @@ class Settings(BaseSettings):
             env_settings,
             InitSettingsSource(settings_cls, init_kwargs=_FILE_VALUES.get()),
         )
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses, which need no control token."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _without_password(parts: SplitResult) -> str:

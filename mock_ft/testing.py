@@ -34,7 +34,9 @@ class MockFT:
         self.api_key = settings.api_key.get_secret_value()
         self.headers = {settings.api_key_header: self.api_key} if settings.auth_enabled else {}
         token = settings.control_token
-        control = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+        control = {"Content-Type": "application/json"}  # the mock takes changes only as JSON
+        if token:
+            control["Authorization"] = f"Bearer {token.get_secret_value()}"
         self._settings = settings
         self._http = httpx.Client(base_url=url, headers=control, timeout=30)
 
@@ -72,6 +74,17 @@ class MockFT:
         if response.status_code == 408:
             _fail(_late(response.json(), wanted, count, timeout))
         return list(self._json(response)["data"])
+
+    def idle(self, timeout: float = 30.0) -> None:
+        """Return once the lookups and Callback Actions of every event journaled so far are
+        done: after it, "no callback fired" is a fact, not a guess about how long to wait."""
+        __tracebackhide__ = True
+        response = self._send(
+            "GET", "/_mock/idle", params={"timeout": timeout}, timeout=timeout + 10
+        )
+        if response.status_code == 408:
+            _fail(f"mock-ft: {response.json()['message']}")
+        self._json(response)
 
     def lookups(self, user_id: str | None = None, **filters: Any) -> list[dict[str, Any]]:
         """The mock's calls to the Operator API (filters: event_id, endpoint, ok, after_id)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -78,6 +79,8 @@ def create_app(settings: OperatorSettings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if settings.has("refusals_not_ft_shape") and not request.url.path.startswith("/platform/"):
+            return await request_validation_exception_handler(request, exc)  # FastAPI's 422
         problems = [
             {"path": _json_path(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()
         ]

@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, event_type TEXT NOT NULL,
     method TEXT NOT NULL, path TEXT NOT NULL, payload TEXT NOT NULL,
     created_at REAL NOT NULL, due_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    delivered_at REAL, abandoned INTEGER NOT NULL DEFAULT 0, last_error TEXT
+    delivered_at REAL, abandoned INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+    unanswered INTEGER NOT NULL DEFAULT 0  -- attempts sent that got no answer
 );
 CREATE TABLE IF NOT EXISTS loyalty (
     user_id TEXT PRIMARY KEY, programme TEXT NOT NULL, points INTEGER NOT NULL,
@@ -75,7 +76,10 @@ CREATE INDEX IF NOT EXISTS ix_outbox_pending ON outbox(user_id, id) WHERE delive
     AND abandoned = 0;
 """
 # Columns added since the first release, added to older database files when they are opened.
-ADDED_COLUMNS = (("players", "referred_by", "TEXT"),)
+ADDED_COLUMNS = (
+    ("players", "referred_by", "TEXT"),
+    ("outbox", "unanswered", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:

@@ -32,4 +32,30 @@ DEFECTS: dict[str, str] = {
         "POST /callbacks/bonus/cancel answers 200 but cancels nothing and publishes nothing."
     ),
     "loyalty_receiver_500": "POST /callbacks/loyalty always answers 500.",
+    # Kinds the first catalogue did not have (issue 21): writes that prove nothing, values that
+    # should be refused, state that leaks or goes stale, slowness only under concurrency.
+    "consents_post_noop": "POST /userconsents answers 200 but changes nothing.",
+    "consents_post_changes_all": "POST /userconsents sets every consent type to the value sent.",
+    "consents_post_other_users": "POST /userconsents changes that consent of every player.",
+    "consents_unknown_type_accepted": "POST /userconsents accepts (and drops) unknown types.",
+    "refused_request_changes_state": (
+        "POST /userconsents applies each item before checking the next: a refused body changes "
+        "the consents before it."
+    ),
+    "refusals_not_ft_shape": (
+        'Refused Operator API bodies answer 422 {"detail": [...]}, not FT\'s {"error", "code"}.'
+    ),
+    "funds_negative_amount_accepted": "POST /bonus/credit/funds credits a negative amount.",
+    "funds_amount_truncated": "POST /bonus/credit/funds credits the whole units only (1.37: 1).",
+    "bonus_credit_noop": "POST /bonus/credit answers 200 but credits no bonus.",
+    "bonus_list_retired_code": "GET /bonus/list also offers a code /bonus/credit refuses.",
+    "reconciliation_stale": "POST /reconciliation answers from a cache never refreshed.",
+    "userdetails_wrong_user": "GET /userdetails answers the first player's details for anyone.",
+    "authenticate_internal_id": "POST /authenticate answers the player's internal row id.",
+    "token_endpoint_any_secret": "The OAuth2 token endpoint issues tokens for any client secret.",
+    "slow_under_concurrency": (
+        "Operator API lookups take 0.75 s when another call is in flight (fast one at a time)."
+    ),
+    "consents_change_not_published": "A consent changed by FT is not published as an event.",
+    "bonus_event_no_references": "BONUS events do not echo FT's X-Fasttrack-* headers.",
 }

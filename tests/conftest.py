@@ -25,7 +25,11 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+pytest_plugins = ["tests.reporting", "tests.timeouts"]
+
 KEY_HEADERS = {"X-API-Key": DEFAULT_API_KEY}
+# The control API takes changes (POST, PUT, PATCH, DELETE) only as JSON, even without a body.
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +42,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(journal=":memory:")
+    return Settings(journal=":memory:", allowed_hosts=["testserver"])  # TestClient's Host
 
 
 @pytest.fixture
@@ -63,8 +67,8 @@ def mock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def mock_url(mock_server: str) -> str:
     """The mock, emptied and without fault rules for this test."""
-    httpx.post(f"{mock_server}/_mock/reset").raise_for_status()
-    httpx.delete(f"{mock_server}/_mock/faults").raise_for_status()
+    httpx.post(f"{mock_server}/_mock/reset", headers=JSON_HEADERS).raise_for_status()
+    httpx.delete(f"{mock_server}/_mock/faults", headers=JSON_HEADERS).raise_for_status()
     return mock_server
 
 

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import schemathesis
 import yaml
+from fastapi.testclient import TestClient
 
 from mock_ft.contracts import contracts_dir, integration_contract, load_integration_contract
 from mock_ft.crm import create_app
-from mock_ft.errors import ContractError
+from mock_ft.errors import ConfigError, ContractError
 from mock_ft.settings import Settings
+from tests.conftest import KEY_HEADERS
 
 # Table 2.4 of shared/reference/fast-track-interfaces.md, copied by hand as an independent
 # source: (method, path, type, schema-required fields). A contract edit that drifts fails here.
@@ -90,15 +92,67 @@ FACTS_TABLE_2_4 = [
     ("POST", "/v1/integration/user/device/link", "USER_DEVICE_LINK", ""),
     ("POST", "/v1/integration/user/device/unlink", "USER_DEVICE_UNLINK", ""),
 ]
+# Section 11 of the facts file: GAME_ROUND's schema-required fields. FT does not publish its REST
+# path; the path here is mock-ft's default (MOCK_FT_GAME_ROUND_PATH).
+FACTS_SECTION_11 = [
+    (
+        "POST",
+        "/v1/integration/game-round",
+        "GAME_ROUND",
+        "user_id round_id game_id game_name game_type vendor_id user_currency device_type "
+        "timestamp origin",
+    ),
+]
+FACTS_EVENTS = FACTS_TABLE_2_4 + FACTS_SECTION_11
 
 
 def test_cover_every_event_of_table_2_4() -> None:
     """Each REST event of the facts file is in the contract with its method, path and type."""
     routes = {(r.method, r.path): r.event_type for r in integration_contract().routes}
-    assert routes == {(m, p): t for m, p, t, _ in FACTS_TABLE_2_4}
+    assert routes == {(m, p): t for m, p, t, _ in FACTS_EVENTS}
 
 
-@pytest.mark.parametrize(("method", "path", "event_type", "required"), FACTS_TABLE_2_4)
+def test_mark_game_round_path_unpublished() -> None:
+    """Only GAME_ROUND's REST path is mock-ft's own, moved by the game_round_path setting."""
+    marked = {r.event_type: r.path_setting for r in integration_contract().routes if r.path_setting}
+    assert marked == {"GAME_ROUND": "game_round_path"}
+
+
+def test_move_unpublished_path_with_its_setting() -> None:
+    """with_paths serves GAME_ROUND on the configured path, in routes and in the document."""
+    contract = integration_contract().with_paths({"game_round_path": "/ft/game-round"})
+    assert contract.by_type()["GAME_ROUND"].path == "/ft/game-round"
+    assert "/ft/game-round" in contract.document["paths"]
+    assert "/v1/integration/game-round" not in contract.document["paths"]
+    assert integration_contract().by_type()["GAME_ROUND"].path == "/v1/integration/game-round"
+
+
+def test_keep_contract_when_path_setting_is_default() -> None:
+    """The default path changes nothing (the same contract object is used)."""
+    contract = integration_contract()
+    assert contract.with_paths({"game_round_path": "/v1/integration/game-round"}) is contract
+
+
+def test_refuse_unpublished_path_on_an_ft_path() -> None:
+    """GAME_ROUND cannot take a path FT already uses for another event."""
+    with pytest.raises(ConfigError, match="not already an FT Integration API path"):
+        integration_contract().with_paths({"game_round_path": "/v1/integration/payment"})
+
+
+def test_serve_game_round_on_configured_path() -> None:
+    """Over REST, GAME_ROUND answers on MOCK_FT_GAME_ROUND_PATH, also outside FT's prefixes."""
+    settings = Settings(
+        journal=":memory:", allowed_hosts=["testserver"], game_round_path="/operator/game-round"
+    )
+    example = integration_contract().by_type()["GAME_ROUND"].example
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/operator/game-round", json=example, headers=KEY_HEADERS)
+        assert answer.status_code == 200, answer.text
+        assert client.post("/v1/integration/game-round", json=example).status_code == 404
+        assert "/operator/game-round" in client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize(("method", "path", "event_type", "required"), FACTS_EVENTS)
 def test_match_schema_required_fields(
     method: str, path: str, event_type: str, required: str
 ) -> None:
@@ -111,12 +165,12 @@ def test_load_contract_as_valid_openapi() -> None:
     """The contract file is itself a valid OpenAPI 3.1 document (Schemathesis validates it)."""
     document = yaml.safe_load((contracts_dir() / "integration-api.yaml").read_text())
     schema = schemathesis.openapi.from_dict(document)
-    assert len(list(schema.get_all_operations())) == len(FACTS_TABLE_2_4)
+    assert len(list(schema.get_all_operations())) == len(FACTS_EVENTS)
 
 
 def test_serve_contract_operations_verbatim() -> None:
     """The app's /openapi.json carries each contract operation unchanged but for tags/security."""
-    app = create_app(Settings(journal=":memory:"))
+    app = create_app(Settings(journal=":memory:", allowed_hosts=["testserver"]))
     served = app.openapi()
     contract = integration_contract().document
     for path, item in contract["paths"].items():
@@ -134,14 +188,16 @@ def test_serve_contract_operations_verbatim() -> None:
 
 def test_serve_configured_api_key_header_in_openapi() -> None:
     """A custom key header name shows in the served security scheme."""
-    app = create_app(Settings(journal=":memory:", api_key_header="X-FT-Key"))
+    app = create_app(
+        Settings(journal=":memory:", allowed_hosts=["testserver"], api_key_header="X-FT-Key")
+    )
     scheme = app.openapi()["components"]["securitySchemes"]["ApiKeyAuth"]
     assert scheme["name"] == "X-FT-Key"
 
 
 def test_drop_security_from_openapi_when_auth_off() -> None:
     """With auth off, ingest operations document no security and no 401."""
-    app = create_app(Settings(journal=":memory:", auth_enabled=False))
+    app = create_app(Settings(journal=":memory:", allowed_hosts=["testserver"], auth_enabled=False))
     operation = app.openapi()["paths"]["/v1/integration/payment"]["post"]
     assert operation["security"] == []
     assert "401" not in operation["responses"]

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mock_ft.journal import EventFilter, Journal, NewEntry
-from mock_ft.journal.delivery import DeliveryReport, delivery_report
+from mock_ft.journal.delivery import DeliveryReport, delivery_report, note_lost_answer
 from tests.conftest import KEY_HEADERS
 
 T0 = 1_800_000_000.0
@@ -178,3 +178,14 @@ def test_bound_stats_delivery_to_newest_attempts(
         assert client.post("/v2/integration/login", json=login, headers=KEY_HEADERS).is_success
     delivery = client.get("/_mock/stats").json()["delivery"]
     assert (delivery["attempts"], delivery["truncated"]) == (2, True)
+
+
+def test_excuse_redelivery_after_client_left(journal: Journal) -> None:
+    """A client that hung up before its 200 (its timeout fired) sends again: not a duplicate."""
+    _attempt(journal, "a", 0)
+    journal.run_sync(note_lost_answer(1, "client_left"))
+    _attempt(journal, "a", 0.5)
+    report = _report(journal)
+    assert (report.duplicated, report.redelivered_after_lost_answer) == (0, 1)
+    assert report.client_left_before_answer == 1
+    assert report.problems == []

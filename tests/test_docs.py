@@ -93,6 +93,8 @@ def docs_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """
     journal = tmp_path_factory.mktemp("docs-mock") / "journal.sqlite3"
     slack = {"MOCK_FT_FRESHNESS_TARGET_MS": "5000"}
+    # As docs/callbacks.md starts it: its example rule calls the reference operator's address.
+    slack["MOCK_FT_CALLBACK_ALLOWED_ORIGINS"] = "http://127.0.0.1:8766"
     with serve_process("--journal", str(journal), env=slack) as (url, _):
         yield url
 
@@ -245,12 +247,13 @@ def _judge(where: str, block: Block, output: str) -> None:
 
 def _empty(mock: str) -> None:
     """A page starts from an empty journal, with no fault or callback rules."""
+    json_only = {"Content-Type": "application/json"}  # changes to /_mock/ are JSON, even bodyless
     for method, path in (
         ("POST", "/_mock/reset"),
         ("DELETE", "/_mock/faults"),
         ("DELETE", "/_mock/callbacks/rules"),
     ):
-        httpx.request(method, f"{mock}{path}").raise_for_status()
+        httpx.request(method, f"{mock}{path}", headers=json_only).raise_for_status()
 
 
 def _free_port() -> int:

@@ -14,8 +14,10 @@ from mock_ft.settings import DEFAULT_API_KEY, Settings
 
 # One journal for the module: Schemathesis calls the app in-process for every generated case.
 _journal = Journal(":memory:").start()
-_app = create_app(Settings(journal=":memory:"), journal=_journal)
+_app = create_app(Settings(journal=":memory:", allowed_hosts=["testserver"]), journal=_journal)
 _KEY = {"X-API-Key": DEFAULT_API_KEY}
+# The control API takes changes only as JSON, even bodyless ones (a web page cannot send that).
+_HEADERS = {**_KEY, "Content-Type": "application/json"}
 
 
 def _schema(mode: GenerationMode) -> schemathesis.schemas.BaseSchema:
@@ -36,7 +38,7 @@ def test_accept_generated_valid_requests(case: schemathesis.Case[Any]) -> None:
     # A callback rule's templates and field paths must name what the contract defines, which
     # JSON Schema cannot say: a schema-valid rule may get the documented 422 `invalid_rule`.
     excluded = [positive_data_acceptance] if case.path.startswith("/_mock/callbacks/") else []
-    response = case.call_and_validate(headers=_KEY, excluded_checks=excluded)
+    response = case.call_and_validate(headers=_HEADERS, excluded_checks=excluded)
     if case.path.startswith("/_mock/faults"):
         _app.state.faults.clear()  # a generated rule would fail the ingest cases that follow
     if case.path.startswith("/_mock/callbacks/rules") and case.method == "POST":
@@ -49,7 +51,8 @@ def test_accept_generated_valid_requests(case: schemathesis.Case[Any]) -> None:
 @negative.parametrize()
 def test_reject_generated_invalid_requests(case: schemathesis.Case[Any]) -> None:
     """Every schema-invalid request is rejected with a documented 4xx."""
-    response = case.call_and_validate(headers=_KEY)
+    # Ingest cases keep the Content-Type Schemathesis chose: a wrong one is part of the test.
+    response = case.call_and_validate(headers=_HEADERS if case.path.startswith("/_mock/") else _KEY)
     generated_invalid = case.meta is not None and case.meta.generation.mode.is_negative
     if generated_invalid and case.path.startswith(("/v1/", "/v2/")):
         # Explicit contract examples run in every mode and are valid; only generated cases count.

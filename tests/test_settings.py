@@ -84,7 +84,15 @@ def test_require_control_token_beyond_loopback() -> None:
     """Binding beyond loopback without a control token is refused with the fix."""
     with pytest.raises(ConfigError, match="MOCK_FT_CONTROL_TOKEN"):
         load_settings(host="0.0.0.0")  # noqa: S104
-    assert load_settings(host="0.0.0.0", control_token="t").host == "0.0.0.0"  # noqa: S104
+    token = "t" * 16
+    assert load_settings(host="0.0.0.0", control_token=token).host == "0.0.0.0"  # noqa: S104
+
+
+@pytest.mark.parametrize("path", ["game-round", "/a path", "/x?y=1"])
+def test_refuse_game_round_path_that_is_no_url_path(path: str) -> None:
+    """GAME_ROUND's REST path must be an absolute URL path."""
+    with pytest.raises(ConfigError, match="is not a URL path"):
+        load_settings(game_round_path=path)
 
 
 def test_refuse_bad_header_name() -> None:

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_ft.contracts import EventRoute, integration_contract
-from mock_ft.ingest.validation import EventValidator
+from mock_ft.contracts import EventRoute, IntegrationContract, integration_contract
+from mock_ft.errors import ContractError
+from mock_ft.ingest.validation import EventValidator, strict_schema
 
 CONTRACT = integration_contract()
 VALIDATOR = EventValidator(CONTRACT)
@@ -125,10 +126,82 @@ def test_reject_null_amount() -> None:
     assert _codes("PAYMENT", {**ROUTE["PAYMENT"].example, "amount": None}) == [("$.amount", "type")]
 
 
-def test_reject_lower_case_currency() -> None:
-    """Currencies are upper-case ISO 4217 codes."""
+def _warnings(event_type: str, payload: Any) -> list[tuple[str, str]]:
+    verdict = VALIDATOR.validate(event_type, payload)
+    assert verdict.errors == ()
+    return [(w.path, w.code) for w in verdict.warnings]
+
+
+@pytest.mark.parametrize("currency", ["eur", "EURO", "", "eu"])
+def test_warn_currency_outside_iso_4217_upper_case(currency: str) -> None:
+    """FT's schema takes any currency string; a non ISO 4217 upper-case one is only a warning."""
+    payload = {**ROUTE["PAYMENT"].example, "currency": currency}
+    assert _warnings("PAYMENT", payload) == [("$.currency", "doc_pattern")]
+
+
+def test_give_reason_in_doc_rule_warning() -> None:
+    """A docs-only rule's warning says what is wrong and why, from the contract's reason."""
     payload = {**ROUTE["PAYMENT"].example, "currency": "eur"}
-    assert _codes("PAYMENT", payload) == [("$.currency", "pattern")]
+    [warning] = VALIDATOR.validate("PAYMENT", payload).warnings
+    assert "'eur' does not match" in warning.message
+    assert "ISO 4217" in warning.message
+
+
+@pytest.mark.parametrize("event_type", ["PAYMENT", "CASINO"])
+def test_reject_empty_origin_where_schema_requires_it(event_type: str) -> None:
+    """Only PAYMENT and CASINO have minLength 1 on origin in FT's schema."""
+    payload = {**ROUTE[event_type].example, "origin": ""}
+    assert _codes(event_type, payload) == [("$.origin", "min_length")]
+
+
+@pytest.mark.parametrize(
+    "event_type", ["USER_CREATE_V2", "LOGIN_V2", "BONUS", "LOTTERY", "CUSTOM", "GAME_ROUND"]
+)
+def test_warn_empty_origin_elsewhere(event_type: str) -> None:
+    """Elsewhere an empty origin passes FT's schema: a warning."""
+    payload = {**ROUTE[event_type].example, "origin": ""}
+    assert _warnings(event_type, payload) == [("$.origin", "doc_min_length")]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "field"),
+    [
+        ("PAYMENT", "payment_id"),
+        ("PAYMENT", "vendor_id"),
+        ("CASINO", "activity_id"),
+        ("CASINO", "game_id"),
+        ("CASINO", "vendor_id"),
+        ("LOTTERY", "transaction_id"),
+        ("GAME", "game_id"),
+    ],
+)
+def test_warn_empty_id(event_type: str, field: str) -> None:
+    """FT's schema sets no minLength on ids: an empty one is a warning."""
+    payload = {**ROUTE[event_type].example, field: ""}
+    assert _warnings(event_type, payload) == [(f"$.{field}", "doc_min_length")]
+
+
+@pytest.mark.parametrize("field", ["account_amount", "bonus_amount", "deposit_amount"])
+def test_warn_negative_lottery_v1_sub_amount(field: str) -> None:
+    """Lottery v1 sub-amounts are plain numbers in FT's schema: negative is a warning."""
+    payload = {**ROUTE["LOTTERY"].example, field: -1}
+    assert _warnings("LOTTERY", payload) == [(f"$.{field}", "doc_minimum")]
+
+
+def test_reject_negative_numeric_payment_vendor_id() -> None:
+    """PAYMENT.vendor_id has minimum 0 for numbers in FT's schema; strings stay free."""
+    assert _codes("PAYMENT", {**ROUTE["PAYMENT"].example, "vendor_id": -1}) == [
+        ("$.vendor_id", "minimum")
+    ]
+    assert _codes("PAYMENT", {**ROUTE["PAYMENT"].example, "vendor_id": "-1"}) == []
+
+
+def test_refuse_enriched_shape_with_hint() -> None:
+    """FT's internal enriched spelling (`deposit`, `approved`) is refused, saying what it is."""
+    payload = {**ROUTE["PAYMENT"].example, "type": "deposit", "status": "approved"}
+    problems = VALIDATOR.validate("PAYMENT", payload).errors
+    assert [(p.path, p.code) for p in problems] == [("$.status", "enum"), ("$.type", "enum")]
+    assert all("FT's internal enriched events" in p.message for p in problems)
 
 
 def test_reject_nested_problem_with_its_path() -> None:
@@ -149,10 +222,10 @@ def test_reject_balances_with_unknown_key() -> None:
     assert _codes("USER_BALANCES_UPDATE", payload) == [("$.balances[1].key", "enum")]
 
 
-def test_reject_empty_balances() -> None:
-    """At least one wallet is sent."""
+def test_warn_empty_balances() -> None:
+    """FT's schema has no minItems on balances; its docs want the wallets: a warning."""
     payload = {**ROUTE["USER_BALANCES_UPDATE"].example, "balances": []}
-    assert _codes("USER_BALANCES_UPDATE", payload) == [("$.balances", "min_items")]
+    assert _warnings("USER_BALANCES_UPDATE", payload) == [("$.balances", "doc_min_items")]
 
 
 def test_accept_payment_id_as_number() -> None:
@@ -187,3 +260,30 @@ def test_validate_never_raises_on_arbitrary_objects(payload: dict[str, Any]) -> 
     for route in ROUTES:
         verdict = VALIDATOR.validate(route.event_type, payload)
         assert all(p.path.startswith("$") for p in verdict.errors)
+
+
+def test_refuse_unknown_docs_only_rule() -> None:
+    """A contract that marks a docs-only rule the validator cannot enforce is refused."""
+    with pytest.raises(ContractError, match="unknown docs-only rule 'x-ft-doc-maxLength'"):
+        strict_schema({"properties": {"a": {"type": "string", "x-ft-doc-maxLength": 3}}})
+
+
+def test_merge_doc_required_into_strict_required() -> None:
+    """The strict schema requires the schema's fields and the docs' fields."""
+    schema = strict_schema({"required": ["a"], "x-ft-doc-required": ["b"]})
+    assert schema["required"] == ["a", "b"]
+
+
+def test_describe_other_schema_errors_by_keyword() -> None:
+    """Keywords FT's event schemas rarely use still give a coded problem with its path."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "string", "maxLength": 2},
+            "b": {"type": "array", "minItems": 1},
+        },
+    }
+    route = EventRoute("X", "POST", "/x", "x", schema, (), (), {})
+    validator = EventValidator(IntegrationContract(document={}, routes=(route,)))
+    problems = validator.validate("X", {"a": "long", "b": []}).errors
+    assert [(p.path, p.code) for p in problems] == [("$.a", "maxlength"), ("$.b", "min_items")]

@@ -22,6 +22,7 @@ __all__ = [
     "Settle",
     "decide",
     "describe",
+    "hold_pause",
     "retry_forever",
     "settle",
     "settle_rule",
@@ -50,6 +51,29 @@ class Settle:
     action: SettleAction
     outcome: Outcome
     hold: float = 0.0
+    rule_id: int | None = None  # the fault rule that decided it, if any
+
+
+async def hold_pause(faults: FaultInjector, done: Settle) -> None:
+    """Wait out a `pause`: its hold, or less if its rule is removed first (DELETE
+    /_mock/faults ends a pause in progress, so nobody has to wait out a long one)."""
+    loop = asyncio.get_running_loop()
+    ended = asyncio.Event()
+
+    def removed(ids: frozenset[int]) -> None:
+        if done.rule_id in ids:
+            loop.call_soon_threadsafe(ended.set)
+
+    stop_watching = faults.watch_removals(removed)
+    if all(rule.id != done.rule_id for rule in faults.rules()):
+        ended.set()  # removed before we started watching
+    try:
+        async with asyncio.timeout(done.hold):
+            await ended.wait()
+    except TimeoutError:
+        pass
+    finally:
+        stop_watching()
 
 
 def decide(faults: FaultInjector, attempt: Attempt) -> FaultRule | None:
@@ -72,7 +96,7 @@ async def settle_rule(pipeline: Pipeline, attempt: Attempt, rule: FaultRule) -> 
         return done
     message = f"fault rule #{rule.id} {_WHAT[rule.action]} (set through /_mock/faults)"
     outcome = await pipeline.fault(attempt, 0, message)
-    return Settle(_BY_RULE[rule.action], outcome, rule.hold_seconds())
+    return Settle(_BY_RULE[rule.action], outcome, rule.hold_seconds(), rule.id)
 
 
 @dataclass(slots=True)

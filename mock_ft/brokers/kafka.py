@@ -1,8 +1,11 @@
 """Kafka transport: consume FT events from topics; commit offsets only after the journal commit.
 
-The event type is the record header `type`. The journal keeps, with the events, the next offset
-of each partition, and a consumer that is assigned a partition starts there: after a crash
-between the journal commit and the offset commit nothing is journaled twice. Records of one
+The event type is the record header `type`; without one, a record on a topic named after an
+event type (`PAYMENT`, or `<prefix>.PAYMENT`) is that event: one topic per type, as some operators
+publish (`kafka_type_from_topic`).
+The journal keeps, with the events, the next offset of each partition, and a consumer that is
+assigned a partition starts there: after a crash between the journal commit and the offset
+commit nothing is journaled twice. Records of one
 partition are journaled in offset order; partitions are independent. A fault rule stops a batch
 at the record it hits: the records before it are taken, it and the rest are fetched again.
 """
@@ -22,8 +25,10 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from mock_ft.brokers.common import (
     BrokerStatus,
+    Settle,
     decide,
     describe,
+    hold_pause,
     retry_forever,
     settle,
     settle_rule,
@@ -37,6 +42,7 @@ __all__ = ["KafkaIngest"]
 
 log = logging.getLogger("mock_ft.brokers.kafka")
 _MAX_RECORDS = 1_000  # per fetch: one group commit's worth
+STOP_GRACE_SECONDS = 10.0  # leaving the group may wait on a broker that went away: bounded
 
 
 class KafkaIngest:
@@ -53,6 +59,7 @@ class KafkaIngest:
         self._consumer: AIOKafkaConsumer | None = None
         self._runner: asyncio.Task[None] | None = None
         self._resumers: set[asyncio.Task[None]] = set()
+        self._topic_types = settings.kafka_type_from_topic
 
     async def start(self) -> None:
         """Start connecting and consuming in the background."""
@@ -64,8 +71,10 @@ class KafkaIngest:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
-        for task in list(self._resumers):
+        resumers = list(self._resumers)
+        for task in resumers:
             task.cancel()
+        await asyncio.gather(*resumers, return_exceptions=True)
         await self._close_consumer()
         self.status.state = "stopped"
 
@@ -97,7 +106,9 @@ class KafkaIngest:
         try:
             await consumer.start()
         except BaseException:
-            await consumer.stop()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await consumer.stop()
             raise
         self._consumer = consumer
 
@@ -119,7 +130,8 @@ class KafkaIngest:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             with contextlib.suppress(Exception):
-                await consumer.stop()
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await consumer.stop()
 
     async def _consume(self) -> None:
         consumer = self._consumer
@@ -160,20 +172,27 @@ class KafkaIngest:
         consumer.seek(partition, records[len(done)].offset)  # fetched again: not committed
         if verdict.action == "pause":
             consumer.pause(partition)
-            task = asyncio.create_task(self._resume_after(consumer, partition, verdict.hold))
+            task = asyncio.create_task(self._resume_after(consumer, partition, verdict))
             self._resumers.add(task)
             task.add_done_callback(self._resumers.discard)
         elif verdict.action == "close":
             raise _Rejoin
 
     async def _resume_after(
-        self, consumer: AIOKafkaConsumer, partition: TopicPartition, seconds: float
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, done: Settle
     ) -> None:
         self.status.state = "paused"
-        await asyncio.sleep(seconds)
+        await hold_pause(self.faults, done)
         if partition in consumer.assignment():
             consumer.resume(partition)
         self.status.state = "connected"
+
+    def _topic_type(self, topic: str) -> str | None:
+        """The event type a topic is named after (`PAYMENT`, `prod.PAYMENT`), if any."""
+        for name in (topic, topic.rpartition(".")[2]):
+            if name in self.pipeline.routes:
+                return name
+        return None
 
     def _attempt(self, record: ConsumerRecord) -> Attempt:
         event_type: str | None = None
@@ -183,6 +202,8 @@ class KafkaIngest:
             if name == "type" and event_type is None:
                 event_type = text or None
             extra[f"header.{name}"] = text
+        if event_type is None and self._topic_types:
+            event_type = self._topic_type(record.topic)
         headers = {
             "kafka.topic": record.topic,
             "kafka.partition": str(record.partition),

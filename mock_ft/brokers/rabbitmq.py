@@ -31,6 +31,7 @@ from mock_ft.brokers.common import (
     Settle,
     decide,
     describe,
+    hold_pause,
     retry_forever,
     settle,
     settle_rule,
@@ -54,6 +55,8 @@ async def delete_topology(url: str, settings: Settings) -> None:
 
 
 log = logging.getLogger("mock_ft.brokers.rabbitmq")
+CONNECT_TIMEOUT_SECONDS = 10.0  # a TCP connect plus AMQP handshake that takes longer is retried
+STOP_GRACE_SECONDS = 10.0  # how long stop() waits for each step of shutting down
 
 
 def rabbitmq_url(settings: Settings) -> tuple[str, str]:
@@ -81,7 +84,8 @@ class RabbitConsumer:
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
         self._starter: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._deliveries: set[asyncio.Task[Any]] = set()  # messages being journaled and acked
+        self._chores: set[asyncio.Task[Any]] = set()  # pauses and channel reopenings
         self._dead: weakref.WeakSet[Any] = weakref.WeakSet()  # channels closed by a fault rule
 
     async def start(self) -> None:
@@ -91,27 +95,56 @@ class RabbitConsumer:
         )
 
     async def stop(self) -> None:
-        """Stop consuming, let messages in flight finish (journal and ack), then disconnect."""
+        """Stop consuming, let messages in flight finish (journal and ack), then disconnect.
+
+        Bounded whatever the state: connecting, consuming, paused or reconnecting. Messages still
+        unsettled after `STOP_GRACE_SECONDS` are left unacked, so the broker redelivers them.
+        """
         if self._starter is not None:
             self._starter.cancel()
             with suppress(asyncio.CancelledError):
                 await self._starter
-        with suppress(Exception):
-            await self._cancel_consumer()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        if self._connection is not None:
+        await _cancel(self._chores)
+        connection = self._connection
+        if connection is not None and connection.connected.is_set():
+            # Only a live connection can cancel the consumer: a reconnecting one would wait.
             with suppress(Exception):
-                await self._connection.close()
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await self._cancel_consumer()
+        with suppress(TimeoutError):
+            async with asyncio.timeout(STOP_GRACE_SECONDS):
+                while self._deliveries:
+                    await asyncio.gather(*list(self._deliveries), return_exceptions=True)
+        await _cancel(self._deliveries)
+        await self._disconnect()
         self.status.state = "stopped"
 
+    async def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            # Closing also ends aio-pika's reconnect loop, which would otherwise keep a
+            # connection to the broker open (and this loop busy) after the mock stopped.
+            with suppress(Exception):
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await connection.close()
+
     async def _connect(self) -> None:
-        self._connection = await aio_pika.connect_robust(
-            self._url, client_properties={"connection_name": "mock-ft ingest"}
+        # The connection is ours before it connects: a stop() in any stage of connecting can
+        # close it, and a failed attempt does not leave aio-pika reconnecting in the background.
+        connection = aio_pika.RobustConnection(
+            URL(self._url), client_properties={"connection_name": "mock-ft ingest"}
         )
-        self._connection.reconnect_callbacks.add(self._on_reconnect)
-        self._connection.close_callbacks.add(self._on_close)
-        await self._open_channel()
+        self._connection = connection
+        connection.reconnect_callbacks.add(self._on_reconnect)
+        connection.close_callbacks.add(self._on_close)
+        try:
+            await connection.connect(timeout=CONNECT_TIMEOUT_SECONDS)
+            await self._open_channel()
+        except asyncio.CancelledError:
+            raise  # stop() closes it
+        except BaseException:
+            await self._disconnect()
+            raise
 
     def _on_reconnect(self, *_: Any) -> None:
         self.status.state, self.status.error = "connected", None
@@ -155,14 +188,14 @@ class RabbitConsumer:
         """One delivery (aio-pika runs each in its own task, started in arrival order)."""
         task = asyncio.current_task()
         if task is not None:
-            self._tasks.add(task)
+            self._deliveries.add(task)
         try:
             await self._handle(message)
         except Exception:  # a channel closed under us: the broker redelivers, nothing is lost
             log.debug("rabbitmq: could not settle a message", exc_info=True)
         finally:
             if task is not None:
-                self._tasks.discard(task)
+                self._deliveries.discard(task)
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         attempt = self._attempt(message)
@@ -197,13 +230,13 @@ class RabbitConsumer:
         elif done.action == "pause":
             await self._cancel_consumer()
             await message.nack(requeue=True)
-            self._spawn(self._resume_after(done.hold))
+            self._spawn(self._resume_after(done))
         else:  # close: everything unacked on this channel goes back to the queue
             self._spawn(self._reopen())
 
-    async def _resume_after(self, seconds: float) -> None:
+    async def _resume_after(self, done: Settle) -> None:
         self.status.state = "paused"
-        await asyncio.sleep(seconds)
+        await hold_pause(self.faults, done)
         if self._queue is not None and self._tag is None:
             self._tag = await self._queue.consume(self._on_message)
         self.status.state = "connected"
@@ -227,8 +260,8 @@ class RabbitConsumer:
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
 
     def _attempt(self, message: AbstractIncomingMessage) -> Attempt:
         body = message.body
@@ -256,3 +289,11 @@ class RabbitConsumer:
             headers=headers,
             broker_ref="amqp:" + identity.hexdigest(),
         )
+
+
+async def _cancel(tasks: set[asyncio.Task[Any]]) -> None:
+    """Cancel `tasks` and wait until they are done."""
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)

@@ -3,12 +3,14 @@
 `compile_rule` refuses a rule whose event type, field paths, operators or placeholders name
 nothing, listing each problem with its JSON path, so a rule never fails for that once loaded.
 `RuleCompiler.load` compiles whole sets or files (see callbacks/sources.py).
+A rule calls only allowed origins (the operator URL's, MOCK_FT_CALLBACK_ALLOWED_ORIGINS): the
+mock sends the callback API key and shows the answer, so a rule must not aim them elsewhere.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +22,12 @@ from mock_ft.callbacks.templates import (
     SEGMENTATION,
     check_path,
     check_template,
+    has_placeholder,
     resolve,
 )
 from mock_ft.contracts import IntegrationContract
 from mock_ft.errors import RuleError
+from mock_ft.origins import Origin, origin_text, url_origin
 from mock_ft.problems import Problem, json_path
 from mock_ft.settings import Settings
 
@@ -148,6 +152,7 @@ def compile_rule(
     event_fields: Mapping[str, Sequence[str]],
     operator_url: str | None,
     default_api_key: str | None,
+    allowed_origins: Collection[Origin] = (),
     trail: tuple[str | int, ...] = (),
 ) -> Rule:
     """Check a rule against the contract (`event_fields`: type -> its field names) and ready it."""
@@ -188,6 +193,8 @@ def compile_rule(
             f"{request.url!r} is not an http(s) URL; e.g. {{operator_url}}/callbacks/bonus/cancel"
         )
         problems.append(Problem(url_path, "invalid_url", message))
+    if not any(p.path == url_path for p in problems):
+        problems += _origin_problems(url, url_path, operator_url, allowed_origins)
     names = list(request.action_fields)
     problems += check_template(
         url, (*trail, "request", "url"), event_fields=fields, action_fields=names
@@ -213,6 +220,34 @@ def compile_rule(
     return Rule(spec, url, key, tuple(where), tuple(player), _needs_lookups(spec, player))
 
 
+def _origin_problems(
+    url: str, where: str, operator_url: str | None, allowed: Collection[Origin]
+) -> list[Problem]:
+    """The URL must name its origin outright (a placeholder there would let an event pick where
+    the call goes) and that origin must be allowed."""
+    scheme, rest = url.split("://", 1)
+    authority = rest.split("/", 1)[0]  # rendered values are percent-encoded: no `/` of their own
+    if has_placeholder(authority) or "{" in authority or "#" in authority:
+        message = (
+            f"{authority!r}: a placeholder may not pick the host; write scheme://host[:port]/ "
+            "outright and put placeholders after the first `/`"
+        )
+        return [Problem(where, "placeholder_in_origin", message)]
+    origin = url_origin(url)
+    if origin is None:
+        message = f"{scheme}://{authority} has no valid host and port"
+        return [Problem(where, "invalid_url", message)]
+    if origin in allowed:
+        return []
+    operator = url_origin(operator_url) if operator_url else None
+    own = f"the operator URL's origin ({origin_text(operator)})" if operator else "no origin"
+    message = (
+        f"{origin_text(origin)} is not an allowed callback origin: rules may call {own} "
+        "unless callback_allowed_origins (MOCK_FT_CALLBACK_ALLOWED_ORIGINS) lists it"
+    )
+    return [Problem(where, "origin_not_allowed", message)]
+
+
 def _needs_lookups(spec: RuleSpec, player: list[Condition]) -> bool:
     """True when the rule reads player values that only the Operator API lookups provide."""
     if any(c.path[0] in _LOOKUP_FIELDS for c in player):
@@ -233,6 +268,10 @@ class RuleCompiler:
             for event_type, route in contract.by_type().items()
         }
         self.operator_url = settings.operator_url
+        origins = [url_origin(o) for o in settings.callback_allowed_origins]
+        if settings.operator_url:
+            origins.append(url_origin(settings.operator_url))
+        self.allowed_origins = frozenset(o for o in origins if o is not None)
         key = settings.callback_api_key
         self.default_api_key = key.get_secret_value() if key else None
 
@@ -243,6 +282,7 @@ class RuleCompiler:
             event_fields=self.event_fields,
             operator_url=self.operator_url,
             default_api_key=self.default_api_key,
+            allowed_origins=self.allowed_origins,
             trail=trail,
         )
 

@@ -76,7 +76,8 @@ class CallbackRunner:
     async def start(self) -> None:
         """Start the evaluator."""
         self._queue = asyncio.Queue(_QUEUE_SIZE)
-        self._client = httpx.AsyncClient()
+        # Never follow a redirect: it could lead the callback key to an origin no one allowed.
+        self._client = httpx.AsyncClient(follow_redirects=False)
         self._evaluator = asyncio.create_task(self._evaluate())
 
     async def stop(self) -> None:

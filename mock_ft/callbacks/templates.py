@@ -29,6 +29,7 @@ __all__ = [
     "Context",
     "check_path",
     "check_template",
+    "has_placeholder",
     "render",
     "render_url",
     "resolve",
@@ -197,6 +198,11 @@ def render(template: Any, ctx: Context) -> Any:
         return value if isinstance(value, str) else dumps(value).decode()
 
     return _PLACEHOLDER.sub(text, template)
+
+
+def has_placeholder(text: str) -> bool:
+    """True when `text` holds a placeholder of any kind."""
+    return _PLACEHOLDER.search(text) is not None
 
 
 def render_url(template: str, ctx: Context) -> str:

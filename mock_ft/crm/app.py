@@ -19,6 +19,7 @@ from mock_ft.brokers import Brokers
 from mock_ft.callbacks import CallbackRunner, RuleCompiler
 from mock_ft.contracts import IntegrationContract, integration_contract
 from mock_ft.crm.callback_control import build_callback_router
+from mock_ft.crm.chart_control import build_chart_router
 from mock_ft.crm.control import ControlAuthError, build_control_router
 from mock_ft.crm.fault_control import build_fault_router
 from mock_ft.crm.limits import bounded_receive
@@ -27,6 +28,7 @@ from mock_ft.crm.lookup_control import build_lookup_router
 from mock_ft.crm.player_control import build_player_router
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
 from mock_ft.crm.ui import mount_ui
+from mock_ft.crm.web_guard import WebGuard
 from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import ACTIONS
 from mock_ft.ingest.pipeline import Pipeline
@@ -42,6 +44,12 @@ __all__ = ["create_app"]
 _HTTP_ERROR_CODES = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}
 
 INGEST_TAG = "FT Integration API"
+# What mock_ft/crm/web_guard.py answers to a change of the mock a web page could have sent.
+_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+_CHANGE_REFUSALS = {
+    "403": {"description": "Sent by a browser from another site.", "content": _ERROR_BODY},
+    "415": {"description": "Not Content-Type: application/json.", "content": _ERROR_BODY},
+}
 
 
 class MockApp(FastAPI):
@@ -52,10 +60,11 @@ class MockApp(FastAPI):
     """
 
     ingest: RestIngest
+    ingest_paths: frozenset[str] = frozenset()  # ingest paths outside FT's prefixes (settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if scope["path"].startswith(INGEST_PREFIXES):
+            if scope["path"].startswith(INGEST_PREFIXES) or scope["path"] in self.ingest_paths:
                 await self.ingest(scope, receive, send)
                 return
             limit = self.state.settings.max_control_body_bytes
@@ -69,7 +78,7 @@ class MockApp(FastAPI):
 def create_app(settings: Settings | None = None, journal: Journal | None = None) -> FastAPI:
     """Build the mock FT server. Pass `journal` to share one already started (tests, demo)."""
     settings = settings or Settings()
-    contract = integration_contract()
+    contract = integration_contract().with_paths({"game_round_path": settings.game_round_path})
 
     compiler = RuleCompiler(settings, contract)
     rules = compiler.load(settings.callback_rules)  # a bad rule stops the start, saying why
@@ -122,6 +131,7 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     for spec in settings.faults:  # from --fault, MOCK_FT_FAULTS or the config file
         app.state.faults.add(**spec.model_dump())
     app.ingest = RestIngest(faults=app.state.faults, settings=settings, contract=contract)
+    app.ingest_paths = frozenset(r.path for r in contract.routes)
     if journal is not None:  # usable without a lifespan (in-process tools such as Schemathesis)
         attach(app, journal)
     app.include_router(build_control_router(settings))
@@ -130,7 +140,10 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.include_router(build_callback_router(settings))
     app.include_router(build_player_router(settings))
     app.include_router(build_live_router(settings))
+    app.include_router(build_chart_router(settings))
     mount_ui(app)
+    # FT's ingest paths never reach it (MockApp.__call__)
+    app.add_middleware(WebGuard, settings=settings, routes=app.router.routes)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -212,6 +225,10 @@ def merged_openapi(
             {"name": "mock control", "description": "Inspect and steer the mock."},
         ],
     )
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if path.startswith("/_mock/") and method in ("post", "put", "patch", "delete"):
+                operation["responses"].update(copy.deepcopy(_CHANGE_REFUSALS))
     doc = copy.deepcopy(contract.document)
     components = schema.setdefault("components", {})
     for section in ("schemas", "responses", "securitySchemes"):

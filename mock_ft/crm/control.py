@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import replace
@@ -20,6 +21,7 @@ from mock_ft.crm.schemas import (
     EventPublic,
     EventsPublic,
     Health,
+    Idle,
     ResetResult,
     Stats,
     WaitTimeout,
@@ -148,6 +150,33 @@ def build_control_router(settings: Settings) -> APIRouter:
             recent=[EventPublic.of(e) for e in recent],
         )
         return JSONResponse(body.model_dump(mode="json"), status_code=408)
+
+    @router.get(
+        "/idle",
+        dependencies=protected,
+        response_model=Idle,
+        responses={408: {"model": ErrorBody, "description": "Still busy when the time ran out."}},
+    )
+    async def wait_idle(
+        request: Request,
+        timeout: Annotated[
+            float, Query(gt=0, allow_inf_nan=False, description="Seconds; capped by the server.")
+        ] = 5.0,
+    ) -> Idle | JSONResponse:
+        """Answer once the lookups and callback actions caused by every event journaled so far
+        have run and been journaled: then a test can tell "nothing fired" from "not yet"."""
+        state = request.app.state
+        timeout = min(timeout, settings.wait_max_seconds)
+        try:
+            async with asyncio.timeout(timeout):
+                await state.lookups.idle()
+                await state.callbacks.idle()
+                await state.lookups.idle()  # lookups a callback rule asked for
+        except TimeoutError:
+            message = f"lookups or callback actions still running after {timeout:g} s"
+            body = ErrorBody(error="wait_timeout", message=message)
+            return JSONResponse(body.model_dump(), status_code=408)
+        return Idle()
 
     @router.get(
         "/events/{event_id}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import hmac
+import os
 import socket
 import struct
 import time
@@ -30,6 +31,8 @@ __all__ = ["RestIngest"]
 
 INGEST_PREFIXES = ("/v1/integration/", "/v2/integration/")
 _JOURNALED_PREFIX_BYTES = 65_536  # how much of an oversized body the journal keeps
+# An answer this late may find its client gone (its timeout fired): worth a look at the socket.
+_SLOW_ANSWER_SECONDS = 0.05
 _KNOWN_HEADER_NAMES = 1_024  # bound on the header-name cache (clients send a handful of names)
 # The headers the transport itself reads (roles; 0 is any other header).
 _CONTENT_TYPE, _CONTENT_LENGTH, _API_KEY = 1, 2, 3
@@ -88,6 +91,12 @@ class RestIngest:
             await self._act(rule, attempt, (route, headers, too_large), pipeline, receive, send)
             return
         outcome = await self._decide(attempt, route, headers, too_large, pipeline)
+        if (
+            outcome.error_code is None
+            and time.time() - received_at > _SLOW_ANSWER_SECONDS
+            and _client_gone(send)
+        ):
+            await pipeline.answer_lost(outcome.event_id, "client_left")
         start, answer = self._answer_messages(outcome, path)
         await send(start)
         await send(answer)
@@ -113,6 +122,8 @@ class RestIngest:
         else:  # delay, drop_answer: FT takes the event as usual; only the answer suffers
             outcome = await self._decide(attempt, *request, pipeline)
         if hold and await _client_left_during(receive, hold):
+            if outcome.error_code is None and rule.action == "delay":
+                await pipeline.answer_lost(outcome.event_id, "client_left")
             return
         if rule.action in CONNECTION_ACTIONS:
             await _drop_connection(send, receive, reset=rule.action == "reset")
@@ -257,6 +268,31 @@ async def _client_left_during(receive: Receive, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def _client_gone(send: Send) -> bool:
+    """True when the client hung up before its answer: uvicorn saw it go, or (not yet read by
+    the loop) the socket already holds its FIN or RST. False when that cannot be known."""
+    cycle = getattr(send, "__self__", None)
+    if getattr(cycle, "disconnected", False):
+        return True
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        return False
+    if transport.is_closing():
+        return True
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    probe = socket.socket(fileno=os.dup(sock.fileno()))  # a duplicate descriptor: ours to close
+    try:
+        return probe.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""  # b"": the FIN
+    except BlockingIOError:
+        return False  # nothing to read: still there
+    except OSError:
+        return True  # reset
+    finally:
+        probe.close()
 
 
 async def _drop_connection(send: Send, receive: Receive, *, reset: bool) -> None:

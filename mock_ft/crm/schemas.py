@@ -110,6 +110,12 @@ class WaitTimeout(BaseModel):
     recent: list[EventPublic]
 
 
+class Idle(BaseModel):
+    """The answer of /_mock/idle: every reaction to what was journaled so far is done."""
+
+    idle: bool = True
+
+
 class RetryAfterPublic(BaseModel):
     """How the publisher treated `Retry-After`."""
 
@@ -134,9 +140,16 @@ class DeliveryPublic(BaseModel):
     expected: int | None = Field(description="Events the run should have published, if given.")
     missing: int | None = Field(description="`expected` minus `delivered`, if given.")
     lost: int = Field(description="Events refused by a fault and never delivered again.")
-    duplicated: int = Field(description="Events accepted again although FT had answered 200.")
+    duplicated: int = Field(
+        description="Events accepted again although FT's 200 reached the publisher."
+    )
     redelivered_after_lost_answer: int = Field(
-        description="Re-deliveries after a `drop_answer` fault: what a correct publisher does."
+        description="Re-deliveries after an answer the publisher never got (a `drop_answer` "
+        "fault, or a client that hung up before the answer): what a correct publisher does."
+    )
+    client_left_before_answer: int = Field(
+        description="Accepted attempts whose client hung up (e.g. its timeout fired) before "
+        "the 200 could be sent."
     )
     attempts_per_event: dict[str, int] = Field(description="Attempts: how many events took them.")
     max_attempts: int

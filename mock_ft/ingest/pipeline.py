@@ -19,6 +19,7 @@ from mock_ft.ingest.checks import apply_stream_checks, idempotency_key, stream_r
 from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
+from mock_ft.journal.delivery import note_lost_answer
 from mock_ft.journal.jsontext import Refusal, decode_event
 from mock_ft.journal.tx import Tx
 from mock_ft.problems import Problem
@@ -51,6 +52,7 @@ ERROR_STATUS = {
 # Where each broker carries the event type (facts file, section 2.1).
 _TYPE_CARRIER = {"rabbitmq": "AMQP `type` property", "kafka": "Kafka record header `type`"}
 _TYPE_PATH = {"rabbitmq": "property.type", "kafka": "header.type"}  # as problems name it
+_ALSO_CARRIED = {"kafka": " (or publish to a topic named after it: PAYMENT, or <prefix>.PAYMENT)"}
 _PLAIN_ACCEPTED = b'{"status": "accepted", "event_id": %d, "duplicate_of": null, "warnings": []}'
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "cookie", "signature")
 MASK = "***"
@@ -178,6 +180,12 @@ class Pipeline:
         event_id = await self.journal.run(Journal.append(entry))
         return Outcome(status, event_id, "injected_fault", message, retry_after=retry_after)
 
+    async def answer_lost(self, event_id: int, why: str) -> None:
+        """The publisher did not get the answer to accepted event `event_id` (`why`: a fault
+        dropped it, or the client left first): its re-send is at-least-once delivery, and the
+        delivery report counts it so, not as a duplicate."""
+        await self.journal.run(note_lost_answer(event_id, why))
+
     async def journaled_as(self, broker_ref: str) -> int | None:
         """The id under which a broker delivery was journaled (accepted or rejected), if it was.
 
@@ -238,7 +246,8 @@ class Pipeline:
         """Why the type is unusable, naming where this transport carries it."""
         where = _TYPE_CARRIER.get(attempt.transport, "event type")
         if not attempt.event_type:
-            return f"the {where} is missing; set it to the FT event type, e.g. PAYMENT"
+            also = _ALSO_CARRIED.get(attempt.transport, "")
+            return f"the {where} is missing; set it to the FT event type, e.g. PAYMENT{also}"
         near = difflib.get_close_matches(attempt.event_type.upper(), self.routes, n=1)
         hint = f"; did you mean {near[0]}?" if near else ""
         known = ", ".join(sorted(self.routes))

@@ -4,7 +4,9 @@ Attempts are grouped into events by FT's idempotency key (faulted attempts carry
 report can say, per event: how many attempts it took, how long the publisher waited between them
 (and whether it waited as long as `Retry-After` asked, or hammered), whether it ever got through
 (`lost`: refused and never delivered again), and whether it was accepted more than once
-(`duplicated`, not counting the re-deliveries a `drop_answer` fault provoked on purpose).
+(`duplicated`, not counting re-deliveries after an answer the publisher never got: one a
+`drop_answer` fault dropped, or one the client hung up before, as a publisher whose timeout
+fires does; those are at-least-once delivery, which FT expects).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 from mock_ft.journal.models import EventFilter
 from mock_ft.journal.tx import Tx
 
-__all__ = ["DeliveryReport", "delivery_report"]
+__all__ = ["LOST_ANSWER", "DeliveryReport", "delivery_report", "note_lost_answer"]
+
+LOST_ANSWER = "lost_answer"  # the mark kind: value says why (client_left)
 
 _RETRY_AFTER_SLACK = 0.05  # seconds: clock and scheduling noise a publisher is forgiven
 _EXAMPLES = 5
@@ -31,7 +35,7 @@ class _Attempt:
     verdict: str
     held: float  # seconds the mock held the attempt before it answered or dropped it
     retry_after: int | None
-    dropped_answer: bool
+    lost_answer: str | None  # why the publisher never got the answer: drop_answer, client_left
     latency_ms: float | None
 
 
@@ -46,8 +50,11 @@ class DeliveryReport:
     expected: int | None = None
     missing: int | None = None  # expected minus delivered, when expected is given
     lost: int = 0  # refused by a fault and never delivered again
-    duplicated: int = 0  # accepted again although FT had answered 200
-    redelivered_after_lost_answer: int = 0  # accepted again after a drop_answer: correct
+    duplicated: int = 0  # accepted again although FT's 200 reached the publisher
+    # Accepted again after an answer the publisher never got: at-least-once, correct. The
+    # answer was dropped by a fault, or the client left (timed out) before it was sent.
+    redelivered_after_lost_answer: int = 0
+    client_left_before_answer: int = 0  # accepted attempts whose client hung up first
     faulted_attempts: int = 0
     attempts_per_event: dict[int, int] = field(default_factory=dict)
     max_attempts: int = 0
@@ -100,6 +107,7 @@ class DeliveryReport:
             "lost": self.lost,
             "duplicated": self.duplicated,
             "redelivered_after_lost_answer": self.redelivered_after_lost_answer,
+            "client_left_before_answer": self.client_left_before_answer,
             "attempts_per_event": {str(k): v for k, v in sorted(self.attempts_per_event.items())},
             "max_attempts": self.max_attempts,
             "retries": self.retries,
@@ -118,6 +126,15 @@ class DeliveryReport:
         }
 
 
+def note_lost_answer(event_id: int, why: str) -> Any:
+    """A journal job: the answer to accepted event `event_id` never reached the publisher."""
+
+    def job(tx: Tx) -> None:
+        tx.set_mark(LOST_ANSWER, str(event_id), why, event_id)
+
+    return job
+
+
 def delivery_report(
     flt: EventFilter,
     *,
@@ -134,7 +151,9 @@ def delivery_report(
     where, params = flt.where()
     order = "DESC" if newest else "ASC"
     sql = (
-        "SELECT received_at, verdict, idempotency_key, fault, latency_ms FROM events"  # noqa: S608
+        "SELECT received_at, verdict, idempotency_key, fault, latency_ms, m.value"  # noqa: S608
+        " FROM events LEFT JOIN marks AS m"
+        f" ON m.kind = '{LOST_ANSWER}' AND m.key = CAST(events.id AS TEXT)"
         f"{where} ORDER BY id {order} LIMIT ?"
     )
 
@@ -146,7 +165,7 @@ def delivery_report(
         rows = rows[:max_rows]
         if newest:
             rows.reverse()
-        for at, verdict, key, fault_text, latency in rows:
+        for at, verdict, key, fault_text, latency, lost in rows:
             report.attempts += 1
             if verdict == "faulted":
                 report.faulted_attempts += 1
@@ -164,7 +183,7 @@ def delivery_report(
                     verdict,
                     held,
                     fault.get("retry_after"),
-                    fault.get("action") == "drop_answer",
+                    "drop_answer" if fault.get("action") == "drop_answer" else lost,
                     latency,
                 )
             )
@@ -190,7 +209,10 @@ def _summarise(report: DeliveryReport, by_key: dict[str, list[_Attempt]]) -> Non
             if first.latency_ms is not None:
                 latencies.append(first.latency_ms)
             to_deliver.append((first.at - attempts[0].at) * 1000)
-            lost_answers = sum(a.dropped_answer for a in accepted[:-1])
+            report.client_left_before_answer += sum(
+                a.lost_answer == "client_left" for a in accepted
+            )
+            lost_answers = sum(a.lost_answer is not None for a in accepted[:-1])
             report.redelivered_after_lost_answer += lost_answers
             if len(accepted) - 1 > lost_answers:
                 report.duplicated += 1
@@ -199,7 +221,7 @@ def _summarise(report: DeliveryReport, by_key: dict[str, list[_Attempt]]) -> Non
             report.lost += 1
             examples.setdefault("lost", []).append(key)
         for before, after in pairwise(attempts):
-            if before.verdict == "accepted" and not before.dropped_answer:
+            if before.verdict == "accepted" and before.lost_answer is None:
                 continue  # a duplicate, not a retry
             report.retries += 1
             gap = after.at - (before.at + before.held)

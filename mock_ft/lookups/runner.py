@@ -25,7 +25,7 @@ from mock_ft.lookups.shapes import shape_problems
 from mock_ft.problems import Problem
 from mock_ft.settings import Settings
 
-__all__ = ["ENDPOINTS", "LOOKUPS_AFTER", "LookupRunner"]
+__all__ = ["ENDPOINTS", "LOOKUPS_AFTER", "LOOKUP_CONCURRENCY", "LookupRunner"]
 
 # endpoint: (path template, contract component)
 ENDPOINTS = {
@@ -42,7 +42,9 @@ LOOKUPS_AFTER: dict[str, tuple[str, ...]] = {
     "USER_BLOCK_V2": ("userblocks",),
 }
 _QUEUE_SIZE = 10_000
-_WORKERS = 4
+# Lookups in flight at once, as FT makes them while events arrive; `verify` drives each read
+# endpoint with this many concurrent callers by default.
+LOOKUP_CONCURRENCY = 4
 _EVIDENCE_BYTES = 4096
 
 _Job = tuple[int, str, str]  # event id, user id, endpoint
@@ -75,7 +77,7 @@ class LookupRunner:
             return
         self._queue = asyncio.Queue(_QUEUE_SIZE)
         self._client = httpx.AsyncClient(timeout=self.settings.lookup_timeout_seconds)
-        self._workers = [asyncio.create_task(self._work()) for _ in range(_WORKERS)]
+        self._workers = [asyncio.create_task(self._work()) for _ in range(LOOKUP_CONCURRENCY)]
 
     async def stop(self) -> None:
         """Stop the workers; queued lookups that did not run are dropped."""

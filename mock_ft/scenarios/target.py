@@ -34,8 +34,11 @@ class Target:
     kafka_topic: str = "fasttrack.events"
 
     def control_headers(self) -> dict[str, str]:
-        """Headers for the mock's /_mock/ API."""
-        return {"Authorization": f"Bearer {self.control_token}"} if self.control_token else {}
+        """Headers for the mock's /_mock/ API (which takes changes only as JSON)."""
+        headers = {"Content-Type": "application/json"}
+        if self.control_token:
+            headers["Authorization"] = f"Bearer {self.control_token}"
+        return headers
 
     def has(self, requirement: str) -> bool:
         """True when the target offers what a scenario `requires`."""

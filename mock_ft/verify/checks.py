@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
+import httpx
+
+from mock_ft.authspec import parse_operator_auth
 from mock_ft.lookups.shapes import shape_problems
 from mock_ft.verify.model import CheckResult, Exchange, VerifyOptions
 from mock_ft.verify.operator import OperatorClient, body_of
+from mock_ft.verify.writes import prove_consent_change
 
 __all__ = [
     "RECONCILIATION_FIELDS",
     "check_auth",
-    "check_bonus_and_session",
     "check_consents",
     "check_reconciliation",
     "check_user_data",
@@ -91,21 +93,58 @@ async def check_auth(op: OperatorClient, options: VerifyOptions) -> list[CheckRe
             problems.append(f"with FT's credentials it answered {right.status}")
         name = f"{endpoint} requires FT's credentials"
         results.append(_result("Authentication", name, problems, [missing, wrong, right]))
+    results.append(await _token_refuses_wrong_secret(op, options))
     return results
+
+
+async def _token_refuses_wrong_secret(op: OperatorClient, options: VerifyOptions) -> CheckResult:
+    """FT's client id with a wrong secret gets no token (else anyone could get one)."""
+    name = "the OAuth2 token endpoint refuses a wrong client secret"
+    spec = parse_operator_auth(options.auth) if options.auth else None
+    if spec is None or spec.scheme != "oauth":
+        why = f"--auth is {spec.scheme}" if spec else "no --auth"
+        message = f"not checked: only OAuth2 has a token endpoint ({why})"
+        return CheckResult("Authentication", name, True, message, skipped=True)
+    params = {
+        "grant_type": "client_credentials",
+        "client_id": spec.client_id,
+        "client_secret": f"mockft-wrong-{uuid.uuid4().hex[:8]}",
+    }
+    try:
+        if options.oauth_method == "get":
+            response = await op.client.get(spec.user_or_url, params=params)
+        else:
+            response = await op.client.post(spec.user_or_url, json=params)
+    except httpx.HTTPError as exc:
+        problem = f"the token endpoint failed: {type(exc).__name__}"
+        return _result("Authentication", name, [problem], [])
+    body = body_of(response)
+    problems = []
+    if isinstance(body, dict) and body.get("access_token"):
+        problems.append(f"a wrong client secret got an access token ({response.status_code})")
+    elif 200 <= response.status_code < 300:
+        problems.append(f"a wrong client secret answered {response.status_code}, not 401")
+    return _result("Authentication", name, problems, [])
 
 
 async def check_user_data(op: OperatorClient, options: VerifyOptions) -> list[CheckResult]:
     """Known users' details and blocks conform; an unknown user is a 404 in FT's error shape."""
-    results = []
+    results, others = [], []
     for user in options.user_ids:
         response, exchange = await op.call("GET", f"/userdetails/{user}", endpoint="userdetails")
-        problems = _shape("UserDetails", exchange.status, body_of(response))
+        body = body_of(response)
+        problems = _shape("UserDetails", exchange.status, body)
         name = f"userdetails of {user} has FT's 25 keys and types"
         results.append(_result("User data", name, problems, [exchange]))
+        answered = body.get("user_id") if isinstance(body, dict) else None
+        if exchange.status == 200 and str(answered) != user:
+            others.append((f"/userdetails/{user} answered user_id {answered!r}", exchange))
         response, exchange = await op.call("GET", f"/userblocks/{user}", endpoint="userblocks")
         problems = _shape("UserBlocks", exchange.status, body_of(response))
         name = f"userblocks of {user} has exactly two blocks in FT's shape"
         results.append(_result("Blocks and reconciliation", name, problems, [exchange]))
+    name = "userdetails answers each user's own details (user_id as asked)"
+    results.append(_result("User data", name, [p for p, _ in others], [e for _, e in others]))
     unknown = f"mockft-unknown-{uuid.uuid4().hex[:8]}"
     response, exchange = await op.call("GET", f"/userdetails/{unknown}", endpoint="userdetails")
     body = body_of(response)
@@ -122,31 +161,15 @@ async def check_user_data(op: OperatorClient, options: VerifyOptions) -> list[Ch
 async def check_consents(
     op: OperatorClient, options: VerifyOptions
 ) -> tuple[list[CheckResult], list[tuple[str, float]]]:
-    """All six consent types; an opt-out by POST shows in GET. Returns the opt-outs made."""
-    results, opt_outs = [], []
+    """All six consent types; a change by POST proven and undone. Returns the change made."""
+    results = []
     for user in options.user_ids:
         response, exchange = await op.call("GET", f"/userconsents/{user}", endpoint="userconsents")
-        before = body_of(response)
-        problems = _shape("UserConsents", exchange.status, before)
+        problems = _shape("UserConsents", exchange.status, body_of(response))
         name = f"userconsents of {user} lists all six types in FT's shape"
         results.append(_result("Consents", name, problems, [exchange]))
-    user = options.user_ids[0]
-    change = {"consents": [{"opted_in": False, "type": "sms"}]}
-    posted_at = time.time()
-    _, post = await op.call("POST", f"/userconsents/{user}", endpoint="userconsents", json=change)
-    response, after = await op.call("GET", f"/userconsents/{user}", endpoint="userconsents")
-    consents = (body_of(response) or {}).get("consents", []) if response is not None else []
-    sms = [c.get("opted_in") for c in consents if isinstance(c, dict) and c.get("type") == "sms"]
-    problems = []
-    if post.status != 200:
-        problems.append(f"POST /userconsents answered {post.status}, FT expects 200")
-    elif sms != [False]:
-        problems.append(f"after opting out of sms, GET shows sms opted_in {sms or 'missing'}")
-    else:
-        opt_outs.append((user, posted_at))
-    name = "a consent opt-out by POST shows in GET /userconsents"
-    results.append(_result("Consents", name, problems, [post, after]))
-    return results, opt_outs
+    proofs, changes = await prove_consent_change(op, options)
+    return results + proofs, changes
 
 
 async def check_reconciliation(op: OperatorClient, options: VerifyOptions) -> list[CheckResult]:
@@ -203,67 +226,3 @@ async def _reconciliation_agrees(
                 )
     name = "reconciliation agrees with each user's blocks and consents"
     return _result("Blocks and reconciliation", name, problems, evidence[:4])
-
-
-async def check_bonus_and_session(
-    op: OperatorClient, options: VerifyOptions
-) -> tuple[list[CheckResult], str | None]:
-    """Bonus list shape, crediting, and sid validation. Returns the X-Fasttrack-Id used twice."""
-    results = []
-    response, exchange = await op.call("GET", "/bonus/list", endpoint="bonus/list")
-    body = body_of(response)
-    problems = _shape("BonusList", exchange.status, body)
-    results.append(_result("Bonus and session", "bonus/list has FT's shape", problems, [exchange]))
-    code = options.bonus_code
-    if code is None and not problems and body["Data"]:
-        code = str(body["Data"][0]["value"])
-    user = options.user_ids[0]
-    ft_id = f"mockft-{uuid.uuid4().hex[:12]}"
-    headers = {
-        "X-Fasttrack-Id": ft_id,
-        "X-Fasttrack-Actionid": "1",
-        "X-Fasttrack-Triggerhash": ft_id,
-    }
-    request = {"user_id": user, "bonus_code": code or "UNKNOWN"}
-    evidence = []
-    for _ in range(2):
-        _, credit = await op.call(
-            "POST", "/bonus/credit", endpoint="bonus/credit", json=request, headers=headers
-        )
-        evidence.append(credit)
-    problems = [f"answered {e.status}, FT expects 200" for e in evidence if e.status != 200][:1]
-    name = "bonus/credit accepts a valid request, and a repeat with the same X-Fasttrack-Id"
-    results.append(_result("Bonus and session", name, problems, evidence))
-    funds = {**request, "amount": 1, "currency": "EUR"}
-    headers = {**headers, "X-Fasttrack-Id": f"{ft_id}-funds"}
-    _, credit = await op.call(
-        "POST", "/bonus/credit/funds", endpoint="bonus/credit/funds", json=funds, headers=headers
-    )
-    problems = [] if credit.status == 200 else [f"answered {credit.status}, FT expects 200"]
-    name = "bonus/credit/funds accepts a valid request"
-    results.append(_result("Bonus and session", name, problems, [credit]))
-    _, session = await op.call(
-        "POST", "/authenticate", endpoint="authenticate", json={"sid": f"mockft-{uuid.uuid4()}"}
-    )
-    problems = [] if session.status not in (200, None) else ["an invalid sid answered 200"]
-    name = "authenticate refuses an invalid sid"
-    results.append(_result("Bonus and session", name, problems, [session]))
-    results.append(await _valid_sid(op, options))
-    return results, ft_id
-
-
-async def _valid_sid(op: OperatorClient, options: VerifyOptions) -> CheckResult:
-    name = "authenticate accepts a valid sid with its user_id"
-    if options.sid is None:
-        message = "not checked: pass --sid with the session id of a logged-in test user"
-        return CheckResult("Bonus and session", name, True, message, skipped=True)
-    response, exchange = await op.call(
-        "POST", "/authenticate", endpoint="authenticate", json={"sid": options.sid}
-    )
-    body = body_of(response)
-    problems = []
-    if exchange.status != 200:
-        problems.append(f"a valid sid answered {exchange.status}, FT expects 200")
-    elif not isinstance(body, dict) or "user_id" not in body:
-        problems.append('the answer lacks FT\'s {"user_id": ...}')
-    return _result("Bonus and session", name, problems, [exchange])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["STEPS", "CheckResult", "Exchange", "VerifyOptions"]
+from mock_ft.lookups.runner import LOOKUP_CONCURRENCY
+
+__all__ = ["STEPS", "CheckResult", "Credit", "Exchange", "VerifyOptions"]
 
 # FT's integration steps (facts file, section 1), in the order a report shows them.
 STEPS = (
@@ -13,6 +15,7 @@ STEPS = (
     "Consents",
     "Blocks and reconciliation",
     "Bonus and session",
+    "Refusals",  # FT-invalid values for a known user: each refused, nothing changed
     "Resilience",  # FT's calls as they really arrive: repeated, with an expired token, abandoned
     "Contract (property-based)",
     "Latency",
@@ -32,6 +35,8 @@ class VerifyOptions:
     seed: int = 0
     max_examples: int = 25
     p95_budget_ms: float = 500.0
+    concurrency: int = LOOKUP_CONCURRENCY  # callers driving each read endpoint at once
+    concurrent_calls: int = 40  # calls per read endpoint under that concurrency
     timeout_seconds: float = 10.0
     bonus_code: str | None = None  # default: the first code /bonus/list offers
     sid: str | None = None  # a live session id of a test user, to check /authenticate accepts it
@@ -76,3 +81,17 @@ class CheckResult:
     evidence: list[Exchange] = field(default_factory=list)
     skipped: bool = False
     seconds: float = 0.0
+    samples_ms: list[float] = field(default_factory=list)  # Latency checks: every call's time
+
+
+@dataclass(slots=True, frozen=True)
+class Credit:
+    """A bonus credit verify sent; the event feed proves it was credited (or, refused, not)."""
+
+    ft_id: str  # its X-Fasttrack-Id, echoed in the BONUS events' fasttrack_references
+    endpoint: str  # bonus/credit or bonus/credit/funds
+    user_id: str
+    sent_at: float  # Unix time
+    amount: float | None  # what /bonus/credit/funds was asked to credit
+    valid: bool  # a valid request (else one of the Refusals step's FT-invalid bodies)
+    accepted: bool  # answered 2xx

@@ -43,10 +43,12 @@ class OperatorClient:
         headers: dict[str, str] | None = None,
         authenticated: bool = True,
         extensions: dict[str, Any] | None = None,
+        timed: bool = True,
     ) -> tuple[httpx.Response | None, Exchange]:
         """One call; (None, exchange) when no answer came. Auth is FT's unless told otherwise.
 
         `extensions` go to httpx as they are (a `trace` hook can abandon the call once sent).
+        `timed` calls count in the sequential latency figures (concurrent ones are kept apart).
         """
         sent = dict(headers or {})
         if authenticated:
@@ -70,7 +72,7 @@ class OperatorClient:
             )
             return None, exchange
         elapsed = round((time.perf_counter() - started) * 1000, 3)
-        if authenticated:
+        if authenticated and timed:
             self.latencies[endpoint].append(elapsed)
         exchange = Exchange(
             method,

@@ -8,11 +8,15 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 from rich.console import Console
 from rich.table import Table
 
 from mock_ft._version import __version__
+from mock_ft.charts import histogram_chart, steps_chart
+from mock_ft.charts.report import report_css
+from mock_ft.verify.latency import LATENCY_SUFFIX
 from mock_ft.verify.model import STEPS, CheckResult, VerifyOptions
 
 __all__ = ["JUnitCase", "post_run", "print_summary", "write_junit", "write_reports"]
@@ -65,11 +69,14 @@ def write_reports(directory: Path, options: VerifyOptions, results: list[CheckRe
         )
     )
     _junit(directory / "junit.xml", results)
-    env = Environment(
-        loader=PackageLoader("mock_ft.verify", "templates"), autoescape=select_autoescape()
-    )
+    # Autoescape on for .j2 too: every operator-supplied text is escaped; charts are Markup.
+    env = Environment(loader=PackageLoader("mock_ft.verify", "templates"), autoescape=True)
+    ordered = _ordered(results)
     html = env.get_template("scorecard.html.j2").render(
-        steps=[(step, [r for r in _ordered(results) if r.step == step]) for step in STEPS],
+        failures=[r for r in ordered if not r.passed],
+        steps=[(step, [r for r in ordered if r.step == step and r.passed]) for step in STEPS],
+        charts=_charts(results, options),
+        css=report_css(),
         passed=all(r.passed for r in results),
         failed=sum(not r.passed for r in results),
         total=len(results),
@@ -80,6 +87,27 @@ def write_reports(directory: Path, options: VerifyOptions, results: list[CheckRe
     path = directory / "report.html"
     path.write_text(html)
     return path
+
+
+def _outcome(result: CheckResult) -> str:
+    return "skipped" if result.skipped else "passed" if result.passed else "failed"
+
+
+def _charts(results: list[CheckResult], options: VerifyOptions) -> list[tuple[str, Markup]]:
+    """Checks per step (pass / fail / skip), then a latency histogram per endpoint."""
+    rows = []
+    for step in STEPS:
+        mine = [_outcome(r) for r in results if r.step == step]
+        if mine:
+            rows.append((step, {o: mine.count(o) for o in ("passed", "failed", "skipped")}))
+    charts = [("Checks per step", steps_chart(rows))]
+    for result in results:
+        if result.step == "Latency" and result.samples_ms:
+            endpoint = result.name.replace(LATENCY_SUFFIX, "")  # "userdetails under 4 ..."
+            title = f"{endpoint}: latency of {len(result.samples_ms)} call(s)"
+            chart = histogram_chart(title, result.samples_ms, options.p95_budget_ms)
+            charts.append((title, chart))
+    return charts
 
 
 @dataclasses.dataclass(slots=True, frozen=True)
@@ -126,7 +154,7 @@ def _junit(path: Path, results: list[CheckResult]) -> None:
 
 
 def _case(result: CheckResult) -> JUnitCase:
-    status = "skipped" if result.skipped else "passed" if result.passed else "failed"
+    status = _outcome(result)
     text = "\n\n".join(
         f"{e.method} {e.url} -> {e.status}\n{e.response_body or ''}\nreproduce: {e.reproduce()}"
         for e in result.evidence

@@ -19,6 +19,7 @@ from mock_ft.authspec import AuthSpec, parse_operator_auth
 from mock_ft.lookups.auth import TokenError
 from mock_ft.verify.model import CheckResult, Exchange, VerifyOptions
 from mock_ft.verify.operator import OperatorClient, body_of
+from mock_ft.verify.writes import post_consents, read_consents
 
 __all__ = ["EXPIRY_CHECK", "STEP", "check_resilience"]
 
@@ -28,7 +29,7 @@ EXPIRY_CHECK = "an expired OAuth token is refused with 401 and a fresh one accep
 # its answer is lost), a slow one is still at it when the same call comes again.
 _ABANDON_AFTER_SECONDS = 0.02
 _EXPIRY_MARGIN_SECONDS = 1.0  # waited past expires_in, for operators counting whole seconds
-_SMS_OPT_OUT = {"consents": [{"opted_in": False, "type": "sms"}]}  # FT's unsubscribe
+_SMS = "sms"  # the channel FT's unsubscribe page changes most
 
 
 async def _abandon(name: str, _info: dict[str, Any]) -> None:
@@ -113,35 +114,27 @@ async def _bonus_code(op: OperatorClient, options: VerifyOptions) -> str:
     return "UNKNOWN"  # the credits then fail, and the operator's answer says why
 
 
-def _consents(response: httpx.Response | None) -> dict[str, Any] | None:
-    body = body_of(response)
-    if response is None or response.status_code != 200 or not isinstance(body, dict):
-        return None
-    consents = [c for c in body.get("consents", []) if isinstance(c, dict)]
-    return {str(c.get("type")): c.get("opted_in") for c in consents}
-
-
 async def _repeated_consent(op: OperatorClient, user: str) -> CheckResult:
-    """The opt-out POSTed twice: each answered 2xx, and GET shows the state of one."""
+    """The opposite of the held consent POSTed twice: each 2xx, GET shows one change; undone."""
     path = f"/userconsents/{user}"
-    response, before = await op.call("GET", path, endpoint="userconsents")
-    expected = _consents(response)
+    expected, before = await read_consents(op, user)
     evidence, problems = [before], []
-    if expected is None:
-        problems.append(f"GET {path} answered {before.status}, FT needs 200")
+    if expected is None or _SMS not in expected:
+        problems.append(f"GET {path} answered {before.status} without {_SMS}")
     else:
-        expected["sms"] = False
+        held = expected[_SMS]
+        expected = {**expected, _SMS: not held}
         for attempt in ("first", "second"):
-            _, post = await op.call("POST", path, endpoint="userconsents", json=_SMS_OPT_OUT)
-            response, after = await op.call("GET", path, endpoint="userconsents")
+            post = await post_consents(op, user, {_SMS: not held})
+            seen, after = await read_consents(op, user)
             evidence += [post, after]
-            seen = _consents(response)
             if not _ok(post):
                 problems.append(f"the {attempt} POST answered {post.status}, FT expects 2xx")
             elif seen != expected:
                 wrong = sorted(k for k in expected if (seen or {}).get(k) != expected[k])
                 shown = ", ".join(f"{k} opted_in {(seen or {}).get(k)}" for k in wrong)
                 problems.append(f"after the {attempt} identical POST, GET shows {shown}")
+        await post_consents(op, user, {_SMS: held})  # as it was
     name = "an identical consent POST sent twice leaves the state of one"
     return _result(name, problems[:1], evidence)
 

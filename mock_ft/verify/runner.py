@@ -9,17 +9,19 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from mock_ft.lookups.auth import TokenError
+from mock_ft.verify.bonus import check_bonus_and_session, offered_codes
 from mock_ft.verify.checks import (
     check_auth,
-    check_bonus_and_session,
     check_consents,
     check_reconciliation,
     check_user_data,
 )
 from mock_ft.verify.contract import check_contract
-from mock_ft.verify.feed import check_event_feed, check_latency
-from mock_ft.verify.model import CheckResult, VerifyOptions
-from mock_ft.verify.operator import OperatorClient, Unreachable
+from mock_ft.verify.feed import check_event_feed
+from mock_ft.verify.latency import judge_latency, measure_latency
+from mock_ft.verify.model import CheckResult, Credit, VerifyOptions
+from mock_ft.verify.operator import OperatorClient, Unreachable, body_of
+from mock_ft.verify.refusals import check_refusals
 from mock_ft.verify.resilience import check_resilience
 
 __all__ = ["Unreachable", "run_verification"]
@@ -44,6 +46,7 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
             raise Unreachable(str(exc)) from None
         opt_outs: list[tuple[str, float]] = []
         repeated_ft_ids: list[str] = []  # credited once: the event side checks each
+        credits: list[Credit] = []  # each proven (or, FT-invalid, disproven) by the event side
         if options.wants("Authentication"):
             progress("authentication")
             results += await _timed(check_auth(operator, options))
@@ -61,9 +64,17 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
         if options.wants("Bonus and session"):
             progress("bonus and session")
             started = time.perf_counter()
-            bonus_results, ft_id = await check_bonus_and_session(operator, options)
+            bonus_results, ft_id, sent = await check_bonus_and_session(operator, options)
             results += _stamp(bonus_results, started)
             repeated_ft_ids += [ft_id] if ft_id else []
+            credits += sent
+        if options.wants("Refusals"):
+            progress("refusals")
+            started = time.perf_counter()
+            code, currency = await _credit_values(operator, options)
+            refusal_results, sent = await check_refusals(operator, options, code, currency)
+            results += _stamp(refusal_results, started)
+            credits += sent
         if options.wants("Resilience"):
             progress("resilience")
             started = time.perf_counter()
@@ -78,7 +89,10 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
             contract = await asyncio.to_thread(check_contract, options, auth_headers)
             results += _stamp(contract, started)
         if options.wants("Latency"):
-            results += check_latency(operator.latencies, options)
+            progress("latency")
+            started = time.perf_counter()
+            concurrent = await measure_latency(operator, options)
+            results += _stamp(judge_latency(operator.latencies, concurrent, options), started)
         if options.ft_url and options.wants("Event feed"):
             progress("event feed")
             started = time.perf_counter()
@@ -86,9 +100,22 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
             token = options.control_token
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             async with httpx.AsyncClient(timeout=options.timeout_seconds, headers=headers) as mock:
-                feed = await check_event_feed(mock, options, opt_outs, repeated_ft_ids)
+                feed = await check_event_feed(mock, options, opt_outs, repeated_ft_ids, credits)
             results += _stamp(feed, started)
     return results
+
+
+async def _credit_values(op: OperatorClient, options: VerifyOptions) -> tuple[str, str]:
+    """A code the operator offers and the user's currency: a credit valid but for one value."""
+    response, _ = await op.call("GET", "/bonus/list", endpoint="bonus/list")
+    codes = offered_codes(body_of(response))
+    code = options.bonus_code or (codes[0] if codes else "UNKNOWN")
+    response, _ = await op.call(
+        "GET", f"/userdetails/{options.user_ids[0]}", endpoint="userdetails"
+    )
+    details = body_of(response)
+    currency = details.get("currency") if isinstance(details, dict) else None
+    return code, currency if isinstance(currency, str) and currency else "EUR"
 
 
 async def _timed(checks: Awaitable[list[CheckResult]]) -> list[CheckResult]:

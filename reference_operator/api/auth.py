@@ -100,7 +100,8 @@ class OperatorAuth:
             )
         client_ok = _same(str(params.get("client_id", "")), self.settings.client_id)
         secret = self.settings.client_secret.get_secret_value()
-        if not client_ok & _same(str(params.get("client_secret", "")), secret):
+        secret_ok = _same(str(params.get("client_secret", "")), secret)
+        if not client_ok & (secret_ok or self.settings.has("token_endpoint_any_secret")):
             msg = "invalid client_id or client_secret"
             raise unauthorized(msg)
         token = secrets.token_urlsafe(32)

@@ -8,20 +8,32 @@ switches bend these shapes on purpose.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from reference_operator.api.auth import OperatorAuth
+from reference_operator.api.defective import (
+    ConcurrencySlowdown,
+    apply_item_by_item,
+    leaky_user_lock,
+)
 from reference_operator.api.fasttrack_headers import fasttrack_id, fasttrack_references
+from reference_operator.api.operator_models import (
+    RECONCILIATION_FIELDS,
+    Authenticate,
+    BonusCredit,
+    ConsentChange,
+    FundsCredit,
+    LaxConsentChange,
+    Reconciliation,
+    UkgcConsent,
+)
 from reference_operator.ft.events import ft_timestamp
 from reference_operator.platform import Platform, money, players
 from reference_operator.platform.core import CONSENT_TYPES
@@ -29,63 +41,9 @@ from reference_operator.platform.core import CONSENT_TYPES
 __all__ = ["RECONCILIATION_FIELDS", "build_operator_router"]
 
 _SLOW_SECONDS = 1.5  # the `slow_lookups` defect
-_LOCK_HOLD_SECONDS = 0.2  # the `abandoned_calls_lock_user` defect: slow enough for FT to give up
 # Also reached as Callback Actions (refer-a-friend, chat bonus bot), which send only x-api-key
 _CALLBACK_ROUTES = frozenset({"/bonus/credit"})
-# reconciliation field: SQL condition on players (p) that makes it true
-RECONCILIATION_FIELDS = {
-    "blocked": "p.blocked = 1",
-    "excluded": "p.excluded = 1",
-    **{
-        f"consent_{snake}": f"EXISTS (SELECT 1 FROM consents c WHERE c.user_id = p.user_id "  # noqa: S608
-        f"AND c.type = '{kind}' AND c.opted_in = 1)"
-        for snake, kind in (
-            ("email", "email"),
-            ("sms", "sms"),
-            ("telephone", "telephone"),
-            ("post_mail", "postMail"),
-            ("site_notification", "siteNotification"),
-            ("push_notification", "pushNotification"),
-        )
-    },
-}
-
-
-class Consent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    opted_in: bool
-    type: Literal["email", "sms", "telephone", "postMail", "siteNotification", "pushNotification"]
-
-
-class UkgcConsent(BaseModel):
-    channel: Literal[
-        "email", "sms", "telephone", "postMail", "siteNotification", "pushNotification"
-    ]
-    opted_in: bool
-    products: list[str] = []
-
-
-class ConsentChange(BaseModel):
-    consents: list[Consent] | UkgcConsent = Field(description="FT's list, or the UKGC object")
-
-
-class Reconciliation(BaseModel):
-    field: str
-
-
-class Authenticate(BaseModel):
-    sid: str
-
-
-class BonusCredit(BaseModel):
-    model_config = ConfigDict(extra="allow")  # FT may add configured fields (validity_amount)
-    user_id: str
-    bonus_code: str
-
-
-class FundsCredit(BonusCredit):
-    amount: float = Field(ge=0, allow_inf_nan=False)
-    currency: str
+_RETIRED_CODE = {"text": "Spring 2019 (retired)", "value": "SPRING2019"}
 
 
 def not_found(user_id: str) -> HTTPException:
@@ -93,30 +51,6 @@ def not_found(user_id: str) -> HTTPException:
     return HTTPException(
         status_code=404, detail={"error": f"user {user_id} not found", "code": 404}
     )
-
-
-def _leaky_user_lock() -> Callable[[Request], Awaitable[None]]:
-    """The `abandoned_calls_lock_user` defect: a per-user lock released only if the caller waits."""
-    locked: set[str] = set()
-
-    async def hold(request: Request) -> None:
-        user_id = request.path_params.get("user_id")
-        if user_id is None:  # a credit names its user in the body (FastAPI has read it already)
-            with suppress(ValueError, TypeError, KeyError):
-                user_id = str(json.loads(await request.body())["user_id"])
-        if user_id is None:
-            return
-        if user_id in locked:
-            raise HTTPException(
-                status_code=503, detail={"error": f"user {user_id} is locked", "code": 503}
-            )
-        locked.add(user_id)
-        await asyncio.sleep(_LOCK_HOLD_SECONDS)
-        if await request.is_disconnected():
-            return  # the bug: bailing out early skips the release below
-        locked.discard(user_id)
-
-    return hold
 
 
 def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
@@ -132,7 +66,9 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
 
     dependencies = [Depends(guard)]
     if settings.has("abandoned_calls_lock_user"):
-        dependencies.append(Depends(_leaky_user_lock()))
+        dependencies.append(Depends(leaky_user_lock()))
+    if settings.has("slow_under_concurrency"):
+        dependencies.append(Depends(ConcurrencySlowdown()))
     router = APIRouter(tags=["operator-api"], dependencies=dependencies)
 
     def lookup(user_id: str, view: Callable[[sqlite3.Connection, sqlite3.Row], Any]) -> Any:
@@ -144,9 +80,15 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
                 raise not_found(user_id)
             return view(conn, row)
 
+    def first_player(conn: sqlite3.Connection, row: sqlite3.Row) -> sqlite3.Row:
+        """`userdetails_wrong_user`: a cache keyed on nothing answers the first player cached."""
+        first: sqlite3.Row = conn.execute("SELECT * FROM players ORDER BY rowid LIMIT 1").fetchone()
+        return first if settings.has("userdetails_wrong_user") else row
+
     @router.get("/userdetails/{user_id}", summary="The player's details (25 keys)")
     def userdetails(user_id: str) -> Any:
-        def view(_: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+        def view(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+            row = first_player(conn, row)
             details: dict[str, Any] = {
                 key: row[key]
                 for key in (
@@ -193,13 +135,12 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
 
         return lookup(user_id, view)
 
-    @router.post("/userconsents/{user_id}", summary="FT's unsubscribe (publishes USER_CONSENTS_V2)")
-    def change_consents(user_id: str, body: ConsentChange) -> Any:
+    def set_consents(user_id: str, changes: dict[str, bool]) -> None:
         lookup(user_id, lambda _c, _r: None)
-        if isinstance(body.consents, UkgcConsent):
-            changes: dict[str, bool] = {body.consents.channel: body.consents.opted_in}
-        else:
-            changes = {c.type: c.opted_in for c in body.consents}
+        if settings.has("consents_post_noop"):
+            return  # answers Success, changes nothing
+        if settings.has("consents_post_changes_all"):  # "unsubscribe" taken as from everything
+            changes = dict.fromkeys(CONSENT_TYPES, next(iter(changes.values())))
         if settings.has("consents_post_toggles"):  # ignores the value sent: flips what it holds
             with platform.db.read() as conn:
                 held = dict(
@@ -208,8 +149,45 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
                     ).fetchall()
                 )
             changes = {kind: not held.get(kind, 0) for kind in changes}
-        players.set_consents(platform, user_id, changes)
-        return {"data": "Success"}
+        users = [user_id]
+        if settings.has("consents_post_other_users"):  # the WHERE clause forgot the user
+            with platform.db.read() as conn:
+                users = [r[0] for r in conn.execute("SELECT user_id FROM players").fetchall()]
+        publish = not settings.has("consents_change_not_published")
+        for user in users:
+            players.set_consents(platform, user, changes, publish=publish)
+
+    summary = "FT's unsubscribe (publishes USER_CONSENTS_V2)"
+    if settings.has("refused_request_changes_state"):
+
+        @router.post("/userconsents/{user_id}", summary=summary)
+        async def change_consents_as_checked(user_id: str, request: Request) -> Any:
+            try:
+                body = await request.json()
+            except ValueError:
+                raise HTTPException(400, {"error": "not JSON", "code": 400}) from None
+            apply_item_by_item(body, lambda changes: set_consents(user_id, changes))
+            return {"data": "Success"}
+
+    elif settings.has("consents_unknown_type_accepted"):
+
+        @router.post("/userconsents/{user_id}", summary=summary)
+        def change_known_consents(user_id: str, body: LaxConsentChange) -> Any:
+            changes = {c.type: c.opted_in for c in body.consents if c.type in CONSENT_TYPES}
+            if changes:
+                set_consents(user_id, changes)
+            return {"data": "Success"}
+
+    else:
+
+        @router.post("/userconsents/{user_id}", summary=summary)
+        def change_consents(user_id: str, body: ConsentChange) -> Any:
+            if isinstance(body.consents, UkgcConsent):
+                changes: dict[str, bool] = {body.consents.channel: body.consents.opted_in}
+            else:
+                changes = {c.type: c.opted_in for c in body.consents}
+            set_consents(user_id, changes)
+            return {"data": "Success"}
 
     @router.get("/userblocks/{user_id}", summary="Exactly two blocks: Excluded and Blocked")
     def userblocks(user_id: str) -> Any:
@@ -222,8 +200,12 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
 
         return lookup(user_id, view)
 
+    stale: dict[str, Any] = {}  # the `reconciliation_stale` defect's cache
+
     @router.post("/reconciliation", summary="User ids for which `field` is true")
     def reconciliation(body: Reconciliation) -> Any:
+        if settings.has("reconciliation_stale") and body.field in stale:
+            return stale[body.field]
         condition = RECONCILIATION_FIELDS.get(body.field)
         if condition is None:
             detail = f"unknown field {body.field!r}; known: {', '.join(RECONCILIATION_FIELDS)}"
@@ -234,20 +216,29 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
             rows = conn.execute(
                 f"SELECT p.user_id FROM players p WHERE {condition} ORDER BY p.user_id"  # noqa: S608 - fixed conditions
             ).fetchall()
-        return {"users": [r[0] for r in rows], "timestamp": ft_timestamp()}
+        stale[body.field] = {"users": [r[0] for r in rows], "timestamp": ft_timestamp()}
+        return stale[body.field]
 
     @router.post("/authenticate", summary="Validate a session id (sid)")
     def authenticate(body: Authenticate) -> Any:
         with platform.db.read() as conn:
-            row = conn.execute("SELECT user_id FROM sessions WHERE sid = ?", (body.sid,)).fetchone()
+            row = conn.execute(
+                "SELECT s.user_id, p.rowid FROM sessions s JOIN players p USING (user_id) "
+                "WHERE s.sid = ?",
+                (body.sid,),
+            ).fetchone()
         if row is None:
             return JSONResponse({"error": "unknown or expired sid", "code": 401}, status_code=401)
+        if settings.has("authenticate_internal_id"):
+            return {"user_id": row[1]}  # the platform's row id, not FT's user_id
         user_id: str = row[0]
         return {"user_id": int(user_id) if user_id.isdigit() else user_id}
 
     @router.get("/bonus/list", summary="Bonuses for FT's dynamic dropdown")
     def bonus_list() -> Any:
         data = [{"text": v[1], "value": code} for code, v in money.BONUS_CATALOGUE.items()]
+        if settings.has("bonus_list_retired_code"):
+            data.append(_RETIRED_CODE)
         return {"Data": data, "Success": True, "Errors": []}
 
     @router.post("/bonus/credit", summary="Credit a bonus (idempotent on X-Fasttrack-Id)")
@@ -256,6 +247,11 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
 
     @router.post("/bonus/credit/funds", summary="Credit cash now (idempotent on X-Fasttrack-Id)")
     def bonus_credit_funds(body: FundsCredit, request: Request) -> Any:
+        if body.amount < 0 and not settings.has("funds_negative_amount_accepted"):
+            error = f"amount must be >= 0, got {body.amount:g}"
+            return JSONResponse({"error": error, "code": 400}, status_code=400)
+        if settings.has("funds_amount_truncated"):
+            return _credit(body, request, funds=float(int(body.amount)))
         return _credit(body, request, funds=body.amount)
 
     def _credit(body: BonusCredit, request: Request, funds: float | None) -> Any:
@@ -263,7 +259,12 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
         if body.bonus_code not in money.BONUS_CATALOGUE:
             detail = f"unknown bonus_code {body.bonus_code!r}; GET /bonus/list names them"
             return JSONResponse({"error": detail, "code": 400}, status_code=400)
+        if funds is None and settings.has("bonus_credit_noop"):
+            return {"data": "Success", "user_bonus_id": platform.new_id("ub"), "duplicate": False}
         ft_id = fasttrack_id(request)
+        references = fasttrack_references(request) or None
+        if settings.has("bonus_event_no_references"):
+            references = None  # stored nowhere, so no BONUS event can echo them
         if settings.has("bonus_credit_not_idempotent"):
             ft_id = None  # forgets which trigger it served, so a repeat credits again
         try:
@@ -273,7 +274,7 @@ def build_operator_router(platform: Platform, auth: OperatorAuth) -> APIRouter:
                 body.bonus_code,
                 funds if funds is not None else 10.0,
                 fasttrack_id=ft_id,
-                references=fasttrack_references(request) or None,
+                references=references,
             )
         except sqlite3.IntegrityError:  # this X-Fasttrack-Id was served before: same answer
             with platform.db.read() as conn:

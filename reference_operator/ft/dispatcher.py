@@ -100,7 +100,7 @@ class Dispatcher:
             await asyncio.to_thread(self._delivered, event.id)
             return True
         error = sent.error or "not delivered"
-        await asyncio.to_thread(self._failed, event, error, sent.retry_after)
+        await asyncio.to_thread(self._failed, event, error, sent.retry_after, sent.unanswered)
         return False
 
     def _backoff(self, attempts: int) -> float:
@@ -138,7 +138,9 @@ class Dispatcher:
                 (time.time(), event_id),
             )
 
-    def _failed(self, event: PendingEvent, error: str, retry_after: float | None) -> None:
+    def _failed(
+        self, event: PendingEvent, error: str, retry_after: float | None, unanswered: bool
+    ) -> None:
         attempts = event.attempts + 1
         give_up = self.settings.has("no_retry")
         if self.settings.has("ignores_retry_after"):
@@ -148,7 +150,7 @@ class Dispatcher:
             delay = 0.0
         with self.db.transaction() as conn:
             conn.execute(
-                "UPDATE outbox SET attempts = ?, last_error = ?, due_at = ?, abandoned = ? "
-                "WHERE id = ?",
-                (attempts, error, time.time() + delay, int(give_up), event.id),
+                "UPDATE outbox SET attempts = ?, last_error = ?, due_at = ?, abandoned = ?, "
+                "unanswered = unanswered + ? WHERE id = ?",
+                (attempts, error, time.time() + delay, int(give_up), int(unanswered), event.id),
             )

@@ -20,6 +20,7 @@ import httpx
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from aio_pika.exceptions import DeliveryError, PublishError
 from aiokafka import AIOKafkaProducer
+from yarl import URL
 
 from reference_operator.ft.outbox import PendingEvent
 from reference_operator.settings import OperatorSettings, mask_url
@@ -67,6 +68,9 @@ class Sent:
     ok: bool
     error: str | None = None
     retry_after: float | None = None  # seconds FT asked us to wait (REST `Retry-After`)
+    # Sent, but no answer came (a timeout, a dropped connection): FT may have the event, so
+    # the retry can be a second copy; FT deduplicates it by its idempotency key.
+    unanswered: bool = False
 
 
 class Publisher(ABC):
@@ -105,7 +109,8 @@ class HttpPublisher(Publisher):
                 timeout=self.settings.ft_timeout_seconds,
             )
         except httpx.HTTPError as exc:
-            return Sent(False, f"{type(exc).__name__}: {exc}")
+            unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            return Sent(False, f"{type(exc).__name__}: {exc}", unanswered=not unsent)
         if response.status_code == 200:
             return Sent(True)
         retry_after = retry_after_seconds(response.headers.get("retry-after"), time.time())
@@ -163,12 +168,14 @@ class _BrokerPublisher(Publisher):
         timeout = self.settings.ft_timeout_seconds
         try:
             await asyncio.wait_for(self._publish(event), timeout)
-        except TimeoutError:
-            return Sent(False, f"{self.transport} did not confirm within {timeout:g} s")
+        except TimeoutError:  # the broker may hold it: the retry can be a second copy
+            message = f"{self.transport} did not confirm within {timeout:g} s"
+            return Sent(False, message, unanswered=True)
         except Refused as exc:
             return Sent(False, f"{self.transport} did not take the event: {exc}")
         except Exception as exc:  # any failure is reported, then retried
-            return Sent(False, self._scrub(f"{self.transport} publish failed: {_describe(exc)}"))
+            message = self._scrub(f"{self.transport} publish failed: {_describe(exc)}")
+            return Sent(False, message, unanswered=True)
         return Sent(True)
 
 
@@ -193,8 +200,11 @@ class RabbitPublisher(_BrokerPublisher):
 
     async def _connect(self) -> None:
         timeout = self.settings.ft_timeout_seconds
-        connection = await aio_pika.connect_robust(self._url, timeout=timeout)
+        # Made before it connects, so that whatever interrupts the connecting (a failure, or
+        # the dispatcher stopping) closes it: aio-pika's reconnect loop must not outlive us.
+        connection = aio_pika.RobustConnection(URL(self._url))
         try:
+            await connection.connect(timeout=timeout)
             # on_return_raises: with mandatory=True an unroutable message fails the publish
             channel = await asyncio.wait_for(
                 connection.channel(publisher_confirms=True, on_return_raises=True), timeout
@@ -206,7 +216,7 @@ class RabbitPublisher(_BrokerPublisher):
                 timeout=timeout,
             )
         except BaseException:
-            await connection.close()
+            await asyncio.shield(connection.close())
             raise
         self._connection = connection
 

@@ -140,15 +140,21 @@ def update_profile(platform: Platform, user_id: str, changes: dict[str, Any]) ->
         emit("USER_UPDATE_V2", user_id)
 
 
-def set_consents(platform: Platform, user_id: str, consents: dict[str, bool]) -> None:
-    """Opt in or out of channels; publishes USER_CONSENTS_V2 (FT re-reads /userconsents)."""
+def set_consents(
+    platform: Platform, user_id: str, consents: dict[str, bool], *, publish: bool = True
+) -> None:
+    """Opt in or out of channels; publishes USER_CONSENTS_V2 (FT re-reads /userconsents).
+
+    `publish=False` is the `consents_change_not_published` defect.
+    """
     with platform.change() as (conn, emit):
         platform.player(conn, user_id)
         conn.executemany(
             "UPDATE consents SET opted_in = ? WHERE user_id = ? AND type = ?",
             [(int(opted_in), user_id, kind) for kind, opted_in in consents.items()],
         )
-        emit("USER_CONSENTS_V2", user_id)
+        if publish:
+            emit("USER_CONSENTS_V2", user_id)
 
 
 def set_block(platform: Platform, user_id: str, kind: str, active: bool, note: str) -> None:

@@ -234,7 +234,8 @@ def test_name_source_of_invalid_rule(tmp_path: Path) -> None:
     """A rule that fails to compile names its file and its index in the file."""
     path = tmp_path / "rules.yaml"
     path.write_text(
-        "- id: x\n  trigger: {event: PAYMENT}\n  request: {url: 'http://x', body: '#Nope#'}\n"
+        "- id: x\n  trigger: {event: PAYMENT}\n"
+        "  request: {url: '{operator_url}/x', body: '#Nope#'}\n"
     )
     with pytest.raises(RuleError) as caught:
         RuleCompiler(SETTINGS, integration_contract()).load([str(path)])

@@ -17,6 +17,7 @@ from mock_ft.samples import sample_events
 from mock_ft.settings import load_settings
 from tests.conftest import KEY_HEADERS
 from tests.serve_process import run_cli, serve_process
+from tests.waiting import wait_until
 
 PAYMENT_PATH = "/v1/integration/payment"
 PAYMENT = next(payload for route, payload in sample_events() if route.event_type == "PAYMENT")
@@ -56,6 +57,22 @@ def test_let_client_time_out_during_hold(mock_url: str) -> None:
     _rule(mock_url, action="timeout")  # 30 s by default
     with pytest.raises(httpx.ReadTimeout):
         _send(mock_url, timeout=0.3)
+
+
+def test_record_client_that_left_before_delayed_answer(mock_url: str) -> None:
+    """FT took the event, but its client gave up waiting for the 200: the delivery report
+    knows the answer was lost, so the client's re-send is not counted as a duplicate."""
+    _rule(mock_url, action="delay", delay_ms=600_000, times=1)
+    with pytest.raises(httpx.ReadTimeout):
+        _send(mock_url, timeout=0.2)
+    assert _last(mock_url)["verdict"] == "accepted"
+    _send(mock_url)  # the publisher's retry
+
+    def report() -> dict[str, Any]:
+        return dict(httpx.get(f"{mock_url}/_mock/delivery").json())
+
+    wait_until(lambda: report()["client_left_before_answer"] == 1, "the lost answer noted")
+    assert (report()["duplicated"], report()["redelivered_after_lost_answer"]) == (0, 1)
 
 
 def test_reset_connection(mock_url: str) -> None:

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from mock_ft.faults import FaultInjector
 from mock_ft.samples import sample_events
-from tests.conftest import KEY_HEADERS
+from tests.conftest import JSON_HEADERS, KEY_HEADERS
 
 SAMPLES = {route.event_type: payload for route, payload in sample_events()}
 PAYMENT_PATH = "/v1/integration/payment"
@@ -80,9 +80,11 @@ def test_list_remove_and_clear_rules(client: TestClient) -> None:
     _post(client, LOGIN_PATH, SAMPLES["LOGIN_V2"])
     listed = client.get("/_mock/faults").json()["data"]
     assert [(r["status"], r["hits"]) for r in listed] == [(503, 1), (500, 0)]
-    assert client.delete(f"/_mock/faults/{first['id']}").json() == {"removed": 1}
-    assert client.delete(f"/_mock/faults/{first['id']}").status_code == 404
-    assert client.delete("/_mock/faults").json() == {"removed": 1}
+    assert client.delete(f"/_mock/faults/{first['id']}", headers=JSON_HEADERS).json() == {
+        "removed": 1
+    }
+    assert client.delete(f"/_mock/faults/{first['id']}", headers=JSON_HEADERS).status_code == 404
+    assert client.delete("/_mock/faults", headers=JSON_HEADERS).json() == {"removed": 1}
     assert client.get("/_mock/faults").json()["data"] == []
 
 
@@ -95,7 +97,7 @@ def test_reject_boolean_where_a_number_belongs(client: TestClient) -> None:
 
 def test_list_every_method_in_allow(client: TestClient) -> None:
     """A wrong method on /_mock/faults lists all the methods the path supports."""
-    response = client.put("/_mock/faults")
+    response = client.put("/_mock/faults", headers=JSON_HEADERS)
     assert response.status_code == 405
     assert response.headers["allow"] == "DELETE, GET, POST"
     assert response.json()["error"] == "method_not_allowed"

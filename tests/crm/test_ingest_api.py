@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from mock_ft.contracts import EventRoute, integration_contract
 from mock_ft.crm import create_app
+from mock_ft.crm.rest import _client_gone
 from mock_ft.samples import ft_timestamp, sample_events
 from mock_ft.settings import Settings
 from tests.conftest import KEY_HEADERS
@@ -102,7 +104,7 @@ def test_reject_malformed_json_with_position(client: TestClient) -> None:
 
 def test_reject_oversized_body() -> None:
     """A body over the configured limit answers 413, by Content-Length or while streaming."""
-    app = create_app(Settings(journal=":memory:", max_body_bytes=100))
+    app = create_app(Settings(journal=":memory:", allowed_hosts=["testserver"], max_body_bytes=100))
     with TestClient(app) as client:
         big = {**PAYMENT, "note": "x" * 200}
         response = client.post("/v1/integration/payment", json=big, headers=KEY_HEADERS)
@@ -135,7 +137,12 @@ def test_reject_missing_or_wrong_key(client: TestClient, headers: dict[str, str]
 
 def test_accept_custom_key_header() -> None:
     """Header name and key are configurable."""
-    custom = Settings(journal=":memory:", api_key_header="X-FT-Key", api_key="s3cret")
+    custom = Settings(
+        journal=":memory:",
+        allowed_hosts=["testserver"],
+        api_key_header="X-FT-Key",
+        api_key="s3cret",
+    )
     with TestClient(create_app(custom)) as client:
         ok = client.post("/v1/integration/payment", json=PAYMENT, headers={"X-FT-Key": "s3cret"})
         assert ok.status_code == 200
@@ -145,7 +152,9 @@ def test_accept_custom_key_header() -> None:
 
 def test_accept_without_key_when_auth_off() -> None:
     """Auth can be switched off for local play."""
-    with TestClient(create_app(Settings(journal=":memory:", auth_enabled=False))) as client:
+    with TestClient(
+        create_app(Settings(journal=":memory:", allowed_hosts=["testserver"], auth_enabled=False))
+    ) as client:
         assert client.post("/v1/integration/payment", json=PAYMENT).status_code == 200
 
 
@@ -219,9 +228,46 @@ def test_serve_every_contract_route(client: TestClient) -> None:
 
 def test_keep_only_64k_of_announced_oversized_body() -> None:
     """A refused body announced by Content-Length is read only as far as the journal keeps it."""
-    with TestClient(create_app(Settings(journal=":memory:", max_body_bytes=70_000))) as client:
+    with TestClient(
+        create_app(
+            Settings(journal=":memory:", allowed_hosts=["testserver"], max_body_bytes=70_000)
+        )
+    ) as client:
         headers = {**KEY_HEADERS, "Content-Type": "application/json"}
         response = client.post("/v1/integration/payment", content=b"z" * 100_000, headers=headers)
         assert response.status_code == 413
         [entry] = _journal(client)
         assert entry["payload"] == "z" * 65_536
+
+
+class _Cycle:
+    """The part of uvicorn's request cycle `_client_gone` reads, around a real socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.disconnected = False
+        self.transport = self
+        self._sock = sock
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_extra_info(self, name: str) -> socket.socket:
+        return self._sock
+
+    async def send(self, message: Any) -> None:
+        """Stands for uvicorn's send."""
+
+
+def test_tell_client_gone_from_its_socket() -> None:
+    """A client still connected (even mid-request) is there; one that hung up is gone."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        cycle = _Cycle(ours)
+        assert _client_gone(cycle.send) is False
+        theirs.sendall(b"GET")  # a pipelined request: still there
+        assert _client_gone(cycle.send) is False
+        ours.recv(3)
+        theirs.close()
+        assert _client_gone(cycle.send) is True
+        cycle.disconnected = True
+        assert _client_gone(cycle.send) is True

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from mock_ft.crm import create_app
 from mock_ft.players import PlayerState
 from mock_ft.settings import Settings
-from tests.conftest import KEY_HEADERS
+from tests.conftest import JSON_HEADERS, KEY_HEADERS
 from tests.ft_events import ft_event
 
 # A hand-computed history: (event type, fields). Money in base currency = amount x rate.
@@ -225,7 +225,7 @@ def _post(client: TestClient, event_type: str, **fields: Any) -> int:
 
 @pytest.fixture
 def journal_settings(tmp_path: Path) -> Settings:
-    return Settings(journal=str(tmp_path / "journal.sqlite3"))
+    return Settings(journal=str(tmp_path / "journal.sqlite3"), allowed_hosts=["testserver"])
 
 
 def test_view_player_from_journal(journal_settings: Settings) -> None:
@@ -296,7 +296,7 @@ def test_forget_players_on_reset(client: TestClient) -> None:
     """After /_mock/reset the player is gone, not served from the cache."""
     _post(client, "USER_CREATE_V2")
     assert client.get("/_mock/players/7001").status_code == 200
-    client.post("/_mock/reset").raise_for_status()
+    client.post("/_mock/reset", headers=JSON_HEADERS).raise_for_status()
     assert client.get("/_mock/players/7001").status_code == 404
 
 

@@ -203,3 +203,18 @@ def test_read_empty_mock_listings(run_suite: RunSuite) -> None:
         """
     )
     result.assert_outcomes(passed=1)
+
+
+def test_wait_until_mock_idle(run_suite: RunSuite) -> None:
+    """`ft_mock.idle()` returns once the reactions to what arrived are done: then "no callback
+    fired" can be asserted without sleeping."""
+    result = run_suite(
+        """
+        def test_quiet(ft_mock, login):
+            assert login() == 200
+            ft_mock.idle()
+            assert ft_mock.callbacks() == []
+            assert len(ft_mock.lookups()) == 0
+        """
+    )
+    result.assert_outcomes(passed=1)

@@ -18,6 +18,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from reference_operator import OperatorSettings, create_app
+from tests.waiting import HANG_GUARD
 
 OperatorFactory = Callable[..., Any]
 CONTRACT = yaml.safe_load(
@@ -61,7 +62,9 @@ def journal(mock_url: str, **params: Any) -> list[dict[str, Any]]:
     return data
 
 
-def wait_for_events(mock_url: str, count: int, timeout: float = 5.0, **params: Any) -> list[Any]:
+def wait_for_events(
+    mock_url: str, count: int, timeout: float = HANG_GUARD, **params: Any
+) -> list[Any]:
     """Long-poll the mock until `count` matching events are journaled."""
     response = httpx.get(
         f"{mock_url}/_mock/events/wait",
@@ -73,7 +76,7 @@ def wait_for_events(mock_url: str, count: int, timeout: float = 5.0, **params: A
     return data
 
 
-def outbox_settled(client: TestClient, timeout: float = 10.0) -> dict[str, Any]:
+def outbox_settled(client: TestClient, timeout: float = HANG_GUARD) -> dict[str, Any]:
     """Wait until the operator's outbox has nothing pending; return its counts."""
     deadline = time.monotonic() + timeout
     while True:
@@ -91,7 +94,7 @@ def free_port() -> int:
         return port
 
 
-def wait_until_up(base: str, timeout: float = 20.0) -> None:
+def wait_until_up(base: str, timeout: float = HANG_GUARD) -> None:
     """Wait until a served operator answers at `base`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

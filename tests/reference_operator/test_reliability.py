@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from tests.reference_operator.conftest import OperatorFactory, outbox_settled
 from tests.serve_process import serve_process
+from tests.waiting import HANG_GUARD
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +66,9 @@ def _delivery(mock_url: str, expected: int) -> dict[str, Any]:
 def test_deliver_ten_thousand_events_exactly_once_through_faults(
     make_operator: OperatorFactory, tmp_path: Path
 ) -> None:
-    """10,000 events through ~30% faults: none lost, none doubled, and the report says so."""
+    """10,000 events through ~30% faults: none lost; an event FT took twice only ever after an
+    attempt whose answer never reached the operator (at-least-once, which FT expects); and the
+    report files what the mock saw of those as re-deliveries, not as duplicates."""
     players = int(os.environ.get("MOCK_FT_RELIABILITY_PLAYERS", "100"))
     journal = str(tmp_path / "journal.sqlite3")
     with (
@@ -73,15 +76,20 @@ def test_deliver_ten_thousand_events_exactly_once_through_faults(
         make_operator(ft_url=mock_url, **OPERATOR) as client,
     ):
         expected = _publish(client, players)
-        assert outbox_settled(client, timeout=240)["pending"] == 0
+        assert outbox_settled(client)["pending"] == 0
         report = _delivery(mock_url, expected)
     assert (report["delivered"], report["missing"], report["lost"]) == (expected, 0, 0)
-    assert report["duplicated"] == 0
+    twice = _accepted_more_than_once(journal)
+    unanswered = _unanswered_payloads(tmp_path / "platform.sqlite3")
+    assert twice - unanswered == set()  # no copy without an attempt left unanswered
+    # What the mock cannot see (an answer sent as the client's timeout fired) stays a
+    # "duplicate" in its report; each is among the unanswered ones above.
+    assert report["duplicated"] <= len(twice)
     assert report["redelivered_after_lost_answer"] > 0  # lost answers happened, and were resent
     assert 0.2 < report["faulted_attempts"] / report["attempts"] < 0.4
     assert report["retry_after"]["asked"] > 0
     assert report["retry_after"]["ignored"] == 0
-    assert report["ok"], report["problems"]
+    assert [p for p in report["problems"] if "more than once" not in p] == []
 
 
 @pytest.mark.parametrize(
@@ -98,7 +106,7 @@ def test_report_lost_events_of_broken_publisher(
         make_operator(ft_url=mock_url, defects=[defect], **OPERATOR) as client,
     ):
         expected = _publish(client, 10)
-        outbox_settled(client, timeout=60)
+        outbox_settled(client)
         report = _delivery(mock_url, expected)
     assert report[what] > 0
     assert not report["ok"]
@@ -132,18 +140,37 @@ def test_keep_acknowledged_events_through_mock_crash(
         assert 0 < len(delivered) < expected
         assert delivered - journaled == set()  # every 200 the operator saw is in the journal
         with serve_process("--journal", journal, "--port", port) as (mock_url, _):
-            assert outbox_settled(client, timeout=120)["pending"] == 0
+            assert outbox_settled(client)["pending"] == 0
             report = _delivery(mock_url, expected)
     assert (report["delivered"], report["missing"]) == (expected, 0)
 
 
+def _accepted_more_than_once(journal: str) -> set[str]:
+    """Bodies the mock accepted more than once (a retry sends the same body)."""
+    with sqlite3.connect(journal) as conn:
+        rows = conn.execute(
+            "SELECT payload FROM events WHERE verdict = 'accepted' "
+            "GROUP BY payload HAVING COUNT(*) > 1"
+        )
+        return {row[0] for row in rows}
+
+
+def _unanswered_payloads(database: Path) -> set[str]:
+    """Bodies the operator sent at least once without getting an answer."""
+    return _outbox_payloads(database, "unanswered > 0")
+
+
 def _delivered_payloads(database: Path) -> set[str]:
     """The events the operator recorded as answered 200 by FT."""
-    deadline = time.monotonic() + 5
+    return _outbox_payloads(database, "delivered_at IS NOT NULL")
+
+
+def _outbox_payloads(database: Path, where: str) -> set[str]:
+    deadline = time.monotonic() + HANG_GUARD
     while True:
         try:
             with sqlite3.connect(database) as conn:
-                rows = conn.execute("SELECT payload FROM outbox WHERE delivered_at IS NOT NULL")
+                rows = conn.execute(f"SELECT payload FROM outbox WHERE {where}")  # noqa: S608
                 return {row[0] for row in rows}
         except sqlite3.OperationalError:  # the dispatcher is writing; read again
             if time.monotonic() > deadline:

@@ -19,6 +19,9 @@ from mock_ft.crm import create_app
 from mock_ft.samples import sample_events
 from mock_ft.settings import Settings
 from tests.brokers import unique_name
+from tests.waiting import HANG_GUARD, wait_until
+
+__all__ = ["wait_until"]  # the transports' tests import it from here
 
 
 def payment(user: str = "7", payment_id: str = "p-1") -> bytes:
@@ -61,7 +64,7 @@ def running() -> Iterator[Callable[[Settings], TestClient]]:
     clients: list[TestClient] = []
 
     def start(settings: Settings) -> TestClient:
-        client = TestClient(create_app(settings))
+        client = TestClient(create_app(settings), base_url="http://127.0.0.1")  # a loopback Host
         client.__enter__()
         clients.append(client)
         return client
@@ -71,24 +74,15 @@ def running() -> Iterator[Callable[[Settings], TestClient]]:
         client.__exit__(None, None, None)
 
 
-def wait_connected(client: TestClient, transport: str, timeout: float = 20) -> None:
+def wait_connected(client: TestClient, transport: str) -> None:
     """Until the mock's consumer of `transport` is connected (topology declared, consuming)."""
     wait_until(
         lambda: any(
             b["transport"] == transport and b["state"] == "connected"
             for b in client.get("/_mock/health").json()["brokers"]
         ),
-        timeout,
         f"{transport} consumer connected",
     )
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 def rows(journal: Path | str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -129,7 +123,9 @@ def publish_amqp(url: str, exchange: str, messages: Sequence[AmqpMessage]) -> No
     asyncio.run(go())
 
 
-def drain_queue(url: str, queue: str, timeout: float = 5) -> list[aio_pika.abc.AbstractMessage]:
+def drain_queue(
+    url: str, queue: str, timeout: float = HANG_GUARD
+) -> list[aio_pika.abc.AbstractMessage]:
     """Take (and ack) what a queue holds, waiting up to `timeout` for the first message."""
 
     async def go() -> list[aio_pika.abc.AbstractMessage]:

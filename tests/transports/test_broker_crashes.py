@@ -80,17 +80,17 @@ def test_journal_rabbitmq_messages_once_across_kill_9(rabbitmq_url: str, tmp_pat
             url,
             process,
         ):
-            wait_until(lambda: _health(url)["state"] == "connected", 20, "consuming")
+            wait_until(lambda: _health(url)["state"] == "connected", "consuming")
             publisher = threading.Thread(
                 target=publish_amqp, args=(rabbitmq_url, settings.rabbitmq_exchange, messages)
             )
             publisher.start()
-            wait_until(lambda: count(journal) >= total // 2, 60, "half journaled")
+            wait_until(lambda: count(journal) >= total // 2, "half journaled")
             os.kill(process.pid, signal.SIGKILL)
             publisher.join()
         with serve_process("--journal", str(journal), env=env) as (url, _):
-            wait_until(lambda: count(journal, "verdict = 'accepted'") >= total, 60, "all in")
-            wait_until(lambda: int(str(_health(url)["redeliveries_skipped"])) >= 1, 10, "skip")
+            wait_until(lambda: count(journal, "verdict = 'accepted'") >= total, "all in")
+            wait_until(lambda: int(str(_health(url)["redeliveries_skipped"])) >= 1, "skip")
         _once_each(journal, "amqp.message_id", total)
     finally:
         delete_rabbit_topology(rabbitmq_url, settings)
@@ -111,12 +111,12 @@ def test_journal_kafka_records_once_across_kill_9(kafka_bootstrap: str, tmp_path
         url,
         process,
     ):
-        wait_until(lambda: _health(url)["state"] == "connected", 30, "consuming")
+        wait_until(lambda: _health(url)["state"] == "connected", "consuming")
         produce(kafka_bootstrap, settings.kafka_topics[0], records)
-        wait_until(lambda: count(journal) >= 1, 60, "journaling, with a commit held back")
+        wait_until(lambda: count(journal) >= 1, "journaling, with a commit held back")
         os.kill(process.pid, signal.SIGKILL)
     with serve_process("--journal", str(journal), env=env) as (url, _):
-        wait_until(lambda: count(journal, "verdict = 'accepted'") >= total, 60, "all in")
+        wait_until(lambda: count(journal, "verdict = 'accepted'") >= total, "all in")
     _once_each(journal, "kafka.offset", total)
 
 
@@ -136,13 +136,13 @@ def test_resume_after_rabbitmq_restart_without_loss(tmp_path: Path) -> None:
             ("PAYMENT", _payment(i), {"message_id": str(i)}) for i in range(1_000, 1_500)
         ]
         with serve_process("--journal", str(journal), env=env) as (url, _):
-            wait_until(lambda: _health(url)["state"] == "connected", 20, "consuming")
+            wait_until(lambda: _health(url)["state"] == "connected", "consuming")
             publish_amqp(node.url, settings.rabbitmq_exchange, first)
-            wait_until(lambda: count(journal) >= 100, 30, "consuming the first batch")
+            wait_until(lambda: count(journal) >= 100, "consuming the first batch")
             node.stop()  # mid-stream: unacked messages stay in the durable queue
-            wait_until(lambda: _health(url)["state"] == "reconnecting", 20, "noticed")
+            wait_until(lambda: _health(url)["state"] == "reconnecting", "noticed")
             node.start()
-            wait_until(lambda: _health(url)["state"] == "connected", 60, "reconnected")
+            wait_until(lambda: _health(url)["state"] == "connected", "reconnected")
             publish_amqp(node.url, settings.rabbitmq_exchange, second)
-            wait_until(lambda: count(journal, "verdict = 'accepted'") >= 1_500, 60, "all in")
+            wait_until(lambda: count(journal, "verdict = 'accepted'") >= 1_500, "all in")
         _once_each(journal, "amqp.message_id", 1_500)

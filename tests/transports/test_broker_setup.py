@@ -67,7 +67,6 @@ def test_keep_serving_rest_while_brokers_are_away() -> None:
 
         wait_until(
             lambda: states() == {"rabbitmq": "reconnecting", "kafka": "reconnecting"},
-            20,
             "both consumers retrying",
         )
         health = httpx.get(f"{url}/_mock/health").text

@@ -72,7 +72,7 @@ def test_ingest_every_event_type_over_kafka(kafka: Settings, running, kafka_boot
         (r.event_type, json.dumps(p).encode(), str(p.get("user_id", "0"))) for r, p in samples
     ]
     produce(kafka_bootstrap, kafka.kafka_topics[0], records)
-    wait_until(lambda: count(kafka.journal) == len(samples), 30, "every sample journaled")
+    wait_until(lambda: count(kafka.journal) == len(samples), "every sample journaled")
     found = rows(kafka.journal, "SELECT event_type, verdict, transport, headers FROM events")
     assert {(t, v, tr) for t, v, tr, _ in found} == {
         (r.event_type, "accepted", "kafka") for r, _ in samples
@@ -86,8 +86,8 @@ def test_commit_offset_after_journal(kafka: Settings, running, kafka_bootstrap) 
     client = running(kafka)
     wait_connected(client, "kafka")
     produce(kafka_bootstrap, kafka.kafka_topics[0], [("PAYMENT", payment("1", "p-1"), "1")] * 3)
-    wait_until(lambda: count(kafka.journal) == 3, 30, "three records journaled")
-    wait_until(lambda: committed(kafka_bootstrap, kafka) == 3, 10, "offset 3 committed")
+    wait_until(lambda: count(kafka.journal) == 3, "three records journaled")
+    wait_until(lambda: committed(kafka_bootstrap, kafka) == 3, "offset 3 committed")
     [(source, next_offset)] = rows(kafka.journal, "SELECT source, next_offset FROM broker_offsets")
     assert (source, next_offset) == (f"{kafka.kafka_topics[0]}:0", 3)
 
@@ -96,7 +96,7 @@ def test_reject_record_without_type_header(kafka: Settings, running, kafka_boots
     client = running(kafka)
     wait_connected(client, "kafka")
     produce(kafka_bootstrap, kafka.kafka_topics[0], [(None, payment("1", "p-1"), "1")])
-    wait_until(lambda: count(kafka.journal) == 1, 30, "the record journaled")
+    wait_until(lambda: count(kafka.journal) == 1, "the record journaled")
     event = client.get("/_mock/events").json()["data"][0]
     assert (event["verdict"], event["error_code"]) == ("rejected", "unknown_event_type")
     assert event["errors"][0]["path"] == "header.type"
@@ -107,7 +107,7 @@ def test_reject_invalid_record_with_reason(kafka: Settings, running, kafka_boots
     client = running(kafka)
     wait_connected(client, "kafka")
     produce(kafka_bootstrap, kafka.kafka_topics[0], [("PAYMENT", b'{"user_id": 5}', "5")])
-    wait_until(lambda: count(kafka.journal) == 1, 30, "the record journaled")
+    wait_until(lambda: count(kafka.journal) == 1, "the record journaled")
     event = client.get("/_mock/events").json()["data"][0]
     assert event["error_code"] == "validation_failed"
     assert "$.user_id" in [p["path"] for p in event["errors"]]
@@ -119,7 +119,7 @@ def test_refetch_record_a_nack_rule_hits(kafka: Settings, running, kafka_bootstr
     client.post("/_mock/faults", json={"action": "nack", "user_id": "2", "times": 2})
     records: list[KafkaRecord] = [("PAYMENT", payment(str(u), f"p-{u}"), str(u)) for u in (1, 2, 3)]
     produce(kafka_bootstrap, kafka.kafka_topics[0], records)
-    wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") == 3, 30, "all accepted")
+    wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") == 3, "all accepted")
     found = rows(kafka.journal, "SELECT user_id, verdict FROM events ORDER BY id")
     assert found == [
         ("1", "accepted"),
@@ -131,15 +131,21 @@ def test_refetch_record_a_nack_rule_hits(kafka: Settings, running, kafka_bootstr
 
 
 def test_drain_backlog_after_kafka_pause(kafka: Settings, running, kafka_bootstrap) -> None:
+    """Records behind the pausing one wait until the rule is removed, then all arrive in order."""
     client = running(kafka)
     wait_connected(client, "kafka")
-    rule = {"action": "pause", "delay_ms": 1500, "times": 1, "transport": "kafka"}
+    rule = {"action": "pause", "delay_ms": 600_000, "times": 1, "transport": "kafka"}
     client.post("/_mock/faults", json=rule).raise_for_status()
     records: list[KafkaRecord] = [
         ("PAYMENT", payment(str(i), f"p-{i}"), str(i)) for i in range(300)
     ]
     produce(kafka_bootstrap, kafka.kafka_topics[0], records)
-    wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") == 300, 30, "drained")
+    wait_until(
+        lambda: client.get("/_mock/health").json()["brokers"][0]["state"] == "paused", "paused"
+    )
+    assert count(kafka.journal, "verdict = 'accepted'") == 0  # the first record paused it
+    client.delete("/_mock/faults").raise_for_status()
+    wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") == 300, "drained")
     assert count(kafka.journal, "verdict = 'faulted'") == 1
     offsets = rows(
         kafka.journal,
@@ -157,6 +163,6 @@ def test_rejoin_without_loss_after_close(kafka: Settings, running, kafka_bootstr
         ("PAYMENT", payment(str(i), f"p-{i}"), str(i)) for i in range(100)
     ]
     produce(kafka_bootstrap, kafka.kafka_topics[0], records)
-    wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") >= 100, 40, "all accepted")
+    wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") >= 100, "all accepted")
     users = rows(kafka.journal, "SELECT user_id FROM events WHERE verdict = 'accepted'")
     assert sorted(int(u) for (u,) in users) == list(range(100))

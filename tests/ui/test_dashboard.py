@@ -124,7 +124,6 @@ def test_render_scorecard_after_verify_run(page: Page, mock: str, tmp_path: Path
     expect(page.locator("#scorecard .verdict")).to_contain_text("NOT READY: 1 of 2 checks passed")
     expect(page.locator("#scorecard")).to_contain_text("$.market missing")
     expect(page.locator("#chart-steps svg")).to_be_visible()
-    expect(page.locator("#chart-rate svg")).to_be_visible()
     screenshot(page, "runs")
 
 

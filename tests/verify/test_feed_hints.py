@@ -47,7 +47,7 @@ def test_explain_invalid_logins_apart_from_missing_ones(mock_url: str) -> None:
 def test_explain_missing_consent_event(mock_url: str) -> None:
     """An opt-out FT made that never came back as USER_CONSENTS_V2 says to publish it."""
     results = _feed(mock_url, [("1001", time.time())])
-    consent = results["a consent opt-out is published as USER_CONSENTS_V2"]
+    consent = results["a consent change by POST /userconsents is published as USER_CONSENTS_V2"]
     assert not consent.passed
     assert "USER_CONSENTS_V2 of user 1001" in consent.message
     assert "also when FT changes them through POST /userconsents" in consent.message

@@ -64,7 +64,6 @@ def test_pass_event_feed_over_broker(
                 lambda: (
                     httpx.get(f"{ft_url}/_mock/stats").json()["by_transport"].get(transport, 0) >= 9
                 ),
-                30,
                 f"the players' events consumed over {transport}",
             )
             results = run_verification(options)
