@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -36,6 +37,9 @@ ConfigOpt = Annotated[
     typer.Option("--config", "-c", help="YAML, JSON or TOML file of settings.", show_default=False),
 ]
 
+_VERBOSE = "Also list every check that passed."
+_QUIET = "Only the failures, one line each, and the verdict."
+
 
 def _print_version(value: bool) -> None:
     if value:
@@ -59,23 +63,40 @@ def _root(
 @friendly
 def serve(
     config: ConfigOpt = None,
-    host: Annotated[str | None, typer.Option(help="Interface to bind [127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port [8765]; 0 picks a free one.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind.", show_default="127.0.0.1")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="TCP port; 0 picks a free one.", show_default="8765")
+    ] = None,
     journal: Annotated[
-        str | None, typer.Option(help="SQLite journal path or :memory: [.mock-ft/journal.sqlite3].")
+        str | None,
+        typer.Option(
+            help="SQLite journal path or :memory:.", show_default=".mock-ft/journal.sqlite3"
+        ),
     ] = None,
     api_key: Annotated[
-        str | None, typer.Option(help="Key the operator must send.", show_default=False)
+        str | None,
+        typer.Option(
+            help="Key the operator must send (prefer MOCK_FT_API_KEY: ps shows flags).",
+            show_default="mock-ft-local-key",
+        ),
     ] = None,
-    api_key_header: Annotated[str | None, typer.Option(help="Header carrying the key.")] = None,
+    api_key_header: Annotated[
+        str | None, typer.Option(help="Header carrying the key.", show_default="X-API-Key")
+    ] = None,
     auth: Annotated[
-        bool | None, typer.Option("--auth/--no-auth", help="Require the API key [on].")
+        bool | None,
+        typer.Option("--auth/--no-auth", help="Require the API key.", show_default="auth"),
     ] = None,
     control_token: Annotated[
         str | None, typer.Option(help="Bearer token for /_mock/.", show_default=False)
     ] = None,
     operator_url: Annotated[
-        str | None, typer.Option(help="Operator API base URL: look users up there, as FT does.")
+        str | None,
+        typer.Option(
+            help="Operator API base URL: look users up there, as FT does.", show_default=False
+        ),
     ] = None,
     operator_auth: Annotated[
         str | None,
@@ -97,14 +118,15 @@ def serve(
         typer.Option(help="Also consume FT events from RabbitMQ (amqp://...).", show_default=False),
     ] = None,
     rabbitmq_queue: Annotated[
-        str | None, typer.Option(help="Queue to consume [fasttrack.events].")
+        str | None, typer.Option(help="Queue to consume.", show_default="fasttrack.events")
     ] = None,
     kafka_bootstrap: Annotated[
         str | None,
         typer.Option(help="Also consume FT events from Kafka (host:port,...).", show_default=False),
     ] = None,
     kafka_topic: Annotated[
-        list[str] | None, typer.Option(help="Topic to consume, repeatable [fasttrack.events].")
+        list[str] | None,
+        typer.Option(help="Topic to consume, repeatable.", show_default="fasttrack.events"),
     ] = None,
     callbacks: Annotated[
         list[str] | None,
@@ -118,7 +140,9 @@ def serve(
         str | None,
         typer.Option(help="x-api-key for callback rules without their own.", show_default=False),
     ] = None,
-    log_level: Annotated[str | None, typer.Option(help="uvicorn log level [info].")] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="uvicorn log level.", show_default="info")
+    ] = None,
 ) -> None:
     """Run the mock Fast Track Integration API (REST, and RabbitMQ/Kafka when given)."""
     settings = load_settings(
@@ -182,6 +206,7 @@ def _banner(settings: Settings, port: int) -> None:
         err.print(f"  kafka     {settings.kafka_bootstrap} topic {topics} (type: record header)")
     for number, spec in enumerate(settings.faults, start=1):  # rule ids, as /_mock/faults lists
         err.print(f"  fault #{number}  {spec.words()}")
+    err.print(f"  dashboard {url}/ui")
     err.print(f"  docs      {url}/docs    control {url}/_mock/events")
 
 
@@ -190,10 +215,14 @@ def _banner(settings: Settings, port: int) -> None:
 def verify(
     operator_url: Annotated[
         str | None,
-        typer.Option(help="Base URL of the Operator API [operator_url of --config or env]."),
+        typer.Option(
+            help="Base URL of the Operator API.",
+            show_default="operator_url of --config, or MOCK_FT_OPERATOR_URL",
+        ),
     ] = None,
     user_id: Annotated[
-        list[str] | None, typer.Option("--user-id", help="A known test user (repeatable).")
+        list[str] | None,
+        typer.Option("--user-id", help="A known test user (repeatable).", show_default=False),
     ] = None,
     config: ConfigOpt = None,
     auth: Annotated[
@@ -205,7 +234,11 @@ def verify(
         ),
     ] = None,
     ft_url: Annotated[
-        str | None, typer.Option(help="A running mock-ft: also check the event feed.")
+        str | None,
+        typer.Option(
+            help="A running mock-ft: also check the event feed.",
+            show_default="none: the Operator API only",
+        ),
     ] = None,
     report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path(
         ".mock-ft/reports"
@@ -219,14 +252,16 @@ def verify(
         typer.Option(
             min=1,
             max=64,
-            help="Callers driving each read endpoint at once [the mock's lookup concurrency].",
+            help="Callers driving each read endpoint at once.",
+            show_default=f"{LOOKUP_CONCURRENCY}, the mock's lookup concurrency",
         ),
     ] = LOOKUP_CONCURRENCY,
     concurrent_calls: Annotated[
         int, typer.Option(min=1, help="Calls per read endpoint under that concurrency.")
     ] = 40,
     step: Annotated[
-        list[str] | None, typer.Option(help="Check only this step (repeatable); default all.")
+        list[str] | None,
+        typer.Option(help="Check only this step (repeatable).", show_default="every step"),
     ] = None,
     sid: Annotated[
         str | None,
@@ -240,6 +275,16 @@ def verify(
             min=0, help="Longest OAuth token lifetime (s) to wait out, to check expiry is enforced."
         ),
     ] = 10.0,
+    event_wait: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="How long (s) to wait for the events your platform must publish after verify's "
+            "own writes (FT wants them within 1 s).",
+        ),
+    ] = 1.5,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_VERBOSE)] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET)] = False,
 ) -> None:
     """Check an Operator API the way FT will; exit 0 ready, 1 a check failed, 2 cannot run."""
     from mock_ft.verify import VerifyOptions, run_verification
@@ -284,17 +329,26 @@ def verify(
         steps=tuple(step) if step else STEPS,
         sid=sid,
         token_expiry_wait_seconds=token_expiry_wait,
+        event_wait_seconds=event_wait,
         control_token=_control_token() or _secret(settings.control_token),
     )
+    started = time.perf_counter()
     with out.status("verifying") as status:
         results = run_verification(options, lambda step: status.update(f"verifying: {step}"))
-    print_summary(out, results)
+    print_summary(out, results, time.perf_counter() - started, _verbosity(verbose, quiet))
     html = write_reports(report_dir, options, results)
     out.print(f"reports: {html} (HTML), {report_dir / 'junit.xml'}, {report_dir / 'report.json'}")
     if ft_url:  # the mock's dashboard (/ui#runs) shows the scorecard too
         problem = post_run(ft_url, "verify", report_dir / "report.json", _control_token())
         out.print(f"[dim]{problem}[/]" if problem else f"scorecard: {ft_url.rstrip('/')}/ui#runs")
     raise SystemExit(0 if all(r.passed for r in results) else 1)
+
+
+def _verbosity(verbose: bool, quiet: bool) -> int:
+    if verbose and quiet:
+        msg = "--verbose and --quiet contradict each other; pass one"
+        raise ConfigError(msg)
+    return 1 if verbose else -1 if quiet else 0
 
 
 app.add_typer(faults_app, name="faults")

@@ -25,13 +25,14 @@ from mock_ft.scenarios.report import write_replay_reports
 from mock_ft.scenarios.stack import local_stack
 from mock_ft.scenarios.target import Target
 from mock_ft.settings import DEFAULT_API_KEY
-from mock_ft.terminal import friendly, out
+from mock_ft.terminal import friendly, human_ms, human_seconds, out
 from mock_ft.verify import VerifyOptions, run_verification
 from mock_ft.verify.report import post_run, print_summary, write_reports
 
 __all__ = ["demo_command", "run_demo"]
 
 _REPORTS = Path(".mock-ft/reports")
+_FT_TARGET_MS = 1000.0  # FT's freshness target: an event within 1 s of its timestamp
 
 
 def _bad_events() -> list[tuple[str, bytes, dict[str, str]]]:
@@ -56,10 +57,16 @@ def run_demo(
     reports: Path = _REPORTS,
     *,
     p95_budget_ms: float = 500.0,
+    event_wait_seconds: float = 1.5,
     scenarios: str | None = "scenarios",
     keep_running: bool = True,
 ) -> int:
     """Run the demo; 0 when verification, the scenarios and every sample went as they should."""
+    # At once, before anything slow: the stack takes seconds to start, the run about a minute.
+    console.print(
+        "[bold]mock-ft demo[/]: starting the mock and the reference operator, then verification, "
+        "the scenario library and a sample of every event (about a minute)..."
+    )
     if journal_path != ":memory:":
         Path(journal_path).unlink(missing_ok=True)
     started = time.monotonic()
@@ -69,7 +76,8 @@ def run_demo(
             f"reference operator {target.operator_url}, journal {journal_path}"
         )
         users, sid = _seed(target, console)
-        verified = _verify(target, users, sid, reports, p95_budget_ms, console)
+        timing = (p95_budget_ms, event_wait_seconds)
+        verified = _verify(target, users, sid, reports, timing, console)
         replayed = _replay(target, scenarios, reports, console)
         samples_ok = _samples(target, console)
         _scorecard(console, target, verified, replayed, samples_ok, reports, started)
@@ -90,6 +98,12 @@ def demo_command(
     p95_budget_ms: Annotated[
         float, typer.Option(help="Latency budget of the verification (p95, ms).")
     ] = 500.0,
+    event_wait: Annotated[
+        float,
+        typer.Option(
+            min=0.1, help="How long (s) verification waits for the events of its own writes."
+        ),
+    ] = 1.5,
     scenarios: Annotated[
         str, typer.Option(help="Scenario folder to replay (left out when missing).")
     ] = "scenarios",
@@ -105,10 +119,14 @@ def demo_command(
         out,
         report_dir,
         p95_budget_ms=p95_budget_ms,
+        event_wait_seconds=event_wait,
         scenarios=scenarios,
         keep_running=not exit_after,
     )
     raise SystemExit(code)
+
+
+_SEED_WAIT_SECONDS = 60.0  # for the seeded players' events to be published and looked up
 
 
 def _seed(target: Target, console: Console) -> tuple[list[str], str]:
@@ -124,18 +142,23 @@ def _seed(target: Target, console: Console) -> tuple[list[str], str]:
             client.post(f"{base}/{user}/withdrawals", json={"amount": 5})
             users.append(user)
         sid = client.post(f"{base}/{users[0]}/login").json()["sid"]
-        deadline = time.monotonic() + 10  # published within a second, looked up by the mock
+        deadline = time.monotonic() + _SEED_WAIT_SECONDS  # published, then looked up
         while time.monotonic() < deadline:
             if client.get(f"{target.operator_url}/platform/outbox").json()["pending"] == 0:
                 break
             time.sleep(0.05)
-    time.sleep(0.5)  # the mock's lookups of the last events
+        client.get(f"{target.ft_url}/_mock/idle", params={"timeout": _SEED_WAIT_SECONDS})
     console.print(f"seeded players {', '.join(users)} through the reference operator")
     return users, sid
 
 
 def _verify(
-    target: Target, users: list[str], sid: str, reports: Path, budget: float, console: Console
+    target: Target,
+    users: list[str],
+    sid: str,
+    reports: Path,
+    timing: tuple[float, float],
+    console: Console,
 ) -> bool:
     assert target.operator_url is not None  # noqa: S101 - the local stack has one
     options = VerifyOptions(
@@ -144,11 +167,13 @@ def _verify(
         user_ids=users[:2],
         ft_url=target.ft_url,
         sid=sid,
-        p95_budget_ms=budget,
+        p95_budget_ms=timing[0],
+        event_wait_seconds=timing[1],
     )
     console.print("\n[bold]verifying the reference operator the way FT will[/]")
+    started = time.perf_counter()
     results = run_verification(options)
-    print_summary(console, results)
+    print_summary(console, results, time.perf_counter() - started)
     write_reports(reports, options, results)
     post_run(target.ft_url, "verify", reports / "report.json")
     return all(r.passed for r in results)
@@ -159,7 +184,7 @@ def _replay(target: Target, folder: str | None, reports: Path, console: Console)
         console.print(f"[dim]no scenario folder {folder!r}: the replay is left out[/]")
         return None
     console.print(f"\n[bold]replaying the scenario library ({folder})[/]")
-    results = asyncio.run(replay(load_scenarios([folder]), target, console))
+    results = asyncio.run(replay(load_scenarios([folder]), target, console, verbosity=0))
     write_replay_reports(reports, target, results)
     post_run(target.ft_url, "replay", reports / "replay.json")
     return not any(r.status == "failed" for r in results)
@@ -221,12 +246,31 @@ def _scorecard(
         f"{by_verdict.get('accepted', 0)} accepted, {by_verdict.get('rejected', 0)} rejected "
         "in the journal",
     )
-    table.add_row(
-        "dashboard", f"{target.ft_url}/ui", f"p99 delivery latency {stats['latency_ms']['p99']} ms"
-    )
+    p99 = stats["latency_ms"]["p99"]
+    table.add_row("dashboard", f"{target.ft_url}/ui", f"p99 delivery latency {human_ms(p99)}")
     console.print()
     console.print(table)
-    console.print(f"demo run took {time.monotonic() - started:.0f} s")
+    if p99 is not None and p99 > _FT_TARGET_MS:
+        console.print(_latency_note(target, p99, stats["by_transport"]))
+    console.print(f"demo run took {human_seconds(time.monotonic() - started)}")
+
+
+def _latency_note(target: Target, p99: float, transports: dict[str, int]) -> str:
+    """Why the demo's p99 is past FT's 1 s target, per transport, so it is not read as a pass."""
+    each = []
+    for transport in sorted(transports):
+        report = httpx.get(
+            f"{target.ft_url}/_mock/delivery", params={"transport": transport}, timeout=30
+        ).json()
+        each.append(f"{transport} {human_ms(report['latency_ms']['p99'])}")
+    return (
+        f"[yellow]note[/]: p99 delivery latency {human_ms(p99)} is above FT's 1 s target "
+        f"(p99 by transport: {', '.join(each)}). The demo causes it on purpose: the volume "
+        "scenarios publish 2,000 events as fast as they can, faster than one machine drains "
+        "them, and the fault scenarios make events arrive late (a retry after 429 and "
+        "Retry-After, an answer held past the publisher's patience). Measure your own "
+        "publisher at its real rate: `mock-ft delivery`, or the dashboard's charts."
+    )
 
 
 def _mark(ok: bool, good: str, bad: str) -> str:
@@ -262,7 +306,7 @@ def _table(events: list[dict[str, Any]]) -> Table:
             event["event_type"] or "-",
             event["user_id"] or "-",
             f"[{colour}]{event['status_code']} {event['error_code'] or 'accepted'}[/]",
-            "-" if latency is None else f"{latency:.1f} ms",
+            human_ms(latency),
             detail,
         )
     return table

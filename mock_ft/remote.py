@@ -12,11 +12,12 @@ from typing import Annotated, Any
 import httpx
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.table import Table
 
 from mock_ft.errors import ConfigError, MockUnreachable
 from mock_ft.faultspec import fault_spec, parse_fault
-from mock_ft.terminal import friendly, out
+from mock_ft.terminal import friendly, human_ms, out
 
 __all__ = ["delivery", "faults_app"]
 
@@ -81,11 +82,17 @@ def add_faults(
         out.print(f"added fault #{added['id']}: {spec.words()}")
 
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON answer, for tools.")]
+
+
 @faults_app.command("list")
 @friendly
-def list_faults(ft_url: FtUrl = _DEFAULT_URL) -> None:
+def list_faults(ft_url: FtUrl = _DEFAULT_URL, as_json: JsonOpt = False) -> None:
     """List the live fault rules with how many attempts each acted on."""
     rules = _call(ft_url, "GET", "/_mock/faults")["data"]
+    if as_json:
+        out.print_json(data=rules)
+        return
     if not rules:
         out.print("no fault rules")
         return
@@ -120,19 +127,38 @@ def delivery(
         int | None, typer.Option(help="Only attempts with ids above it.", show_default=False)
     ] = None,
     hammer_ms: Annotated[float, typer.Option(help="A sooner retry counts as hammering.")] = 20.0,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Delivery report of a run: lost, duplicated, retries, back-off; exit 1 on a problem."""
+    """Delivery report of a run: lost, duplicated, retries, back-off, events expected; exit 1
+    on a problem."""
     params: dict[str, Any] = {"hammer_ms": hammer_ms}
     for name, value in (("expected", expected), ("since", since), ("after_id", after_id)):
         if value is not None:
             params[name] = value
     report = _call(ft_url, "GET", "/_mock/delivery", params=params)
+    problems = [*report["problems"], *_count_problems(report, expected)]
+    if as_json:
+        out.print_json(data={**report, "ok": not problems, "problems": problems})
+        raise SystemExit(1 if problems else 0)
     out.print(delivery_table(report))
-    for problem in report["problems"]:
-        out.print(f"[bold red]✗[/] {problem}")
-    if report["ok"]:
+    for problem in problems:
+        out.print(f"[bold red]✗[/] {escape(problem)}")
+    if not problems:
         out.print("[bold green]✓[/] nothing lost, duplicated or hammered")
-    raise SystemExit(0 if report["ok"] else 1)
+    raise SystemExit(1 if problems else 0)
+
+
+def _count_problems(report: dict[str, Any], expected: int | None) -> list[str]:
+    """More events than the run published is as wrong as fewer (which the report itself names
+    as missing): say so, and by how many."""
+    delivered: int = report["delivered"]
+    if expected is None or delivered <= expected:
+        return []
+    return [
+        f"{delivered:,} events delivered, {delivered - expected:,} more than the {expected:,} "
+        "expected: something published events the run did not (another publisher, or one "
+        "event sent again with a new key); narrow the run with --since or --after-id"
+    ]
 
 
 def delivery_table(report: dict[str, Any]) -> Table:
@@ -142,7 +168,7 @@ def delivery_table(report: dict[str, Any]) -> Table:
     table.add_column("value", justify="right")
     expected = report["expected"]
     rows = [
-        ("events delivered", f"{report['delivered']}" + (f" of {expected}" if expected else "")),
+        ("events delivered", f"{report['delivered']:,}" + _of(expected)),
         ("attempts (faulted)", f"{report['attempts']} ({report['faulted_attempts']})"),
         ("lost / missing", f"{report['lost']} / {report['missing'] or 0}"),
         ("duplicated", str(report["duplicated"])),
@@ -150,9 +176,9 @@ def delivery_table(report: dict[str, Any]) -> Table:
         ("retries", str(report["retries"])),
         ("Retry-After honoured", _ratio(report["retry_after"])),
         ("hammering retries", str(report["hammering"])),
-        ("retry gap p50 / p99 (ms)", _pair(report["retry_gap_ms"], "p50", "p99")),
-        ("delivery latency p99 / max (ms)", _pair(report["latency_ms"], "p99", "max")),
-        ("first attempt to delivered p99 (ms)", _pair(report["time_to_deliver_ms"], "p99", "max")),
+        ("retry gap p50 / p99", _pair(report["retry_gap_ms"], "p50", "p99")),
+        ("delivery latency p99 / max", _pair(report["latency_ms"], "p99", "max")),
+        ("first attempt to delivered p99 / max", _pair(report["time_to_deliver_ms"], "p99", "max")),
     ]
     for what, value in rows:
         table.add_row(what, value)
@@ -164,7 +190,11 @@ def _ratio(retry_after: dict[str, int]) -> str:
 
 
 def _pair(values: dict[str, float | None], a: str, b: str) -> str:
-    return " / ".join("-" if values[k] is None else f"{values[k]:g}" for k in (a, b))
+    return " / ".join(human_ms(values[k]) for k in (a, b))
+
+
+def _of(expected: int | None) -> str:
+    return "" if expected is None else f" of {expected:,} expected"
 
 
 def _first_line(exc: Exception) -> str:

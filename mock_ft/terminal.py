@@ -11,7 +11,7 @@ from rich.console import Console
 
 from mock_ft.errors import MockFTError
 
-__all__ = ["err", "fail", "friendly", "out"]
+__all__ = ["counts_line", "err", "fail", "friendly", "human_ms", "human_seconds", "out"]
 
 P = ParamSpec("P")
 
@@ -38,3 +38,31 @@ def friendly(command: Callable[P, None]) -> Callable[P, None]:
             fail(exc)
 
     return wrapper
+
+
+def human_ms(ms: float | None) -> str:
+    """A duration for people: 0.4 ms, 12 ms, 3.8 s, 2 min 5 s ("-" when there is none)."""
+    if ms is None:
+        return "-"
+    if ms < 10:
+        return f"{ms:.1f} ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return human_seconds(ms / 1000)
+
+
+def human_seconds(seconds: float) -> str:
+    """Seconds for people: 8.1 s, 2 min 5 s (under a second, in ms)."""
+    if seconds < 1:
+        return human_ms(seconds * 1000)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def counts_line(failed: int, passed: int, skipped: int, seconds: float) -> str:
+    """The one-line outcome, as pytest prints it: `2 failed, 70 passed, 3 skipped in 8.1 s`."""
+    parts = [f"{n} {word}" for n, word in ((failed, "failed"), (passed, "passed")) if n]
+    parts += [f"{skipped} skipped"] if skipped else []
+    return f"{', '.join(parts) or 'nothing ran'} in {human_seconds(seconds)}"

@@ -212,9 +212,8 @@ def compile_rule(
         message = "a GET callback sends no body; remove `body` or use POST"
         problems.append(Problem(json_path([*trail, "request", "body"]), "body_on_get", message))
     if problems:
-        listed = "; ".join(f"{p.path}: {p.message}" for p in problems[:3])
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        message = f"callback rule {spec.id!r} is invalid: {listed}{more}"
+        listed = "; ".join(f"{p.path}: {p.message}" for p in problems)
+        message = f"callback rule {spec.id!r} is invalid: {listed}"
         raise RuleError(message, tuple(problems))
     key = request.api_key.get_secret_value() if request.api_key else default_api_key
     return Rule(spec, url, key, tuple(where), tuple(player), _needs_lookups(spec, player))

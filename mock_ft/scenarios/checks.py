@@ -37,6 +37,7 @@ class Failure(Exception):
         super().__init__(message)
         self.message = message
         self.diff = diff or []
+        self.progress: tuple[int, int] | None = None  # (matching so far, wanted), for a live bar
 
 
 def fail(message: str, diff: list[str] | None = None) -> Failure:
@@ -155,6 +156,7 @@ async def _events(client: Client, target: Target, window: Window, want: EventsEx
         relation = "exactly" if want.count is not None else "at least"
         message = f"expected {relation} {expected} {_describe_events(want)}; got {len(matching)}"
         diff = _closest(rows, conds, want)
+        progress = (len(matching), expected)
         if not rows and want.verdict == "accepted":  # refused instead? say why
             refused = await _all_events(
                 client, target, window.after_id, verdict="rejected", **filters
@@ -164,7 +166,9 @@ async def _events(client: Client, target: Target, window: Window, want: EventsEx
                 for r in refused[:3]
                 for e in r["errors"][:1]
             ]
-        raise fail(message, diff)
+        failure = fail(message, diff)
+        failure.progress = progress
+        raise failure
     warned = [r for r in matching if r["warnings"]] if want.no_warnings else []
     if warned:
         first = warned[0]["warnings"][0]

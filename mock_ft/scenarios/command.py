@@ -28,10 +28,17 @@ def replay_command(
         ),
     ] = "local",
     ft_url: Annotated[
-        str | None, typer.Option(help="A running mock (with --stack url).", envvar="MOCK_FT_URL")
+        str | None,
+        typer.Option(
+            help="A running mock (with --stack url).", envvar="MOCK_FT_URL", show_default=False
+        ),
     ] = None,
     operator_url: Annotated[
-        str | None, typer.Option(help="The operator (its driver and Operator API).")
+        str | None,
+        typer.Option(
+            help="The operator (its driver and Operator API), with --stack url.",
+            show_default=False,
+        ),
     ] = None,
     operator_auth: Annotated[
         str | None,
@@ -55,16 +62,32 @@ def replay_command(
     kafka_topic: Annotated[str, typer.Option(help="Topic to publish to.")] = "fasttrack.events",
     defect: Annotated[
         list[str] | None,
-        typer.Option(help="Local stack: turn on a reference-operator defect (repeatable)."),
+        typer.Option(
+            help="Local stack: turn on a reference-operator defect (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     tags: Annotated[
-        str | None, typer.Option(help="Only scenarios with one of these tags (comma-separated).")
+        str | None,
+        typer.Option(
+            help="Only scenarios with one of these tags (comma-separated).",
+            show_default="every scenario",
+        ),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Faker seed for scenarios without one.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Faker seed for scenarios without one.", show_default="0")
+    ] = None,
     fail_fast: Annotated[bool, typer.Option(help="Stop after the first failed scenario.")] = False,
     report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path(
         ".mock-ft/reports"
     ),
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Every step as it runs, not one line a scenario."),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Nothing while it runs: the failures and totals.")
+    ] = False,
 ) -> None:
     """Replay scenarios; exit 0 all passed, 1 one failed, 2 invalid scenario or cannot run."""
     # Imported here: the stack pulls in the whole mock, which other commands need not load.
@@ -75,6 +98,10 @@ def replay_command(
     from mock_ft.scenarios.target import Target
     from mock_ft.verify.report import post_run
 
+    if verbose and quiet:
+        msg = "--verbose and --quiet contradict each other; pass one"
+        raise ConfigError(msg)
+    verbosity = 1 if verbose else -1 if quiet else 0
     scenarios = load_scenarios(paths)  # every file is checked before anything runs
     if tags:
         wanted = {t.strip() for t in tags.split(",") if t.strip()}
@@ -92,7 +119,8 @@ def replay_command(
         raise ConfigError(msg)
     with ExitStack() as context:
         if stack == "local":
-            out.print("[dim]starting the local stack: mock and reference operator...[/]")
+            if verbosity >= 0:
+                out.print("[dim]starting the local stack: mock and reference operator...[/]")
             target = context.enter_context(
                 local_stack(
                     rabbitmq_url=rabbitmq_url, kafka_bootstrap=kafka_bootstrap, defects=defect or []
@@ -113,7 +141,9 @@ def replay_command(
                 kafka_bootstrap=kafka_bootstrap,
                 kafka_topic=kafka_topic,
             )
-        results = asyncio.run(replay(scenarios, target, out, seed=seed, fail_fast=fail_fast))
+        results = asyncio.run(
+            replay(scenarios, target, out, seed=seed, fail_fast=fail_fast, verbosity=verbosity)
+        )
         html = write_replay_reports(report_dir, target, results)
         if stack == "url":  # the mock's dashboard (/ui#runs) shows the replay too
             problem = post_run(
@@ -121,4 +151,4 @@ def replay_command(
             )
             if problem:
                 out.print(f"[dim]{problem}[/]")
-    raise SystemExit(summary(out, results, html))
+    raise SystemExit(summary(out, results, html, verbosity))

@@ -121,8 +121,8 @@ def parse_scenario(text: str, source: str) -> ScenarioSpec:
 
 def _refuse(source: str, node: Any, data: Any, problems: list[Problem]) -> None:
     lines = [_describe(source, node, data, p) for p in problems]
-    more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
-    raise ScenarioError(lines[0] + more, lines) from None
+    message = lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n" + "\n".join(lines)
+    raise ScenarioError(message, lines) from None
 
 
 def _describe(source: str, node: Any, data: Any, problem: Problem) -> str:

@@ -7,16 +7,15 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import httpx
 from rich.console import Console
-from rich.markup import escape
 
 from mock_ft.errors import MockUnreachable
 from mock_ft.scenarios.checks import Failure, Window
 from mock_ft.scenarios.loader import Scenario
+from mock_ft.scenarios.output import Reporter, summary
 from mock_ft.scenarios.spec import StepSpec
 from mock_ft.scenarios.steps import StepRunner
 from mock_ft.scenarios.target import Target
@@ -70,13 +69,18 @@ async def replay(
     *,
     seed: int | None = None,
     fail_fast: bool = False,
+    verbosity: int = 1,
 ) -> list[ScenarioResult]:
-    """Run each scenario in turn; a failed step ends its scenario (later steps depend on it)."""
+    """Run each scenario in turn; a failed step ends its scenario (later steps depend on it).
+
+    `verbosity` as `mock-ft replay`'s: -1 quiet, 0 a line per scenario, 1 every step.
+    """
     results: list[ScenarioResult] = []
+    reporter = Reporter(console, verbosity)
     async with httpx.AsyncClient(timeout=30) as client:
         await _reachable(client, target)
         for scenario in scenarios:
-            result = await _run_one(client, target, scenario, console, seed)
+            result = await _run_one(client, target, scenario, reporter, seed)
             results.append(result)
             if fail_fast and result.status == "failed":
                 break
@@ -105,18 +109,18 @@ async def _run_one(
     client: httpx.AsyncClient,
     target: Target,
     scenario: Scenario,
-    console: Console,
+    reporter: Reporter,
     seed: int | None,
 ) -> ScenarioResult:
     spec = scenario.spec
     chosen = spec.seed if spec.seed is not None else (seed or 0)
     result = ScenarioResult(spec.name, str(scenario.path), spec.description, spec.tags, chosen)
-    console.print(f"[bold]▶ {escape(spec.name)}[/] [dim]{escape(str(scenario.path))}[/]")
+    reporter.scenario_started(spec.name, str(scenario.path))
     missing = [need for need in spec.requires if not target.has(need)]
     if missing:
         result.status = "skipped"
         result.reason = f"needs {missing[0]}: {_REQUIREMENT_HINTS[missing[0]]}"
-        console.print(f"  [yellow]skipped[/]: {escape(result.reason)}")
+        reporter.scenario_done(result)
         return result
     started = time.perf_counter()
     window = Window(await _newest_event(client, target))
@@ -128,9 +132,11 @@ async def _run_one(
         for name, value in spec.variables.items():
             variables[name] = runner.render(value)
         for number, step in enumerate(spec.steps, start=1):
-            outcome = await _run_step(runner, step, str(number))
+            with reporter.progress(_label(str(number), step)) as progress:
+                runner.on_progress = progress
+                outcome = await _run_step(runner, step, str(number))
             result.steps.append(outcome)
-            _print_step(console, outcome)
+            reporter.step_done(outcome)
             if outcome.status == "failed":
                 result.status = "failed"
                 result.steps += [
@@ -141,10 +147,11 @@ async def _run_one(
     except TemplateError as exc:
         result.status = "failed"
         result.reason = exc.message
-        console.print(f"  [bold red]✗ variables[/]: {escape(exc.message)}")
+        reporter.template_failed(exc.message)
     finally:
         await runner.close()
     result.seconds = round(time.perf_counter() - started, 3)
+    reporter.scenario_done(result)
     return result
 
 
@@ -187,34 +194,3 @@ async def _execute(runner: StepRunner, step: StepSpec, number: str) -> None:
                     where = f"{_label(f'{number}.{inner_number}', inner)}, iteration {index + 1}"
                     failure.message = f"{where}: {failure.message}"
                     raise
-
-
-def _print_step(console: Console, outcome: StepResult) -> None:
-    timing = f"[dim]{_duration(outcome.seconds)}[/]"
-    if outcome.status == "passed":
-        console.print(f"  [green]✓[/] {escape(outcome.label)} {timing}")
-        return
-    console.print(f"  [bold red]✗[/] {escape(outcome.label)} {timing}")
-    console.print(f"    [red]{escape(outcome.message)}[/]")
-    for line in outcome.diff:
-        console.print(f"    {escape(line)}")
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def summary(console: Console, results: list[ScenarioResult], report: Path | None) -> int:
-    """Print the totals; the exit code: 0 when nothing failed, else 1."""
-    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "skipped")}
-    seconds = sum(r.seconds for r in results)
-    line = f"{counts['passed']} passed, {counts['failed']} failed"
-    if counts["skipped"]:
-        line += f", {counts['skipped']} skipped"
-    colour = "bold red" if counts["failed"] else "bold green"
-    console.print(f"\n[{colour}]{line}[/] in {_duration(seconds)}")
-    for failed in (r for r in results if r.status == "failed"):
-        console.print(f"  [red]✗ {escape(failed.name)}[/] [dim]{escape(failed.path)}[/]")
-    if report is not None:
-        console.print(f"report: {report}")
-    return 1 if counts["failed"] else 0

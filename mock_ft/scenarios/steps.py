@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -54,6 +55,8 @@ class StepRunner:
         secret = target.operator_auth
         self.auth = OperatorAuth(secret) if secret else None
         self.routes = integration_contract().by_type()
+        # Told (done, total) as a long step goes: events sent, or matching events seen so far.
+        self.on_progress: Callable[[int, int | None], None] = lambda done, total: None
         self.examples = {route.event_type: payload for route, payload in sample_events()}
 
     def render(self, value: Any) -> Any:
@@ -154,7 +157,9 @@ class StepRunner:
                 self._index(spec, index)
                 bodies.append(self._event(spec))
             try:
-                await self.publishers.publish(spec.transport, spec.type, bodies)
+                await self.publishers.publish(
+                    spec.transport, spec.type, bodies, progress=self.on_progress
+                )
             except Exception as exc:  # any broker client error: the step failed, say why
                 message = f"publishing on {spec.transport} failed: {type(exc).__name__}: {exc}"
                 raise Failure(message) from None
@@ -181,6 +186,8 @@ class StepRunner:
                 )
                 raise Failure(message, _problem_lines(response))
             answer = _json(response)
+            if spec.count > 1:
+                self.on_progress(index + 1, spec.count)
         self._capture(spec.capture, answer, f"send {spec.type}")
 
     # -- mock controls -------------------------------------------------------------------
@@ -227,6 +234,8 @@ class StepRunner:
             try:
                 await check(self.client, self.target, self.window, spec.kind, want)
             except Failure as failure:
+                if failure.progress is not None:
+                    self.on_progress(*failure.progress)
                 if time.monotonic() >= deadline:
                     if spec.within:
                         failure.message += f" (waited {spec.within:g} s)"

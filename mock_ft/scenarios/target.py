@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,14 +59,22 @@ class Publishers:
         self._exchange: Any = None
         self._kafka: Any = None
 
-    async def publish(self, transport: str, event_type: str, bodies: list[dict[str, Any]]) -> None:
-        """Publish every body (confirmed by the broker) before returning."""
+    async def publish(
+        self,
+        transport: str,
+        event_type: str,
+        bodies: list[dict[str, Any]],
+        progress: Callable[[int, int | None], None] = lambda done, total: None,
+    ) -> None:
+        """Publish every body (confirmed by the broker) before returning; `progress` is told
+        how many are confirmed after each batch."""
         for start in range(0, len(bodies), _BATCH):
             batch = bodies[start : start + _BATCH]
             if transport == "rabbitmq":
                 await self._publish_rabbit(event_type, batch)
             else:
                 await self._publish_kafka(event_type, batch)
+            progress(start + len(batch), len(bodies))
 
     async def _publish_rabbit(self, event_type: str, bodies: list[dict[str, Any]]) -> None:
         import aio_pika

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from mock_ft.terminal import human_ms
 from mock_ft.verify.model import CheckResult
 
 __all__ = ["check_delivery", "delivery_summary"]
@@ -70,7 +71,7 @@ def delivery_summary(report: dict[str, Any]) -> str:
 
 
 def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:g} ms"
+    return human_ms(value)
 
 
 def _check(name: str, problems: list[str], figures: str, keys: list[str] | None) -> CheckResult:

@@ -11,11 +11,14 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 from rich.console import Console
+from rich.markup import escape
+from rich.rule import Rule
 from rich.table import Table
 
 from mock_ft._version import __version__
 from mock_ft.charts import histogram_chart, steps_chart
 from mock_ft.charts.report import report_css
+from mock_ft.terminal import counts_line
 from mock_ft.verify.latency import LATENCY_SUFFIX
 from mock_ft.verify.model import STEPS, CheckResult, VerifyOptions
 
@@ -26,8 +29,41 @@ def _ordered(results: list[CheckResult]) -> list[CheckResult]:
     return sorted(results, key=lambda r: (STEPS.index(r.step), r.passed is not False))
 
 
-def print_summary(console: Console, results: list[CheckResult]) -> None:
-    """A table of every check, failures first within each step, then the verdict."""
+def print_summary(
+    console: Console, results: list[CheckResult], seconds: float, verbosity: int = 0
+) -> None:
+    """Failures first, each with what to fix; then skip reasons; then the one-line verdict.
+
+    `verbosity` -1 (`-q`): failures on one line each and the verdict; 1 (`-v`): a table of every
+    check before them.
+    """
+    if verbosity > 0:
+        console.print(_table(results))
+    failed = [r for r in _ordered(results) if not r.passed]
+    skipped = [r for r in _ordered(results) if r.skipped]
+    if failed:
+        console.print(Rule("failures", style="red", align="left"))
+    for result in failed:
+        console.print(f"[bold red]✗[/] {escape(result.step)} › {escape(result.name)}")
+        console.print(f"    {escape(result.message)}", style="red")
+        if verbosity >= 0 and result.evidence:
+            exchange = result.evidence[0]
+            console.print(f"    reproduce: {escape(exchange.reproduce())}", style="dim")
+    if skipped and verbosity >= 0:
+        console.print(Rule("skipped", style="yellow", align="left"))
+        for result in skipped:
+            console.print(f"[yellow]-[/] {escape(result.name)}: {escape(result.message)}")
+    line = counts_line(
+        len(failed), sum(r.passed and not r.skipped for r in results), len(skipped), seconds
+    )
+    if failed:
+        console.print(f"[bold red]NOT READY[/]: {line}")
+    else:
+        console.print(f"[bold green]READY[/]: {line}")
+
+
+def _table(results: list[CheckResult]) -> Table:
+    """Every check, in FT's step order, failures first within each step."""
     table = Table(title="mock-ft verify", show_lines=False)
     table.add_column("step")
     table.add_column("check")
@@ -41,14 +77,9 @@ def print_summary(console: Console, results: list[CheckResult]) -> None:
             if result.passed
             else "[bold red]FAIL[/]"
         )
-        detail = "" if result.passed else result.message
-        table.add_row(result.step, result.name, mark, detail)
-    console.print(table)
-    failed = [r for r in results if not r.passed]
-    if failed:
-        console.print(f"[bold red]NOT READY[/]: {len(failed)} of {len(results)} checks failed")
-    else:
-        console.print(f"[bold green]READY[/]: all {len(results)} checks passed")
+        detail = "" if result.passed and not result.skipped else result.message
+        table.add_row(escape(result.step), escape(result.name), mark, escape(detail))
+    return table
 
 
 def write_reports(directory: Path, options: VerifyOptions, results: list[CheckResult]) -> Path:

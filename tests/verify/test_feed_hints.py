@@ -51,3 +51,12 @@ def test_explain_missing_consent_event(mock_url: str) -> None:
     assert not consent.passed
     assert "USER_CONSENTS_V2 of user 1001" in consent.message
     assert "also when FT changes them through POST /userconsents" in consent.message
+
+
+def test_name_refused_request_to_unknown_endpoint(mock_url: str) -> None:
+    """A refusal without an event type shows its method, path and error code, not `None:`."""
+    headers = {"X-API-Key": DEFAULT_API_KEY}
+    httpx.post(f"{mock_url}/v2/integration/logn", json={"user_id": "1"}, headers=headers)
+    message = _feed(mock_url, [])["every event passes FT's validation"].message
+    assert "None" not in message
+    assert " POST /v2/integration/logn: " in message
