@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench serve soak clean
+.PHONY: demo test lint typecheck unit bench serve soak clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,17 @@ unit: $(STAMP)
 SOAK_RUNS ?= 3
 soak: $(STAMP)
 	bash scripts/soak $(SOAK_RUNS)
+
+## fuzz: Schemathesis against the mock's own OpenAPI (positive, then negative; control API
+## included, callback rules pointed at loopback) and a coverage-guided fuzz (atheris) of decode,
+## validate, journal and read back: FUZZ_SECONDS in all (600). Reports in .mock-ft/fuzz/.
+FUZZ_SECONDS ?= 600
+$(VENV)/.fuzz-stamp: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[fuzz]"
+	touch $@
+
+fuzz: $(VENV)/.fuzz-stamp
+	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
 
 ## bench: REST ingest against a bare ASGI app side by side; broker ingest (RabbitMQ, Kafka) against
 ## bare consumers; then the wall time of `mock-ft verify`.

@@ -287,6 +287,14 @@ def verify(
             min=0, help="Longest OAuth token lifetime (s) to wait out, to check expiry is enforced."
         ),
     ] = 10.0,
+    event_wait: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="How long (s) to wait for the events your platform must publish after verify's "
+            "own writes (FT wants them within 1 s).",
+        ),
+    ] = 1.5,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_VERBOSE)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET)] = False,
 ) -> None:
@@ -335,6 +343,7 @@ def verify(
         steps=tuple(step) if step else STEPS,
         sid=sid,
         token_expiry_wait_seconds=token_expiry_wait,
+        event_wait_seconds=event_wait,
         control_token=_control_token() or _secret(settings.control_token),
     )
     started = time.perf_counter()

@@ -57,6 +57,7 @@ def run_demo(
     reports: Path = _REPORTS,
     *,
     p95_budget_ms: float = 500.0,
+    event_wait_seconds: float = 1.5,
     scenarios: str | None = None,
     keep_running: bool = True,
 ) -> int:
@@ -80,7 +81,8 @@ def run_demo(
             f"reference operator {target.operator_url}, journal {journal_path}"
         )
         users, sid = _seed(target, console)
-        verified = _verify(target, users, sid, reports, p95_budget_ms, console)
+        timing = (p95_budget_ms, event_wait_seconds)
+        verified = _verify(target, users, sid, reports, timing, console)
         replayed = _replay(target, scenarios, reports, console)
         samples_ok = _samples(target, console)
         _scorecard(console, target, verified, replayed, samples_ok, reports, started)
@@ -101,6 +103,12 @@ def demo_command(
     p95_budget_ms: Annotated[
         float, typer.Option(help="Latency budget of the verification (p95, ms).")
     ] = 500.0,
+    event_wait: Annotated[
+        float,
+        typer.Option(
+            min=0.1, help="How long (s) verification waits for the events of its own writes."
+        ),
+    ] = 1.5,
     scenarios: Annotated[
         str | None,
         typer.Option(
@@ -122,10 +130,14 @@ def demo_command(
         out,
         report_dir,
         p95_budget_ms=p95_budget_ms,
+        event_wait_seconds=event_wait,
         scenarios=scenarios,
         keep_running=not exit_after,
     )
     raise SystemExit(code)
+
+
+_SEED_WAIT_SECONDS = 60.0  # for the seeded players' events to be published and looked up
 
 
 def _seed(target: Target, console: Console) -> tuple[list[str], str]:
@@ -141,18 +153,23 @@ def _seed(target: Target, console: Console) -> tuple[list[str], str]:
             client.post(f"{base}/{user}/withdrawals", json={"amount": 5})
             users.append(user)
         sid = client.post(f"{base}/{users[0]}/login").json()["sid"]
-        deadline = time.monotonic() + 10  # published within a second, looked up by the mock
+        deadline = time.monotonic() + _SEED_WAIT_SECONDS  # published, then looked up
         while time.monotonic() < deadline:
             if client.get(f"{target.operator_url}/platform/outbox").json()["pending"] == 0:
                 break
             time.sleep(0.05)
-    time.sleep(0.5)  # the mock's lookups of the last events
+        client.get(f"{target.ft_url}/_mock/idle", params={"timeout": _SEED_WAIT_SECONDS})
     console.print(f"seeded players {', '.join(users)} through the reference operator")
     return users, sid
 
 
 def _verify(
-    target: Target, users: list[str], sid: str, reports: Path, budget: float, console: Console
+    target: Target,
+    users: list[str],
+    sid: str,
+    reports: Path,
+    timing: tuple[float, float],
+    console: Console,
 ) -> bool:
     from mock_ft.verify import VerifyOptions, run_verification
     from mock_ft.verify.report import post_run, print_summary, write_reports
@@ -164,7 +181,8 @@ def _verify(
         user_ids=users[:2],
         ft_url=target.ft_url,
         sid=sid,
-        p95_budget_ms=budget,
+        p95_budget_ms=timing[0],
+        event_wait_seconds=timing[1],
     )
     console.print("\n[bold]verifying the reference operator the way FT will[/]")
     started = time.perf_counter()

@@ -11,6 +11,7 @@ import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import SplitResult, urlsplit
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -76,6 +77,22 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         1_048_576, gt=0, description="Largest accepted event body, in bytes."
+    )
+    max_control_body_bytes: int = Field(
+        8_388_608, gt=0, description="Largest body accepted by the control API (/_mock/), bytes."
+    )
+    max_header_bytes: int = Field(
+        65_536, ge=1_024, description="Largest request line plus headers of any request, bytes."
+    )
+    max_header_field_bytes: int = Field(
+        16_384, ge=256, description="Largest single header (name and value) of any request, bytes."
+    )
+    read_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Time a request may take to arrive whole (headers and body) from its first "
+        "byte, or from the connection when nothing arrives; then 408 and the connection closes.",
     )
     freshness_target_ms: float = Field(
         1000.0,
@@ -255,9 +272,38 @@ class Settings(BaseSettings):
     @field_validator("rabbitmq_url")
     @classmethod
     def _rabbitmq_url_is_amqp(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("amqp://", "amqps://")):
-            msg = "not an amqp:// or amqps:// URL; e.g. amqp://guest:guest@127.0.0.1:5672/"
+        if value is None:
+            return value
+        url = value.get_secret_value()
+        example = "e.g. amqp://guest:guest@127.0.0.1:5672/"
+        if not url.startswith(("amqp://", "amqps://")):
+            msg = f"not an amqp:// or amqps:// URL; {example}"
             raise ValueError(msg)
+        parts = urlsplit(url)
+        shown = _without_password(parts)  # the password is never repeated back
+        try:
+            parts.port  # noqa: B018 - reading it validates it
+        except ValueError:
+            msg = f"{shown} has an invalid port; give a number from 1 to 65535, {example}"
+            raise ValueError(msg) from None
+        if not parts.hostname:
+            msg = f"{shown} names no host; {example}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _kafka_bootstrap_is_host_ports(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65_536:
+                msg = (
+                    f"{server.strip()!r} is not host:port (port 1 to 65535); give "
+                    "comma-separated servers, e.g. 127.0.0.1:9092"
+                )
+                raise ValueError(msg)
         return value
 
     @field_validator("operator_url")
@@ -340,6 +386,15 @@ class Settings(BaseSettings):
             env_settings,
             InitSettingsSource(settings_cls, init_kwargs=_FILE_VALUES.get()),
         )
+
+
+def _without_password(parts: SplitResult) -> str:
+    """The URL with its password replaced by ***, for messages."""
+    if parts.password is None:
+        return parts.geturl()
+    netloc = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{netloc}").geturl()
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pytest
 from mock_ft.contracts import integration_contract
 from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline, mask_headers
 from mock_ft.journal import EventFilter, Journal
+from mock_ft.journal.jsontext import MAX_DEPTH
 from mock_ft.samples import ft_timestamp, sample_events
 
 
@@ -149,11 +150,11 @@ def test_reject_non_json_constants(constant: bytes) -> None:
 
 
 def test_reject_deeply_nested_body() -> None:
-    """A body nested past any decoder's depth is malformed JSON, not a server error."""
+    """A body nested past any decoder's depth is refused as too deep, not a server error."""
     outcome, journal = _ingest("LOGIN_V2", b"[" * 100_000 + b"]" * 100_000)
     try:
-        assert (outcome.status_code, outcome.error_code) == (400, "malformed_json")
-        assert "nested too deeply" in outcome.message
+        assert (outcome.status_code, outcome.error_code) == (400, "too_deep")
+        assert [p.path for p in outcome.problems] == ["$" + "[0]" * MAX_DEPTH]
     finally:
         journal.close()
 

@@ -8,6 +8,7 @@ import pytest
 
 from mock_ft.errors import ConfigError
 from mock_ft.settings import Settings, is_loopback, load_settings
+from tests.serve_process import run_cli
 
 
 def test_use_laptop_defaults() -> None:
@@ -136,3 +137,30 @@ def test_keep_secrets_out_of_yaml_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="line") as caught:
         load_settings(config)
     assert "s3cr3t" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "amqp://u:s3cret-pw@127.0.0.1:badport/",
+        "amqp://u:s3cret-pw@127.0.0.1:70000/",
+        "amqps://u:s3cret-pw@:5671/",
+    ],
+)
+def test_refuse_bad_rabbitmq_url_without_its_password(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broker URL with a bad port or no host stops `serve` at once: exit 2, password hidden."""
+    monkeypatch.setenv("MOCK_FT_RABBITMQ_URL", url)
+    result = run_cli("serve", "--port", "0", "--journal", ":memory:", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "MOCK_FT_RABBITMQ_URL" in result.stderr
+    assert "s3cret-pw" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("servers", ["localhost", "127.0.0.1:x", "a:9092,:9093", "h:0"])
+def test_refuse_bad_kafka_bootstrap(servers: str) -> None:
+    """Kafka bootstrap servers must each be host:port."""
+    with pytest.raises(ConfigError, match="is not host:port"):
+        load_settings(kafka_bootstrap=servers)

@@ -17,12 +17,12 @@ import uuid
 from typing import Any
 
 import httpx
-import orjson
 
 from mock_ft.callbacks.rules import Rule
 from mock_ft.callbacks.templates import Context, render, render_url
 from mock_ft.journal import Journal
 from mock_ft.journal.callbacks import CallAttempt, CallbackRecord, append_callback
+from mock_ft.journal.jsontext import dumps
 from mock_ft.lookups import LookupRunner
 from mock_ft.players import PlayerModel
 from mock_ft.players.model import base_amount
@@ -160,7 +160,7 @@ class CallbackRunner:
         ctx.action_fields = render(spec.request.action_fields, ctx)
         url = render_url(rule.url, ctx)
         body = render(spec.request.body, ctx) if spec.request.method == "POST" else None
-        content = None if body is None else orjson.dumps(body)
+        content = None if body is None else dumps(body)
         headers = _headers(rule, event["event_id"], user_id)
         if content is not None:
             headers["Content-Type"] = "application/json"

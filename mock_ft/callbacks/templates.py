@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import orjson
-
+from mock_ft.journal.jsontext import dumps
 from mock_ft.players import PLAYER_FIELDS
 from mock_ft.problems import Problem, json_path
 
@@ -196,7 +195,7 @@ def render(template: Any, ctx: Context) -> Any:
         if value is MISSING or value is None:
             ctx.notes.append(f"{match.group(0)} had no value; left empty")
             return ""
-        return value if isinstance(value, str) else orjson.dumps(value).decode()
+        return value if isinstance(value, str) else dumps(value).decode()
 
     return _PLACEHOLDER.sub(text, template)
 
@@ -214,6 +213,6 @@ def render_url(template: str, ctx: Context) -> str:
         if value is MISSING or value is None:
             ctx.notes.append(f"{match.group(0)} in the URL had no value; left empty")
             return ""
-        return quote(value if isinstance(value, str) else orjson.dumps(value).decode(), safe="")
+        return quote(value if isinstance(value, str) else dumps(value).decode(), safe="")
 
     return _PLACEHOLDER.sub(part, template)

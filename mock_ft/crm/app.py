@@ -23,6 +23,7 @@ from mock_ft.crm.chart_control import build_chart_router
 from mock_ft.crm.control import ControlAuthError, build_control_router
 from mock_ft.crm.docs import mount_docs
 from mock_ft.crm.fault_control import build_fault_router
+from mock_ft.crm.limits import bounded_receive
 from mock_ft.crm.live_control import build_live_router
 from mock_ft.crm.lookup_control import build_lookup_router
 from mock_ft.crm.player_control import build_player_router
@@ -64,11 +65,15 @@ class MockApp(FastAPI):
     ingest_paths: frozenset[str] = frozenset()  # ingest paths outside FT's prefixes (settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
-            scope["path"].startswith(INGEST_PREFIXES) or scope["path"] in self.ingest_paths
-        ):
-            await self.ingest(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            if scope["path"].startswith(INGEST_PREFIXES) or scope["path"] in self.ingest_paths:
+                await self.ingest(scope, receive, send)
+                return
+            limit = self.state.settings.max_control_body_bytes
+            bounded = await bounded_receive(scope, receive, send, limit)
+            if bounded is None:
+                return  # answered 413
+            receive = bounded
         await super().__call__(scope, receive, send)
 
 

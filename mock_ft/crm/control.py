@@ -61,6 +61,9 @@ def _filters(
 
 
 FilterDep = Annotated[EventFilter, Depends(_filters)]
+WaitSeconds = Annotated[
+    float, Query(gt=0, allow_inf_nan=False, description="Seconds; capped by the server.")
+]
 
 
 def _percentile(sorted_values: list[float], q: float) -> float | None:
@@ -120,9 +123,7 @@ def build_control_router(settings: Settings) -> APIRouter:
         journal: JournalDep,
         flt: FilterDep,
         count: Annotated[int, Query(ge=1, le=1000)] = 1,
-        timeout: Annotated[
-            float, Query(gt=0, allow_inf_nan=False, description="Seconds; capped by the server.")
-        ] = 5.0,
+        timeout: WaitSeconds = 5.0,
         after_id: Annotated[
             int | None, Query(ge=0, le=MAX_ID, description="Only ids above it.")
         ] = None,
@@ -159,9 +160,7 @@ def build_control_router(settings: Settings) -> APIRouter:
     )
     async def wait_idle(
         request: Request,
-        timeout: Annotated[
-            float, Query(gt=0, allow_inf_nan=False, description="Seconds; capped by the server.")
-        ] = 5.0,
+        timeout: WaitSeconds = 5.0,
     ) -> Idle | JSONResponse:
         """Answer once the lookups and callback actions caused by every event journaled so far
         have run and been journaled: then a test can tell "nothing fired" from "not yet"."""

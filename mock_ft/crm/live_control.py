@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -19,11 +18,19 @@ from pydantic import BaseModel, Field
 from mock_ft.crm.guard import control_guard, unambiguous_query
 from mock_ft.crm.schemas import ErrorBody, EventPublic
 from mock_ft.journal import EventFilter, Journal
+from mock_ft.journal.jsontext import dumps
 from mock_ft.journal.runs import RunEntry, append_run, event_rate, latency_histogram, query_runs
 from mock_ft.settings import Settings
 
 __all__ = ["build_live_router"]
 
+# Characters that many line readers (Python's splitlines, so httpx) take as line breaks; JSON may
+# carry them raw inside strings, which would cut a `data:` line. Escaped, the JSON is the same.
+_LINE_BREAKS = (
+    (b"\xe2\x80\xa8", b"\\u2028"),
+    (b"\xe2\x80\xa9", b"\\u2029"),
+    (b"\xc2\x85", b"\\u0085"),
+)
 _BATCH = 200  # attempts per stream message at most
 _HEARTBEAT = 15.0
 
@@ -146,7 +153,7 @@ async def _events(request: Request, journal: Journal, after_id: int) -> AsyncIte
         if rows:
             last = rows[-1].id
             data = [EventPublic.of(r).model_dump(mode="json") for r in rows]
-            yield b"event: events\ndata: " + orjson.dumps(data) + b"\n\n"
+            yield b"event: events\ndata: " + _one_line(dumps(data)) + b"\n\n"
             beat = time.monotonic()
             continue
         if time.monotonic() - beat > _HEARTBEAT:
@@ -154,3 +161,11 @@ async def _events(request: Request, journal: Journal, after_id: int) -> AsyncIte
             beat = time.monotonic()
         await journal.next_commit(1.0, after=seen)
         await asyncio.sleep(0)
+
+
+def _one_line(data: bytes) -> bytes:
+    """`data` with every raw line-break character a JSON string may hold escaped."""
+    for raw, escaped in _LINE_BREAKS:
+        if raw in data:
+            data = data.replace(raw, escaped)
+    return data

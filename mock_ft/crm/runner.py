@@ -8,11 +8,14 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from mock_ft.crm.limits import HeaderLimits, limited_protocol
 from mock_ft.errors import ConfigError
+from mock_ft.settings import Settings
 
 __all__ = ["ServerThread", "bind_socket", "tune_gc", "uvicorn_config"]
 
@@ -49,9 +52,20 @@ def tune_gc() -> None:
 
 
 def uvicorn_config(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Config:
-    """The uvicorn settings mock-ft runs with (the benchmark uses the same for its baseline)."""
+    """The uvicorn settings mock-ft runs with (the benchmark uses the same for its baseline);
+    the mock's own app gets its header and read-time limits (crm/limits.py)."""
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    http: Any = "auto"  # another app (the reference operator) runs as uvicorn has it
+    if isinstance(settings, Settings):
+        limits = HeaderLimits(
+            settings.max_header_bytes,
+            settings.max_header_field_bytes,
+            settings.read_timeout_seconds,
+        )
+        http = limited_protocol(limits)
     return uvicorn.Config(
         app,
+        http=http,
         log_level=log_level,
         access_log=False,  # the journal is the access log
         proxy_headers=False,  # nothing reads the client address; spares a layer per request

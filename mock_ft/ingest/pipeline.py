@@ -20,6 +20,7 @@ from mock_ft.ingest.timestamps import parse_ft_timestamp
 from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
 from mock_ft.journal.delivery import note_lost_answer
+from mock_ft.journal.jsontext import Refusal, decode_event
 from mock_ft.journal.tx import Tx
 from mock_ft.problems import Problem
 
@@ -39,6 +40,8 @@ ERROR_STATUS = {
     "malformed_json": 400,
     "empty_body": 400,
     "invalid_encoding": 400,
+    "invalid_unicode": 400,  # a lone surrogate: no view could show it
+    "too_deep": 400,  # nested beyond jsontext.MAX_DEPTH: no view could show it
     "unauthorized": 401,
     "unknown_endpoint": 404,
     "method_not_allowed": 405,
@@ -216,15 +219,14 @@ class Pipeline:
             message = f"the body is not UTF-8 (byte {exc.start}); send UTF-8 encoded JSON"
             return self.reject(attempt, "invalid_encoding", message)
         try:
-            payload = decode_json(text)
-        except RecursionError:
-            message = "the body is not valid JSON FT can take: it is nested too deeply"
-            problem = Problem("$", "malformed_json", message)
-            return self.reject(attempt, "malformed_json", message, (problem,))
-        except ValueError as exc:
-            line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
-            reason = getattr(exc, "msg", str(exc))
-            message = f"the body is not valid JSON: {reason} at line {line} column {col}"
+            payload, duplicates = decode_event(text)
+        except Refusal as exc:
+            problem = Problem(exc.path, exc.code, exc.message)
+            return self.reject(attempt, exc.code, exc.message, (problem,))
+        except json.JSONDecodeError as exc:
+            message = (
+                f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            )
             problem = Problem("$", "malformed_json", message)
             return self.reject(attempt, "malformed_json", message, (problem,))
         verdict = self.validator.validate(attempt.event_type, payload)
@@ -234,9 +236,10 @@ class Pipeline:
                 f"{attempt.event_type} failed validation: {count} problem(s); "
                 "see `problems` for each JSON path"
             )
-            return self.reject(
-                attempt, "validation_failed", message, verdict.errors, payload=payload
-            )
+            problems = (*duplicates, *verdict.errors) if duplicates else verdict.errors
+            return self.reject(attempt, "validation_failed", message, problems, payload=payload)
+        if duplicates:
+            return self._accept(attempt, text, payload, [*duplicates, *verdict.warnings])
         return self._accept(attempt, text, payload, list(verdict.warnings))
 
     def _unknown_type(self, attempt: Attempt) -> str:
@@ -324,27 +327,6 @@ class Pipeline:
             attempt.broker_ref,
             attempt.offset,
         )
-
-
-def decode_json(text: str) -> Any:
-    """Decode a body as FT would: orjson for speed, the standard library for what orjson refuses.
-
-    orjson refuses integers beyond 64 bits and lone surrogates, which FT's decoder accepts; the
-    standard decoder then decides, and its errors carry the line and column for the message.
-    """
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return _DECODER.decode(text)
-
-
-def _reject_constant(name: str) -> Any:
-    """NaN and Infinity are Python's extensions, not JSON; FT's decoder refuses them."""
-    msg = f"{name} is not a JSON value"
-    raise ValueError(msg)
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _is_id(value: Any) -> bool:

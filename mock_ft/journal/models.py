@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_ft.journal.jsontext import viewable
 from mock_ft.problems import Problem
 
 __all__ = ["EventFilter", "JournalEntry", "NewEntry", "where_clause"]
@@ -99,13 +100,11 @@ class JournalEntry:
         )
 
     def payload_json(self) -> Any:
-        """The payload decoded, or the raw text when it was not valid JSON."""
+        """The payload decoded, or the raw text when no view could show it decoded (not JSON,
+        too deep, lone surrogates)."""
         if self.payload is None:
             return None
-        try:
-            return json.loads(self.payload)
-        except ValueError:
-            return self.payload
+        return viewable(self.payload)
 
 
 @dataclass(slots=True, frozen=True)

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from mock_ft.errors import JournalError
 from mock_ft.journal.checkpoint import BACKSTOP_PAGES, Checkpointer
 from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
+from mock_ft.journal.opening import WriterLock, check_integrity
 from mock_ft.journal.schema import ADDED_COLUMNS, ADDED_INDEXES, SCHEMA
 from mock_ft.journal.tx import Reads, Tx, UserState
 
@@ -57,6 +58,7 @@ class Journal:
         self._batch_started = 0.0  # loop time of the waiting batch's first job
         self._batch_seen = 0  # how many jobs it had when the loop last looked
         self._conn: sqlite3.Connection | None = None
+        self._lock: WriterLock | None = None  # held while a file journal is open
         self._db_lock = threading.Lock()  # the connection is used by one thread at a time
         self._pending_lock = threading.Lock()
         self._pending: list[_Pending] = []
@@ -68,7 +70,14 @@ class Journal:
 
     def start(self) -> Journal:
         """Open the database, creating it and its folder."""
-        self._conn = self._open()
+        if self.path != ":memory:":
+            self._make_folder()
+            self._lock = WriterLock(self.path).take()
+        try:
+            self._conn = self._open()
+        except JournalError:
+            self._release(clean=False)
+            raise
         if self.path != ":memory:" and self._checkpoint_interval > 0:
             self._conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
             self._checkpointer = Checkpointer(
@@ -86,6 +95,12 @@ class Journal:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._release(clean=True)
+
+    def _release(self, *, clean: bool) -> None:
+        if self._lock is not None:
+            self._lock.release(clean=clean)
+            self._lock = None
 
     def __enter__(self) -> Journal:
         return self.start()
@@ -93,13 +108,17 @@ class Journal:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _make_folder(self) -> None:
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"cannot create the folder of journal {self.path}: {exc.strerror}"
+            raise JournalError(msg) from None
+
     def _open(self) -> sqlite3.Connection:
-        if self.path != ":memory:":
-            try:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                msg = f"cannot create the folder of journal {self.path}: {exc.strerror}"
-                raise JournalError(msg) from None
+        # A file this mock closed cleanly and nobody touched since needs no second check.
+        unchanged = self._lock is not None and self._lock.unchanged
+        existing = self.path != ":memory:" and Path(self.path).is_file() and not unchanged
         _bind_none_cheaply()
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -108,6 +127,8 @@ class Journal:
             conn.execute(f"PRAGMA synchronous={self._sync.upper()}")
             conn.execute("PRAGMA cache_size=-16000")  # 16 MiB page cache: bounds memory
             conn.execute("PRAGMA busy_timeout=5000")
+            if existing:
+                check_integrity(conn, self.path)  # closed below when it is damaged
             conn.executescript(SCHEMA)
             _add_missing_columns(conn)
             conn.executescript(ADDED_INDEXES)
@@ -116,6 +137,9 @@ class Journal:
                 f"cannot open journal {self.path}: {exc}; check the path or use --journal :memory:"
             )
             raise JournalError(msg) from None
+        except JournalError:
+            conn.close()
+            raise
         return conn
 
     # -- submitting work -----------------------------------------------------------------

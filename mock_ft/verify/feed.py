@@ -43,7 +43,7 @@ async def check_event_feed(
     credits = credits or []
     assert options.ft_url is not None  # noqa: S101 - only called with --ft-url
     ft_url = options.ft_url.rstrip("/")
-    deadline = time.time() + 1.5
+    deadline = time.time() + options.event_wait_seconds
     results = []
     for user, posted_at in opt_outs:  # FT expects the event within 1 s of the change
         arrived: list[dict[str, Any]] = []

@@ -41,6 +41,9 @@ class VerifyOptions:
     bonus_code: str | None = None  # default: the first code /bonus/list offers
     sid: str | None = None  # a live session id of a test user, to check /authenticate accepts it
     token_expiry_wait_seconds: float = 10.0  # longest OAuth token lifetime worth waiting out
+    # How long the event feed waits for events the operator must publish after verify's own
+    # writes (consent changes, bonus credits): FT wants them within 1 s, plus a margin.
+    event_wait_seconds: float = 1.5
     steps: tuple[str, ...] = STEPS  # which of FT's steps to check (all by default)
     control_token: str | None = None  # the mock's /_mock/ token, for the event-feed checks
 

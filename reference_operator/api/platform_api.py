@@ -210,6 +210,12 @@ def build_platform_router(platform: Platform) -> APIRouter:
                 "SELECT SUM(delivered_at IS NULL AND abandoned = 0), "
                 "SUM(delivered_at IS NOT NULL), SUM(abandoned) FROM outbox"
             ).fetchone()
+            # Each player's events go out in order: only the oldest pending one can be in flight.
+            heads = conn.execute(
+                "SELECT COUNT(*) FROM outbox AS o WHERE attempts = 0 AND id = (SELECT MIN(id) "
+                "FROM outbox AS p WHERE p.user_id = o.user_id AND p.delivered_at IS NULL "
+                "AND p.abandoned = 0)"
+            ).fetchone()[0]
             rows = conn.execute(
                 "SELECT id, user_id, event_type, attempts, delivered_at, abandoned, last_error "
                 "FROM outbox ORDER BY id DESC LIMIT ?",
@@ -218,6 +224,7 @@ def build_platform_router(platform: Platform) -> APIRouter:
         pending, delivered, abandoned = (int(n or 0) for n in counts)
         return {
             "pending": pending,
+            "next_unsent": int(heads),  # players whose next event was never sent yet
             "delivered": delivered,
             "abandoned": abandoned,
             "recent": [dict(r) for r in rows],

@@ -83,7 +83,8 @@ def test_get_event_by_id(client: TestClient) -> None:
 def patient_client() -> Iterator[TestClient]:
     """A mock whose long-polls may last an hour: a wait that does not end on its own event
     outlasts the test's hang guard and fails it, without the test timing anything."""
-    with TestClient(create_app(Settings(journal=":memory:", wait_max_seconds=3600))) as client:
+    settings = Settings(journal=":memory:", wait_max_seconds=3600, allowed_hosts=["testserver"])
+    with TestClient(create_app(settings)) as client:
         yield client
 
 

@@ -34,6 +34,7 @@ def payment(user: str = "7", payment_id: str = "p-1") -> bytes:
 def rabbit_settings(url: str, journal: Path, **extra: Any) -> Settings:
     """Settings consuming RabbitMQ through names no other test uses."""
     name = unique_name()
+    extra.setdefault("allowed_hosts", ["testserver"])  # TestClient's Host
     return Settings(
         journal=str(journal),
         rabbitmq_url=url,
@@ -48,6 +49,7 @@ def rabbit_settings(url: str, journal: Path, **extra: Any) -> Settings:
 def kafka_settings(bootstrap: str, journal: Path, **extra: Any) -> Settings:
     """Settings consuming a topic (and group) no other test uses."""
     name = unique_name()
+    extra.setdefault("allowed_hosts", ["testserver"])  # TestClient's Host
     return Settings(
         journal=str(journal),
         kafka_bootstrap=bootstrap,

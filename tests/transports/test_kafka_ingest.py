@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from mock_ft.samples import sample_events
 from mock_ft.settings import Settings
+from tests.conftest import JSON_HEADERS
 from tests.transports.conftest import (
     count,
     kafka_settings,
@@ -144,7 +145,7 @@ def test_drain_backlog_after_kafka_pause(kafka: Settings, running, kafka_bootstr
         lambda: client.get("/_mock/health").json()["brokers"][0]["state"] == "paused", "paused"
     )
     assert count(kafka.journal, "verdict = 'accepted'") == 0  # the first record paused it
-    client.delete("/_mock/faults").raise_for_status()
+    client.delete("/_mock/faults", headers=JSON_HEADERS).raise_for_status()
     wait_until(lambda: count(kafka.journal, "verdict = 'accepted'") == 300, "drained")
     assert count(kafka.journal, "verdict = 'faulted'") == 1
     offsets = rows(

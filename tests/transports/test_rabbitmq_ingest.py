@@ -11,6 +11,7 @@ import pytest
 
 from mock_ft.samples import sample_events
 from mock_ft.settings import Settings
+from tests.conftest import JSON_HEADERS
 from tests.transports.conftest import (
     AmqpMessage,
     count,
@@ -135,7 +136,7 @@ def test_drain_backlog_after_pause(rabbit: Settings, running, rabbitmq_url) -> N
     backlog: list[AmqpMessage] = [("PAYMENT", payment(str(i), f"p-{i}"), {}) for i in range(1, 200)]
     publish_amqp(rabbitmq_url, rabbit.rabbitmq_exchange, backlog)
     assert count(rabbit.journal, "verdict = 'accepted'") == 0  # nothing taken while paused
-    client.delete("/_mock/faults").raise_for_status()
+    client.delete("/_mock/faults", headers=JSON_HEADERS).raise_for_status()
     wait_until(lambda: count(rabbit.journal, "verdict = 'accepted'") == 200, "backlog drained")
     assert count(rabbit.journal, "verdict = 'faulted'") == 1
 
