@@ -203,6 +203,6 @@ def test_replay_library_from_wheel(venv: Path, dist: Path, outside: Path) -> Non
         "--report-dir", str(outside / "reports"),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed, 0 failed" in result.stdout
+    assert "1 passed" in result.stdout  # the summary line; exit 0 says none failed
     no_top_level = _run(venv, outside, "python", "-c", "import reference_operator")
     assert "No module named 'reference_operator'" in no_top_level.stderr
