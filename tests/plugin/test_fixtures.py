@@ -113,7 +113,9 @@ def test_load_callback_rules_from_file(run_suite: RunSuite) -> None:
             path = tmp_path / "rules.yaml"
             path.write_text(RULES)
             assert ft_mock.load_callbacks(path) == ["on-login"]
-        """
+        """,
+        "--ft-operator-url",  # a rule may call the operator's origin only
+        "http://127.0.0.1:9",
     )
     result.assert_outcomes(passed=1)
 
