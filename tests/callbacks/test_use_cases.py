@@ -22,6 +22,7 @@ from mock_ft.crm.runner import ServerThread, bind_socket
 from mock_ft.settings import Settings
 from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
+from tests.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,10 @@ class Stack:
             before = self._journaled()
             idle = httpx.get(f"{self.mock}/_mock/idle", params={"timeout": 60}, timeout=90)
             assert idle.status_code == 200, idle.text
-            deadline = time.monotonic() + 60  # a hang guard
-            while httpx.get(f"{self.operator}/platform/outbox").json()["pending"]:
-                assert time.monotonic() < deadline, "the operator's outbox never emptied"
-                time.sleep(0.02)
+            wait_until(
+                lambda: httpx.get(f"{self.operator}/platform/outbox").json()["pending"] == 0,
+                "the operator's outbox emptied",
+            )
             if self._journaled() == before:
                 return
 
