@@ -91,12 +91,22 @@ def test_link_lookups_from_their_event(pair: Pair) -> None:
     with pair() as (mock_url, operator_url):
         user = httpx.post(f"{operator_url}/platform/players").json()["user_id"]
         httpx.put(f"{operator_url}/platform/players/{user}/consents", json={"sms": False})
-        lookups = _lookups(mock_url, 4, user_id=user)
-        consents_event = next(lk for lk in lookups if lk["id"] == max(x["id"] for x in lookups))
-        detail = httpx.get(f"{mock_url}/_mock/events/{consents_event['event_id']}").json()
-    assert detail["event_type"] == "USER_CONSENTS_V2"
-    assert [lookup["endpoint"] for lookup in detail["lookups"]] == ["userconsents"]
-    assert '"opted_in":false,"type":"sms"' in detail["lookups"][0]["response"]
+        _lookups(mock_url, 4, user_id=user)  # 3 for the registration, 1 for the consents
+        # Lookups run side by side, so the newest lookup need not be the consents event's: ask
+        # each event for its own.
+        events = httpx.get(f"{mock_url}/_mock/events", params={"user_id": user}).json()["data"]
+        details = {
+            e["event_type"]: httpx.get(f"{mock_url}/_mock/events/{e['id']}").json() for e in events
+        }
+    consents = details["USER_CONSENTS_V2"]["lookups"]
+    assert [lookup["endpoint"] for lookup in consents] == ["userconsents"]
+    assert '"opted_in":false,"type":"sms"' in consents[0]["response"]
+    registration = details["USER_CREATE_V2"]["lookups"]
+    assert sorted(lk["endpoint"] for lk in registration) == [
+        "userblocks",
+        "userconsents",
+        "userdetails",
+    ]
 
 
 @pytest.mark.parametrize(
