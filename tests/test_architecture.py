@@ -16,7 +16,7 @@ PACKAGE = Path(mock_ft.__file__).parent
 
 # Each layer may import only from layers listed before it (docs/architecture.md).
 LAYERS: list[set[str]] = [
-    {"_version", "errors", "problems", "authspec", "faultspec", "origins"},
+    {"_version", "errors", "problems", "authspec", "faultspec", "origins", "journal_url"},
     {"settings", "contracts", "terminal", "charts", "extras"},
     {"journal", "reference"},
     {"ingest", "faults", "lookups", "players"},
@@ -85,6 +85,7 @@ def test_export_public_names() -> None:
         "errors",
         "ingest",
         "journal",
+        "journal_url",
         "problems",
         "samples",
         "settings",
