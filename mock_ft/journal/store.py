@@ -28,6 +28,7 @@ from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
 from mock_ft.journal.opening import WriterLock, check_integrity
 from mock_ft.journal.schema import ADDED_COLUMNS, ADDED_INDEXES, SCHEMA
 from mock_ft.journal.tx import Reads, Tx, UserState
+from mock_ft.journal_url import refusal
 
 __all__ = ["Journal", "Reads", "Tx", "UserState"]
 
@@ -70,6 +71,9 @@ class Journal:
 
     def start(self) -> Journal:
         """Open the database, creating it and its folder."""
+        problem = refusal(self.path)
+        if problem is not None:
+            raise JournalError(problem)
         if self.path != ":memory:":
             self._make_folder()
             self._lock = WriterLock(self.path).take()
