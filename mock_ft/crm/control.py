@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from dataclasses import replace
 from typing import Annotated, Literal
@@ -26,6 +25,7 @@ from mock_ft.crm.schemas import (
     Stats,
     WaitTimeout,
 )
+from mock_ft.figures import percentile as _percentile
 from mock_ft.journal import EventFilter, Journal
 from mock_ft.journal.delivery import delivery_report
 from mock_ft.settings import Settings
@@ -64,13 +64,6 @@ FilterDep = Annotated[EventFilter, Depends(_filters)]
 WaitSeconds = Annotated[
     float, Query(gt=0, allow_inf_nan=False, description="Seconds; capped by the server.")
 ]
-
-
-def _percentile(sorted_values: list[float], q: float) -> float | None:
-    if not sorted_values:
-        return None
-    index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
-    return sorted_values[index]
 
 
 def build_control_router(settings: Settings) -> APIRouter:
