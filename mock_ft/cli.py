@@ -15,6 +15,7 @@ from mock_ft.authspec import parse_operator_auth
 from mock_ft.demo import demo_command
 from mock_ft.errors import ConfigError
 from mock_ft.extras import require
+from mock_ft.journal_command import journal_app
 from mock_ft.journal_url import redact
 from mock_ft.remote import delivery, faults_app
 from mock_ft.scenarios.command import replay_command
@@ -367,6 +368,7 @@ def _verbosity(verbose: bool, quiet: bool) -> int:
 
 
 app.add_typer(faults_app, name="faults")
+app.add_typer(journal_app, name="journal")
 app.command()(delivery)
 app.command("replay")(replay_command)
 app.command("demo")(demo_command)

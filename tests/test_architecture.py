@@ -32,7 +32,7 @@ LAYERS: list[set[str]] = [
     {"brokers", "callbacks"},
     {"crm", "samples", "verify"},
     {"remote", "scenarios"},
-    {"demo", "testing"},
+    {"demo", "testing", "journal_command"},
     {"cli", "pytest_plugin"},
     {"__main__", "__init__"},
 ]
@@ -95,6 +95,7 @@ def test_export_public_names() -> None:
         "ingest",
         "journal",
         "journal_url",
+        "journal_command",
         "problems",
         "samples",
         "settings",
