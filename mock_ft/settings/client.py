@@ -10,10 +10,9 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from mock_ft.settings.common import CommonSettings
+from mock_ft.settings.defaults import DEFAULT_URL
 
-__all__ = ["DEFAULT_URL", "ClientSettings"]
-
-DEFAULT_URL = "http://127.0.0.1:8765"
+__all__ = ["ClientSettings"]
 
 
 class ClientSettings(CommonSettings):

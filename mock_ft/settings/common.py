@@ -19,16 +19,10 @@ from pydantic_settings import (
 )
 
 from mock_ft.authspec import parse_operator_auth
+from mock_ft.settings.defaults import DEFAULT_API_KEY, MIN_CONTROL_TOKEN
 from mock_ft.settings.files import FILE_VALUES
 
-__all__ = ["DEFAULT_API_KEY", "LOOKUP_CONCURRENCY", "MIN_CONTROL_TOKEN", "CommonSettings"]
-
-DEFAULT_API_KEY = "mock-ft-local-key"
-MIN_CONTROL_TOKEN = 16  # characters of a control token for a bind beyond loopback
-# Lookups in flight at once, as FT makes them while events arrive; `verify` drives each read
-# endpoint with this many concurrent callers by default. Here, not in lookups/, so that the CLI
-# can show it as a default without importing the lookup runner (and with it the journal).
-LOOKUP_CONCURRENCY = 4
+__all__ = ["CommonSettings"]
 
 
 class CommonSettings(BaseSettings):

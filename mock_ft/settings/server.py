@@ -15,7 +15,8 @@ from mock_ft.faultspec import FaultSpec, parse_fault
 from mock_ft.journal_url import refusal
 from mock_ft.origins import host_name, is_loopback, origin_text, parse_origin
 from mock_ft.settings.brokers import BrokerSettings
-from mock_ft.settings.common import MIN_CONTROL_TOKEN, CommonSettings
+from mock_ft.settings.common import CommonSettings
+from mock_ft.settings.defaults import MIN_CONTROL_TOKEN
 
 __all__ = ["Settings"]
 
