@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 __all__ = ["JOURNAL_SCHEMES", "journal_scheme", "redact", "refusal"]
 
 # URL schemes a journal can be kept in (besides SQLite file paths and `:memory:`).
-JOURNAL_SCHEMES: tuple[str, ...] = ()
+JOURNAL_SCHEMES: tuple[str, ...] = ("postgresql", "postgres")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 
 

@@ -151,12 +151,13 @@ def run_server(settings: Settings) -> None:
 
 
 def _banner(settings: Settings, port: int) -> None:
+    from mock_ft.journal_url import redact
     from mock_ft.settings import DEFAULT_API_KEY
 
     url = f"http://{settings.host}:{port}"
     key = settings.api_key.get_secret_value()
     err.print(f"[bold green]mock-ft {__version__}[/] listening on {url}")
-    err.print(f"  journal   {settings.journal}")
+    err.print(f"  journal   {redact(settings.journal)}")  # a URL's password: ***
     if settings.auth_enabled:
         shown = f"{key} (the default)" if key == DEFAULT_API_KEY else "configured (hidden)"
         err.print(f"  auth      {settings.api_key_header}: {shown}")
