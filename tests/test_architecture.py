@@ -18,8 +18,8 @@ PACKAGE = Path(mock_ft.__file__).parent
 LAYERS: list[set[str]] = [
     {"_version", "errors", "problems", "authspec", "faultspec", "origins"},
     {"settings", "contracts", "terminal", "charts", "extras"},
-    {"journal", "reference"},
-    {"ingest", "faults", "lookups", "players"},
+    {"journal", "reference", "faults"},
+    {"ingest", "lookups", "players"},
     {"brokers", "callbacks"},
     {"crm", "samples", "verify"},
     {"remote", "scenarios"},
