@@ -15,6 +15,7 @@ from mock_ft.authspec import parse_operator_auth
 from mock_ft.demo import demo_command
 from mock_ft.errors import ConfigError
 from mock_ft.extras import require
+from mock_ft.journal_url import redact
 from mock_ft.remote import delivery, faults_app
 from mock_ft.scenarios.command import replay_command
 from mock_ft.settings import LOOKUP_CONCURRENCY
@@ -202,7 +203,7 @@ def _banner(settings: Settings, port: int) -> None:
     url = f"http://{settings.host}:{port}"
     key = settings.api_key.get_secret_value()
     err.print(f"[bold green]mock-ft {__version__}[/] listening on {url}")
-    err.print(f"  journal   {settings.journal}")
+    err.print(f"  journal   {redact(settings.journal)}")  # a URL's password: ***
     if settings.auth_enabled:
         shown = f"{key} (the default)" if key == DEFAULT_API_KEY else "configured (hidden)"
         err.print(f"  auth      {settings.api_key_header}: {shown}")

@@ -26,6 +26,7 @@ from pydantic_settings import (
 from mock_ft.authspec import parse_operator_auth
 from mock_ft.errors import ConfigError
 from mock_ft.faultspec import FaultSpec, parse_fault
+from mock_ft.journal_url import refusal
 from mock_ft.origins import host_name, is_loopback, origin_text, parse_origin
 
 __all__ = ["LOOKUP_CONCURRENCY", "MIN_CONTROL_TOKEN", "Settings", "is_loopback", "load_settings"]
@@ -43,7 +44,10 @@ _FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("mock_ft_config_file", def
 class Settings(BaseSettings):
     """Every knob of the mock. Each field is also `MOCK_FT_<NAME>` and a config-file key."""
 
-    model_config = SettingsConfigDict(env_prefix="MOCK_FT_", extra="forbid", validate_default=True)
+    # hide_input_in_errors: a refused value (a journal URL, a key) may hold a secret.
+    model_config = SettingsConfigDict(
+        env_prefix="MOCK_FT_", extra="forbid", validate_default=True, hide_input_in_errors=True
+    )
 
     host: str = Field(
         "127.0.0.1", description="Interface to bind. Beyond loopback needs a control token."
@@ -51,7 +55,8 @@ class Settings(BaseSettings):
     port: int = Field(8765, ge=0, le=65535, description="TCP port (0 picks a free one).")
     journal: str = Field(
         ".mock-ft/journal.sqlite3",
-        description="SQLite journal file, or `:memory:` for a throwaway one.",
+        description="SQLite journal file, or `:memory:` for a throwaway one (a URL of an "
+        "unknown scheme is refused).",
     )
     journal_sync: Literal["normal", "full"] = Field(
         "normal",
@@ -207,6 +212,14 @@ class Settings(BaseSettings):
             value = [value]
         if isinstance(value, list):
             return [parse_fault(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("journal")
+    @classmethod
+    def _journal_is_path_or_known_url(cls, value: str) -> str:
+        problem = refusal(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("callback_rules", mode="before")

@@ -16,7 +16,16 @@ PACKAGE = Path(mock_ft.__file__).parent
 
 # Each layer may import only from layers listed before it (docs/architecture.md).
 LAYERS: list[set[str]] = [
-    {"_version", "errors", "problems", "authspec", "faultspec", "origins"},
+    {
+        "_version",
+        "errors",
+        "problems",
+        "authspec",
+        "faultspec",
+        "origins",
+        "figures",
+        "journal_url",
+    },
     {"settings", "contracts", "terminal", "charts", "extras"},
     {"journal", "reference", "faults"},
     {"ingest", "lookups", "players"},
@@ -164,12 +173,14 @@ def test_export_public_names() -> None:
         "errors",
         "ingest",
         "journal",
+        "journal_url",
         "problems",
         "samples",
         "settings",
         "demo",
         "faults",
         "faultspec",
+        "figures",
         "extras",
         "reference",
         "origins",
