@@ -27,8 +27,8 @@ LAYERS: list[set[str]] = [
         "journal_url",
     },
     {"settings", "contracts", "terminal", "charts", "extras"},
-    {"journal", "reference"},
-    {"ingest", "faults", "lookups", "players"},
+    {"journal", "reference", "faults"},
+    {"ingest", "lookups", "players"},
     {"brokers", "callbacks"},
     {"crm", "samples", "verify"},
     {"scenarios"},
@@ -65,6 +65,85 @@ def test_import_only_downwards() -> None:
             if imported.split(".")[0] != own and _layer(imported) >= _layer(module):
                 violations.append(f"{module} -> {imported}")
     assert violations == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every mock_ft module `path` imports (at any depth of the file), named without `mock_ft.`;
+    `from mock_ft.crm import control` counts as `crm.control` when that is a module."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mock_ft."):
+            base = (node.module or "").removeprefix("mock_ft.")
+            found.add(base)
+            folder = PACKAGE.joinpath(*base.split("."))
+            found.update(
+                f"{base}.{alias.name}"
+                for alias in node.names
+                if (folder / f"{alias.name}.py").is_file() or (folder / alias.name).is_dir()
+            )
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name.removeprefix("mock_ft.") for a in node.names if a.name.startswith("mock_ft.")
+            )
+    return found
+
+
+def _builds_router(path: Path) -> bool:
+    """True for a module that builds a FastAPI router: a routes module."""
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name | ast.Attribute)
+        and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == "APIRouter"
+        for node in ast.walk(ast.parse(path.read_text()))
+    )
+
+
+def test_keep_routers_apart() -> None:
+    """Inside crm/, no routes module imports another: what two share lives below both (schemas,
+    deps), so each route is built in one place and the app includes them side by side."""
+    routers = {
+        _module_name(path): path for path in (PACKAGE / "crm").rglob("*.py") if _builds_router(path)
+    }
+    assert len(routers) > 5, "the routes modules moved: point this test at them"
+    violations = sorted(
+        f"{module} -> {imported}"
+        for module, path in routers.items()
+        for imported in _imported_modules(path)
+        if imported in routers and imported != module
+    )
+    assert violations == []
+
+
+def test_reach_app_state_only_through_deps() -> None:
+    """Routes get the mock's parts from crm/deps.py (FastAPI dependencies), never by reading
+    `request.app.state` (or `request.app.mock`) themselves."""
+    readers = sorted(
+        f"{_module_name(path)}:{node.lineno}"
+        for path in PACKAGE.rglob("*.py")
+        if path.relative_to(PACKAGE).as_posix() != "crm/deps.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr in ("state", "mock")
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "app"
+    )
+    assert readers == []
+
+
+def test_keep_modules_apart_from_folders() -> None:
+    """No module shares its name with a folder beside it (`crm/ui.py` and `crm/ui/`): an import
+    or a reader must never have to guess which one is meant."""
+    clashes = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.with_suffix("").is_dir()
+    )
+    assert clashes == []
 
 
 def test_keep_reference_operator_off_mock_ft() -> None:
