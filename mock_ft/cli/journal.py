@@ -12,14 +12,13 @@ from typing import Annotated
 
 import typer
 
+from mock_ft.cli.options import ConfigOpt
 from mock_ft.terminal import friendly, out
 
-__all__ = ["journal_app"]
+__all__ = ["app"]
 
-journal_app = typer.Typer(
-    name="journal",
-    help="Migrate or check a journal (SQLite file or postgresql:// URL).",
-    no_args_is_help=True,
+app = typer.Typer(
+    help="Migrate or check a journal (SQLite file or postgresql:// URL).", no_args_is_help=True
 )
 
 JournalOpt = Annotated[
@@ -30,9 +29,6 @@ JournalOpt = Annotated[
         show_default=".mock-ft/journal.sqlite3",
     ),
 ]
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="Config file (YAML or TOML).", show_default=False)
-]
 
 
 def _target(config: Path | None, journal: str | None) -> str:
@@ -41,7 +37,7 @@ def _target(config: Path | None, journal: str | None) -> str:
     return load_settings(config, journal=journal).journal
 
 
-@journal_app.command("migrate")
+@app.command("migrate")
 @friendly
 def migrate_journal(journal: JournalOpt = None, config: ConfigOpt = None) -> None:
     """Apply the schema migration steps the journal has not taken (creating it if new)."""
@@ -58,7 +54,7 @@ def migrate_journal(journal: JournalOpt = None, config: ConfigOpt = None) -> Non
     out.print(f"journal {opened.path} is at schema version {LATEST} (latest)")
 
 
-@journal_app.command("check")
+@app.command("check")
 @friendly
 def check_journal(journal: JournalOpt = None, config: ConfigOpt = None) -> None:
     """Say the journal's schema version, the steps it lacks, and whether it is sound."""
