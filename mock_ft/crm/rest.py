@@ -23,6 +23,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mock_ft.contracts import EventRoute, IntegrationContract
 from mock_ft.faults import FaultInjector, FaultRule
 from mock_ft.faultspec import CONNECTION_ACTIONS
+from mock_ft.ingest.faulting import under_rule
 from mock_ft.ingest.pipeline import MASK, Attempt, Outcome, Pipeline, is_secret_header
 from mock_ft.problems import Problem
 from mock_ft.settings import Settings
@@ -43,10 +44,15 @@ class RestIngest:
     """ASGI handler serving FT's Integration API paths through the ingest pipeline."""
 
     def __init__(
-        self, *, faults: FaultInjector, settings: Settings, contract: IntegrationContract
+        self,
+        *,
+        pipeline: Pipeline,
+        faults: FaultInjector,
+        settings: Settings,
+        contract: IntegrationContract,
     ) -> None:
         self.faults = faults
-        self.pipeline: Pipeline | None = None  # set when the app attaches its journal
+        self.pipeline = pipeline
         self.settings = settings
         self.routes = contract.by_method_path()
         self.methods: dict[str, list[str]] = {}
@@ -62,9 +68,6 @@ class RestIngest:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at = time.time()
         pipeline = self.pipeline
-        if pipeline is None:
-            msg = "the mock has no journal yet: serve the app with its lifespan, or pass one"
-            raise RuntimeError(msg)
         method, path = scope["method"], scope["path"]
         headers = self._scan_headers(scope["headers"])
         message = await receive()
@@ -110,17 +113,12 @@ class RestIngest:
         receive: Receive,
         send: Send,
     ) -> None:
-        """Do what a fault rule says to this attempt, journaling the rule with it."""
-        attempt.fault = rule.describe()
+        """Do what a fault rule says to this attempt, journaling the rule with it. A refusal
+        comes before auth and validation; `delay` and `drop_answer` take the event as usual."""
+        outcome = await under_rule(
+            pipeline, attempt, rule, lambda: self._decide(attempt, *request, pipeline)
+        )
         hold = rule.hold_seconds()
-        if rule.action not in ("delay", "drop_answer"):  # refused before auth and validation
-            status = rule.status if rule.action == "status" else 0
-            answer = f"answers {status}" if status else f"answers nothing ({rule.action})"
-            message = f"fault rule #{rule.id} {answer} (set through /_mock/faults)"
-            retry_after = rule.retry_after if status else None
-            outcome = await pipeline.fault(attempt, status, message, retry_after)
-        else:  # delay, drop_answer: FT takes the event as usual; only the answer suffers
-            outcome = await self._decide(attempt, *request, pipeline)
         if hold and await _client_left_during(receive, hold):
             if outcome.error_code is None and rule.action == "delay":
                 await pipeline.answer_lost(outcome.event_id, "client_left")
