@@ -112,6 +112,7 @@ def drain_mock(bench: Bench, server: Server, count: int) -> dict[str, Any]:
             if not first:  # all of it landed between two polls
                 first, already = finished - POLL_SECONDS, 0
             verdicts = reader.verdicts()
+            per_commit = events_per_commit(server)
         finally:
             reader.close()
             bench.pids.pop("mock", None)
@@ -123,7 +124,14 @@ def drain_mock(bench: Bench, server: Server, count: int) -> dict[str, Any]:
         "events_per_sec": round((count - already) / seconds, 1),
         "first_after_connect_s": round(first - connected, 4),
         "journal": verdicts,
+        "events_per_commit": per_commit,
     }
+
+
+def events_per_commit(server: Server) -> float:
+    """Events the mock's consumer journaled per batch (one group commit each), from its health."""
+    [broker] = server.get_json("/_mock/health")["brokers"]
+    return round(broker["consumed"] / broker["batches"], 2) if broker["batches"] else 0.0
 
 
 def rabbit_drain(bench: Bench, side: str) -> dict[str, Any]:
@@ -143,12 +151,16 @@ def rabbit_drain(bench: Bench, side: str) -> dict[str, Any]:
 
 
 def kafka_drain(bench: Bench, side: str, bootstrap: str) -> dict[str, Any]:
-    """Produce the backlog to a fresh topic, drain it with `side` in a fresh group."""
+    """Produce the backlog to a fresh topic, drain it with `side` in a fresh group: `baseline`
+    takes and commits; `durable` also writes each fetch to SQLite in one transaction."""
     topic = f"mockft-bench-{bench.tag}-{uuid.uuid4().hex[:8]}"
     try:
         uvloop.run(kafka_fill(bootstrap, topic, Payments(topic), bench.args.events))
+        words = ["kafka", bootstrap, topic, f"{topic}-g", str(bench.args.events)]
         if side == "baseline":
-            return bench.baseline(["kafka", bootstrap, topic, f"{topic}-g", str(bench.args.events)])
+            return bench.baseline(words)
+        if side == "durable":
+            return bench.baseline([*words, "--sqlite", str(bench.tmp / f"{topic}.sqlite3")])
         env = {
             "MOCK_FT_KAFKA_BOOTSTRAP": bootstrap,
             "MOCK_FT_KAFKA_TOPICS": topic,
@@ -161,12 +173,18 @@ def kafka_drain(bench: Bench, side: str, bootstrap: str) -> dict[str, Any]:
         uvloop.run(kafka_delete(bootstrap, topic))
 
 
-def alternate(bench: Bench, name: str, drain: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-    """Baseline and mock drains, alternating, `rounds` times each; medians and the ratio."""
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "mock": []}
+def alternate(
+    bench: Bench,
+    name: str,
+    drain: Callable[[str], dict[str, Any]],
+    sides: tuple[str, ...] = ("baseline", "mock"),
+) -> dict[str, Any]:
+    """Drains of each side (the mock last), alternating, `rounds` times each; medians, and the
+    mock's ratio to each other side (`ratio` to `baseline`, `durable_ratio` to `durable`)."""
+    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     rounds = bench.args.rounds
     for round_no in range(1, rounds + 1):
-        for side in ("baseline", "mock"):
+        for side in sides:
             label = f"{name} drain {round_no}/{rounds} {side:>8}"
             figures, load = bench.meter.measure(label, functools.partial(drain, side))
             runs[side].append(figures | _load(load))
@@ -183,8 +201,13 @@ def alternate(bench: Bench, name: str, drain: Callable[[str], dict[str, Any]]) -
             "steal_cores_max": max(r["steal_cores"] for r in results),
         }
     summary["journal"] = [r["journal"] for r in runs["mock"]]
-    rate = summary["baseline"]["events_per_sec"]
-    summary["ratio"] = round(summary["mock"]["events_per_sec"] / rate, 3) if rate else 0.0
+    summary["mock"]["events_per_commit"] = statistics.median(
+        r["events_per_commit"] for r in runs["mock"]
+    )
+    for side in sides[:-1]:
+        rate = summary[side]["events_per_sec"]
+        key = "ratio" if side == "baseline" else f"{side}_ratio"
+        summary[key] = round(summary["mock"]["events_per_sec"] / rate, 3) if rate else 0.0
     return summary
 
 
@@ -250,7 +273,7 @@ def _paced_mock(bench: Bench, names: RabbitNames) -> dict[str, Any]:
         bench.pids["mock"] = server.pid
         wait_connected(server)
         journal = Path(server.command[server.command.index("--journal") + 1])
-        figures = uvloop.run(
+        figures: dict[str, Any] = uvloop.run(
             paced_mock(
                 args.rabbitmq_url,
                 names,
@@ -260,6 +283,7 @@ def _paced_mock(bench: Bench, names: RabbitNames) -> dict[str, Any]:
                 seconds=args.seconds,
             )
         )
+        figures["events_per_commit"] = events_per_commit(server)
         reader = JournalReader(journal)
         figures["journal"] = reader.verdicts()
         reader.close()

@@ -95,7 +95,10 @@ def run(args: argparse.Namespace, command_line: str) -> dict[str, Any]:
             if pid:
                 bench.pids["tansu"] = pid
             results["kafka"] = alternate(
-                bench, "kafka", lambda side: kafka_drain(bench, side, bootstrap)
+                bench,
+                "kafka",
+                lambda side: kafka_drain(bench, side, bootstrap),
+                ("baseline", "durable", "mock"),
             )
         results["kafka"]["broker"] = "external" if args.kafka_bootstrap else "Tansu (private)"
     return results
