@@ -105,6 +105,15 @@ def _sustained_rows(table: Table, sus: dict[str, Any]) -> None:
     table.add_row(
         "  mock events per group commit", "", f"{mock['events_per_commit']:,.1f}", "", "info"
     )
+    table.add_row(
+        "  consumer CPU per event (µs; baseline: its whole run)",
+        f"{base['cpu_us_per_event']:,.0f}",
+        f"{mock['cpu_us_per_event']:,.0f}",
+        f"{mock['cpu_us_per_event'] / base['cpu_us_per_event']:.1f}x"
+        if base["cpu_us_per_event"]
+        else "",
+        "info",
+    )
     text, ok = _journal([mock["journal"]], mock["published"] + mock["warmup_events"])
     table.add_row("  mock journal", "", text, "all accepted", _verdict(ok))
     table.add_row(

@@ -30,17 +30,19 @@ from bench.broker_loads import (
     rabbit_cleanup,
     rabbit_fill,
 )
-from bench.broker_paced import (
-    DRAIN_SECONDS,
-    WARMUP_EVENTS,
-    paced_figures,
-    paced_mock,
-    paced_publish,
-)
 from bench.quiet import Load, Meter
 from bench.servers import SERVER_CPU, Server, ServerError, free_port, mock_command
 
-__all__ = ["Bench", "alternate", "console", "kafka_drain", "rabbit_drain", "sustained"]
+__all__ = [
+    "Bench",
+    "alternate",
+    "console",
+    "events_per_commit",
+    "kafka_drain",
+    "load_figures",
+    "rabbit_drain",
+    "wait_connected",
+]
 
 BENCH = Path(__file__).resolve().parent
 POLL_SECONDS = 0.01  # journal polling while a mock drains its backlog
@@ -58,7 +60,11 @@ class Bench:
     pids: dict[str, int] = field(default_factory=dict)  # mock, broker processes
 
     def __post_init__(self) -> None:
-        self.meter = Meter(lambda: [p for p in self.pids.values() if psutil.pid_exists(p)], console)
+        self.meter = Meter(
+            lambda: [p for p in self.pids.values() if psutil.pid_exists(p)],
+            console,
+            patient=not self.args.no_wait,
+        )
 
     def mock(self, env: dict[str, str], name: str) -> Server:
         """A `mock-ft serve` with a fresh journal and these settings, pinned to core 0."""
@@ -187,7 +193,7 @@ def alternate(
         for side in sides:
             label = f"{name} drain {round_no}/{rounds} {side:>8}"
             figures, load = bench.meter.measure(label, functools.partial(drain, side))
-            runs[side].append(figures | _load(load))
+            runs[side].append(figures | load_figures(load))
             console.print(
                 f"  {label}: {figures['events_per_sec']:>9,.0f} events/s over "
                 f"{figures['seconds']:.2f} s (first event {figures['first_after_connect_s']:.2f} s "
@@ -211,85 +217,5 @@ def alternate(
     return summary
 
 
-def sustained(bench: Bench) -> dict[str, Any]:
-    """A bare consumer, then the mock, each on a queue fed at a paced rate: the achieved rate and
-    the publish-to-consumer time (mock: to its journal row)."""
-    args = bench.args
-    results: dict[str, Any] = {"target_rate": args.rate, "seconds": args.seconds}
-    for side in ("baseline", "mock"):
-        names = RabbitNames.unique(bench.tag)
-        label = f"sustained {args.rate:,}/s for {args.seconds:g} s {side:>8}"
-        run = _paced_baseline if side == "baseline" else _paced_mock
-        try:
-            figures, load = bench.meter.measure(label, functools.partial(run, bench, names))
-        finally:
-            uvloop.run(rabbit_cleanup(args.rabbitmq_url, names))
-        results[side] = figures | _load(load)
-        console.print(
-            f"  {label}: {figures['consumed_rate']:,.0f} events/s, p50 {figures['p50_ms']:.1f} "
-            f"ms, p99 {figures['p99_ms']:.1f} ms, max {figures['max_ms']:.1f} ms (broker confirm "
-            f"p99 {figures['confirm']['p99_ms']:.1f} ms)  other load {load.foreign_cores:.2f} cores"
-        )
-    return results
-
-
-def _payments(names: RabbitNames) -> Payments:
-    return Payments(f"{names.queue.removesuffix('.q')}-{time.monotonic_ns()}")
-
-
-def _paced_baseline(bench: Bench, names: RabbitNames) -> dict[str, Any]:
-    args, url = bench.args, bench.args.rabbitmq_url
-    uvloop.run(rabbit_fill(url, names, _payments(names), 0))  # the topology, for the consumer
-    times = bench.tmp / f"{names.queue}-{time.monotonic_ns()}.json"
-    total = WARMUP_EVENTS + int(args.rate * args.seconds)
-    words = ["rabbitmq", url, names.queue, str(total), str(args.prefetch), "--times", str(times)]
-    command = ["taskset", "-c", SERVER_CPU, sys.executable, "-m", "bench.broker_baseline", *words]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=BENCH.parent
-    ) as process:
-        assert process.stdout is not None  # noqa: S101 - piped above
-        if "consuming" not in process.stdout.readline():
-            process.kill()
-            raise ServerError(f"the baseline consumer did not start: {process.communicate()[1]}")
-        published = uvloop.run(
-            paced_publish(url, names, _payments(names), rate=args.rate, seconds=args.seconds)
-        )
-        try:
-            process.communicate(timeout=DRAIN_SECONDS + 60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise ServerError("the baseline consumer did not take every message") from None
-    return paced_figures(published, json.loads(times.read_text()), args.rate)
-
-
-def _paced_mock(bench: Bench, names: RabbitNames) -> dict[str, Any]:
-    args = bench.args
-    env = {
-        "MOCK_FT_RABBITMQ_URL": args.rabbitmq_url,
-        "MOCK_FT_RABBITMQ_PREFETCH": str(args.prefetch),
-    }
-    server = bench.mock(env | names.env(), f"{names.queue}-{time.monotonic_ns()}")
-    with server:
-        bench.pids["mock"] = server.pid
-        wait_connected(server)
-        journal = Path(server.command[server.command.index("--journal") + 1])
-        figures: dict[str, Any] = uvloop.run(
-            paced_mock(
-                args.rabbitmq_url,
-                names,
-                journal,
-                _payments(names),
-                rate=args.rate,
-                seconds=args.seconds,
-            )
-        )
-        figures["events_per_commit"] = events_per_commit(server)
-        reader = JournalReader(journal)
-        figures["journal"] = reader.verdicts()
-        reader.close()
-        bench.pids.pop("mock", None)
-    return figures
-
-
-def _load(load: Load) -> dict[str, float]:
+def load_figures(load: Load) -> dict[str, float]:
     return {"foreign_cores": load.foreign_cores, "steal_cores": load.steal_cores}
