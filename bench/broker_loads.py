@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from mock_ft.figures import percentile
 
 __all__ = [
     "EVENT_TYPE",
@@ -24,7 +25,6 @@ __all__ = [
     "kafka_delete",
     "kafka_fill",
     "latency_summary",
-    "percentile",
     "rabbit_cleanup",
     "rabbit_declare",
     "rabbit_fill",
@@ -37,21 +37,12 @@ USERS = 1_000  # distinct user ids the payments cycle through
 _CHUNK = 1_000  # messages in flight while filling (publisher confirms / produce acks awaited)
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of `values`; 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
 def latency_summary(latencies_ms: list[float]) -> dict[str, float]:
     """p50, p99 and max of latencies in ms (rounded to 0.01 ms), and how many there were."""
     return {
         "count": len(latencies_ms),
-        "p50_ms": round(percentile(latencies_ms, 50), 2),
-        "p99_ms": round(percentile(latencies_ms, 99), 2),
+        "p50_ms": round(percentile(latencies_ms, 0.50) or 0.0, 2),
+        "p99_ms": round(percentile(latencies_ms, 0.99) or 0.0, 2),
         "max_ms": round(max(latencies_ms, default=0.0), 2),
     }
 

@@ -72,7 +72,7 @@ async def _drive(
 ) -> tuple[float, list[int]]:
     statuses: list[int] = []
     user, payments = bodies
-    key = app.state.settings.api_key.get_secret_value().encode()
+    key = app.mock.settings.api_key.get_secret_value().encode()
     await _post(app, _USER_PATH, user, key, statuses)
     started = time.perf_counter()
     for first in range(0, len(payments), batch):

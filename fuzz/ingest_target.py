@@ -18,7 +18,7 @@ import atheris
 
 with atheris.instrument_imports(include=["mock_ft"]):
     from mock_ft.contracts import integration_contract
-    from mock_ft.crm.live_control import _one_line
+    from mock_ft.crm.routes.live import _one_line
     from mock_ft.crm.schemas import EventPublic
     from mock_ft.ingest.pipeline import Attempt, Pipeline
     from mock_ft.journal import Journal

@@ -12,22 +12,18 @@ import asyncio
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import typer
 from rich.console import Console
 from rich.table import Table
 
-from mock_ft.extras import require
-from mock_ft.terminal import friendly, human_ms, human_seconds, out
+from mock_ft.terminal import human_ms, human_seconds
 
 if TYPE_CHECKING:
     from mock_ft.scenarios.target import Target
 
-# The stack, verify and the scenarios are imported when the demo runs, not when the CLI starts.
-
-__all__ = ["demo_command", "run_demo"]
+__all__ = ["run_demo"]
 
 _REPORTS = Path(".mock-ft/reports")
 _FT_TARGET_MS = 1000.0  # FT's freshness target: an event within 1 s of its timestamp
@@ -93,48 +89,6 @@ def run_demo(
             )
             _wait_for_interrupt()
     return 0 if verified and replayed is not False and samples_ok else 1
-
-
-@friendly
-def demo_command(
-    journal: Annotated[
-        str, typer.Option(help="Journal for the demo run.")
-    ] = ".mock-ft/demo.sqlite3",
-    p95_budget_ms: Annotated[
-        float, typer.Option(help="Latency budget of the verification (p95, ms).")
-    ] = 500.0,
-    event_wait: Annotated[
-        float,
-        typer.Option(
-            min=0.1, help="How long (s) verification waits for the events of its own writes."
-        ),
-    ] = 1.5,
-    scenarios: Annotated[
-        str | None,
-        typer.Option(
-            help="Scenario folder to replay (left out when missing); default: the library that "
-            "ships with mock-ft.",
-            show_default=False,
-        ),
-    ] = None,
-    report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = _REPORTS,
-    exit_after: Annotated[
-        bool, typer.Option("--exit", help="Stop after the run instead of serving the dashboard.")
-    ] = False,
-) -> None:
-    """Everything at once: the mock and the reference operator, verification, the scenario
-    library, samples of every event; then the mock and its dashboard stay up until Ctrl-C."""
-    require("verify", "scenarios", needed_by="mock-ft demo")
-    code = run_demo(
-        journal,
-        out,
-        report_dir,
-        p95_budget_ms=p95_budget_ms,
-        event_wait_seconds=event_wait,
-        scenarios=scenarios,
-        keep_running=not exit_after,
-    )
-    raise SystemExit(code)
 
 
 _SEED_WAIT_SECONDS = 60.0  # for the seeded players' events to be published and looked up

@@ -3,6 +3,8 @@
     MockFTError
     ├── ConfigError        settings, flags, environment or config file are wrong
     │   ├── RuleError      a callback rule (or its template) is invalid; lists each problem
+    │   ├── ScenarioError  a scenario file is invalid; lists each problem with path and line
+    │   ├── TemplateError  a scenario template does not parse or names something undefined
     │   └── MissingExtra   a command needs an optional part (`pip install 'mock-ft[verify]'`)
     ├── ContractError      a contract in contracts/ is missing or inconsistent
     ├── JournalError       the SQLite journal cannot be opened or written
@@ -14,6 +16,7 @@ The CLI turns each into one red headline (`headline`) plus one explanation, and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
@@ -25,6 +28,8 @@ __all__ = [
     "MockUnreachable",
     "OperatorUnreachable",
     "RuleError",
+    "ScenarioError",
+    "TemplateError",
 ]
 
 
@@ -52,6 +57,22 @@ class RuleError(ConfigError):
     def __init__(self, message: str, problems: tuple[Any, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class ScenarioError(ConfigError):
+    """A scenario file is invalid; `problems` lists each with its path, line and step."""
+
+    headline = "Invalid scenario"
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+class TemplateError(ConfigError):
+    """A scenario template does not parse, or names something undefined."""
+
+    headline = "Invalid scenario template"
 
 
 class MissingExtra(ConfigError):

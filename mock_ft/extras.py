@@ -17,6 +17,7 @@ __all__ = ["EXTRAS", "require"]
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "verify": ("Schemathesis and Hypothesis", ("schemathesis", "hypothesis", "jinja2")),
     "brokers": ("the RabbitMQ and Kafka clients", ("aio_pika", "aiokafka")),
+    "postgres": ("psycopg 3 and its pool (a PostgreSQL journal)", ("psycopg", "psycopg_pool")),
     "scenarios": (
         "Faker and the broker clients (scenario data, the reference operator)",
         ("faker", "jinja2", "aio_pika", "aiokafka"),

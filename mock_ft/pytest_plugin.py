@@ -130,7 +130,9 @@ def _as_list(value: Any) -> list[Any]:
 
 
 @pytest.fixture
-def ft_verify(ft_mock: MockFT, _ft_settings: Settings) -> Callable[..., list[CheckResult]]:
+def ft_verify(
+    ft_mock: MockFT, ft_mock_settings: dict[str, Any]
+) -> Callable[..., list[CheckResult]]:
     """`ft_verify(user_ids=[...])` runs mock-ft verify; the test fails with each failed check."""
 
     def verify(
@@ -141,32 +143,28 @@ def ft_verify(ft_mock: MockFT, _ft_settings: Settings) -> Callable[..., list[Che
         **options: Any,
     ) -> list[CheckResult]:
         __tracebackhide__ = True
-        from mock_ft.errors import MissingExtra, OperatorUnreachable
+        from mock_ft.errors import ConfigError, MissingExtra, OperatorUnreachable
         from mock_ft.extras import require
 
         try:
             require("verify", needed_by="ft_verify")
         except MissingExtra as exc:
             pytest.fail(f"{exc.headline}: {exc.message}", pytrace=False)
+        from mock_ft.settings import ClientSettings, load_client_settings
         from mock_ft.verify import VerifyOptions, run_verification
-        from mock_ft.verify.model import STEPS
 
-        operator_url = operator_url or _ft_settings.operator_url
-        secret = _ft_settings.operator_auth
-        auth = auth or (secret.get_secret_value() if secret else None)
-        unknown = [step for step in steps or () if step not in STEPS]
-        if not operator_url or not user_ids or unknown:
-            pytest.fail(
-                "ft_verify needs operator_url= (or --ft-operator-url), user_ids=[...] of players "
-                f"the operator knows, and steps among: {', '.join(STEPS)}",
-                pytrace=False,
-            )
-        options = {"oauth_method": _ft_settings.operator_oauth_method, **options}
+        # The operator fields as the session's mock has them (its options, then MOCK_FT_*),
+        # with this call's arguments over them: as `mock-ft verify` reads flags over settings.
+        fields = {k: v for k, v in ft_mock_settings.items() if k in ClientSettings.model_fields}
+        given = {"operator_url": operator_url, "operator_auth": auth}
+        fields.update({k: v for k, v in given.items() if v is not None})
         try:
-            run = VerifyOptions(operator_url, auth, list(user_ids), ft_mock.url, **options)
-        except TypeError as exc:  # an option VerifyOptions does not have
-            pytest.fail(f"ft_verify: {exc}", pytrace=False)
-        run.steps = steps or STEPS
+            settings = load_client_settings(None, **fields)
+            run = VerifyOptions.from_settings(
+                settings, list(user_ids), steps=steps, ft_url=ft_mock.url, **options
+            )
+        except ConfigError as exc:
+            pytest.fail(f"ft_verify: {exc.message}", pytrace=False)
         try:
             results = run_verification(run)
         except (ValueError, OperatorUnreachable) as exc:  # a bad auth spec; nobody answers

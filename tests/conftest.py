@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from mock_ft.crm import create_app
 from mock_ft.settings import DEFAULT_API_KEY, Settings
 from tests.brokers import kafka_broker, shared_rabbitmq_url
+from tests.postgres import empty_schema, scratch_database
 from tests.serve_process import serve_process
 
 hypothesis_settings.register_profile(
@@ -54,6 +55,21 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def journal_file(tmp_path: Path) -> str:
     return str(tmp_path / "journal.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of this session's own (dropped at the end): see tests/postgres.py."""
+    with scratch_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh journal on each backend: a SQLite file, or an empty PostgreSQL schema."""
+    if request.param == "sqlite":
+        return str(tmp_path / "journal.sqlite3")
+    return empty_schema(request.getfixturevalue("postgres_database"))
 
 
 @pytest.fixture(scope="module")

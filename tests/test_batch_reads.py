@@ -26,7 +26,8 @@ def _payment(payment_id: str, status: str = "Approved", user_id: str = "7") -> A
 def _trace(journal: Journal) -> list[str]:
     """Every statement the journal's connection runs from now on."""
     statements: list[str] = []
-    conn: sqlite3.Connection = journal._conn  # type: ignore[assignment]
+    assert journal._db is not None
+    conn: sqlite3.Connection = journal._db.conn  # type: ignore[assignment]
     conn.set_trace_callback(statements.append)
     return statements
 

@@ -1,25 +1,14 @@
-"""The broker benchmark's pure helpers: percentiles, pacing, the messages it publishes."""
+"""The broker benchmark's pure helpers: latency summaries, pacing, the messages it publishes."""
 
 from __future__ import annotations
 
 import orjson
 import pytest
 
-from bench.broker_loads import Payments, RabbitNames, due, latency_summary, percentile
+from bench.broker_loads import Payments, RabbitNames, due, latency_summary
 from bench.broker_paced import paced_figures
 from mock_ft.contracts import integration_contract
 from mock_ft.ingest.validation import EventValidator
-
-
-def test_percentile_is_nearest_rank() -> None:
-    """p50/p99 pick an observed value (nearest rank), whatever the order given."""
-    values = [float(v) for v in range(100, 0, -1)]  # 1..100, reversed
-    assert percentile(values, 50) == 50.0
-    assert percentile(values, 99) == 99.0
-    assert percentile(values, 100) == 100.0
-    assert percentile(values, 0) == 1.0
-    assert percentile([7.0], 99) == 7.0
-    assert percentile([], 50) == 0.0
 
 
 def test_latency_summary_rounds_and_counts() -> None:

@@ -96,7 +96,7 @@ COMMANDS_BY_NAME = [(" ".join(words), command) for words, command in COMMANDS]
 
 def test_show_dashboard_address_in_serve_banner(capsys: pytest.CaptureFixture[str]) -> None:
     """The banner names /ui, where a newcomer looks first."""
-    from mock_ft.cli import _banner
+    from mock_ft.cli.serve import _banner
 
     _banner(Settings(journal=":memory:"), 8765)
     banner = capsys.readouterr().err

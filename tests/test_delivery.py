@@ -170,9 +170,9 @@ def test_bound_stats_delivery_to_newest_attempts(
 ) -> None:
     """/_mock/stats reports delivery over the newest STATS_DELIVERY_ROWS attempts only: the
     call runs on the event loop, so its work must not grow with the journal."""
-    from mock_ft.crm import control
+    from mock_ft.crm.routes import reports
 
-    monkeypatch.setattr(control, "STATS_DELIVERY_ROWS", 2)
+    monkeypatch.setattr(reports, "STATS_DELIVERY_ROWS", 2)
     for number in range(3):
         login = {"user_id": str(number), "timestamp": "2026-11-30T10:00:00Z", "origin": "o"}
         assert client.post("/v2/integration/login", json=login, headers=KEY_HEADERS).is_success

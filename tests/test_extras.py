@@ -39,6 +39,11 @@ def _uninstall(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
         ("hypothesis", ["demo", "--exit"], "verify"),
         ("aiokafka", ["demo", "--exit"], "scenarios"),
         ("aio_pika", ["serve", "--port", "0", "--rabbitmq-url", "amqp://127.0.0.1:9/"], "brokers"),
+        (
+            "psycopg",
+            ["serve", "--port", "0", "--journal", "postgresql://127.0.0.1:9/x"],
+            "postgres",
+        ),
     ],
 )
 def test_name_missing_extra(

@@ -1,4 +1,5 @@
-"""The SQLite journal: durability across reopen, batch isolation, clear errors."""
+"""The journal, on each backend (SQLite and PostgreSQL: `journal_target`): durability across
+reopen, batch isolation, clear errors; and what only the SQLite file has (folders, checkpoints)."""
 
 from __future__ import annotations
 
@@ -20,16 +21,16 @@ def _entry(user_id: str) -> NewEntry:
     )
 
 
-def test_keep_entries_after_reopen(journal_file: str) -> None:
+def test_keep_entries_after_reopen(journal_target: str) -> None:
     """What was committed is there when the file is opened again."""
-    with Journal(journal_file) as journal:
+    with Journal(journal_target) as journal:
         first = journal.run_sync(Journal.append(_entry("a")))
-    with Journal(journal_file) as journal:
+    with Journal(journal_target) as journal:
         [entry] = journal.run_sync(Journal.query(EventFilter(), limit=10))
     assert (entry.id, entry.user_id) == (first, "a")
 
 
-def test_isolate_failing_job_from_its_batch(journal_file: str) -> None:
+def test_isolate_failing_job_from_its_batch(journal_target: str) -> None:
     """Jobs committed together: one that raises fails alone; its batch-mates commit."""
 
     def broken(tx: Tx) -> None:
@@ -40,7 +41,7 @@ def test_isolate_failing_job_from_its_batch(journal_file: str) -> None:
         jobs = [Journal.append(_entry("a")), broken, Journal.append(_entry("b"))]
         return await asyncio.gather(*(journal.run(j) for j in jobs), return_exceptions=True)
 
-    with Journal(journal_file) as journal:
+    with Journal(journal_target) as journal:
         first, failure, third = asyncio.run(submit_together(journal))
         assert isinstance(failure, ValueError)
         entries = journal.run_sync(Journal.query(EventFilter(), limit=10))
@@ -52,7 +53,7 @@ def test_isolate_failing_job_from_its_batch(journal_file: str) -> None:
         }
 
 
-def test_batch_jobs_of_one_loop_round_into_one_commit(journal_file: str) -> None:
+def test_batch_jobs_of_one_loop_round_into_one_commit(journal_target: str) -> None:
     """Jobs submitted in the same loop round share one transaction (group commit)."""
 
     async def submit(journal: Journal) -> list[int]:
@@ -60,7 +61,7 @@ def test_batch_jobs_of_one_loop_round_into_one_commit(journal_file: str) -> None
             *(journal.run(Journal.append(_entry(str(i)))) for i in range(50))
         )
 
-    with Journal(journal_file) as journal:
+    with Journal(journal_target) as journal:
         before = journal.commits
         ids = asyncio.run(submit(journal))
         commits = journal.commits - before
@@ -81,25 +82,25 @@ async def _staggered(journal: Journal, rounds: int) -> tuple[list[int], int]:
     return list(ids), journal.commits - before
 
 
-def test_batch_jobs_of_consecutive_loop_rounds_into_one_commit(journal_file: str) -> None:
+def test_batch_jobs_of_consecutive_loop_rounds_into_one_commit(journal_target: str) -> None:
     """A burst spread over several loop rounds still shares one commit: the batch waits while
     each round adds to it (within the commit window)."""
-    with Journal(journal_file, commit_interval=5.0) as journal:
+    with Journal(journal_target, commit_interval=5.0) as journal:
         ids, commits = asyncio.run(_staggered(journal, 6))
     assert (len(set(ids)), commits) == (6, 1)
 
 
-def test_commit_batch_once_its_window_has_passed(journal_file: str) -> None:
+def test_commit_batch_once_its_window_has_passed(journal_target: str) -> None:
     """With no window, a batch commits after the round that made it: the burst takes a commit
     per round (the window bounds how long the first event of a batch waits)."""
-    with Journal(journal_file, commit_interval=0.0) as journal:
+    with Journal(journal_target, commit_interval=0.0) as journal:
         ids, commits = asyncio.run(_staggered(journal, 6))
     assert (len(set(ids)), commits) == (6, 6)
 
 
-def test_refuse_use_after_close(journal_file: str) -> None:
+def test_refuse_use_after_close(journal_target: str) -> None:
     """A closed journal says so instead of crashing."""
-    journal = Journal(journal_file).start()
+    journal = Journal(journal_target).start()
     journal.close()
     with pytest.raises(JournalError, match="is closed"):
         journal.run_sync(Journal.counters)
@@ -135,7 +136,7 @@ def test_use_full_sync_when_asked(journal_file: str) -> None:
         assert journal.run_sync(lambda tx: tx.conn.execute("PRAGMA synchronous").fetchone()[0]) == 2
 
 
-def test_wake_waiter_that_missed_a_commit(journal_file: str) -> None:
+def test_wake_waiter_that_missed_a_commit(journal_target: str) -> None:
     """A commit between a waiter's query and its wait is not missed (the wait returns at once)."""
 
     async def scenario(journal: Journal) -> None:
@@ -144,20 +145,20 @@ def test_wake_waiter_that_missed_a_commit(journal_file: str) -> None:
         # A wait that missed the commit would sleep the whole hour: the hang guard fails it.
         await asyncio.wait_for(journal.next_commit(3600.0, after=seen), HANG_GUARD)
 
-    with Journal(journal_file) as journal:
+    with Journal(journal_target) as journal:
         asyncio.run(scenario(journal))
 
 
-def test_never_reuse_ids_after_reset(journal_file: str) -> None:
+def test_never_reuse_ids_after_reset(journal_target: str) -> None:
     """Ids keep growing after a reset, so old cursors and old event ids stay unambiguous."""
-    with Journal(journal_file) as journal:
+    with Journal(journal_target) as journal:
         before = journal.run_sync(Journal.append(_entry("a")))
         journal.run_sync(Journal.reset)
         after = journal.run_sync(Journal.append(_entry("b")))
     assert after > before
 
 
-def test_commit_pending_jobs_on_close(journal_file: str) -> None:
+def test_commit_pending_jobs_on_close(journal_target: str) -> None:
     """close() commits what is still queued."""
 
     async def queue_then_close(journal: Journal) -> None:
@@ -166,20 +167,20 @@ def test_commit_pending_jobs_on_close(journal_file: str) -> None:
         journal.close()
         await task
 
-    journal = Journal(journal_file).start()
+    journal = Journal(journal_target).start()
     asyncio.run(queue_then_close(journal))
-    with Journal(journal_file) as reopened:
+    with Journal(journal_target) as reopened:
         [entry] = reopened.run_sync(Journal.query(EventFilter(), limit=5))
     assert entry.user_id == "late"
 
 
-def test_number_batch_entries_in_order(journal_file: str) -> None:
+def test_number_batch_entries_in_order(journal_target: str) -> None:
     """A batch's ids are consecutive, in submission order, and continue across batches."""
 
     async def batch(journal: Journal, names: list[str]) -> list[int]:
         return await asyncio.gather(*(journal.run(Journal.append(_entry(n))) for n in names))
 
-    with Journal(journal_file) as journal:
+    with Journal(journal_target) as journal:
         first = asyncio.run(batch(journal, ["a", "b", "c"]))
         second = asyncio.run(batch(journal, ["d", "e"]))
         entries = journal.run_sync(Journal.query(EventFilter(), limit=10))
@@ -187,7 +188,7 @@ def test_number_batch_entries_in_order(journal_file: str) -> None:
     assert [(e.id, e.user_id) for e in entries] == list(zip(first + second, "abcde", strict=True))
 
 
-def test_see_own_batch_in_queries(journal_file: str) -> None:
+def test_see_own_batch_in_queries(journal_target: str) -> None:
     """A query in the same batch as inserts sees them (held-back writes are written first)."""
 
     async def batch(journal: Journal) -> tuple[Any, ...]:
@@ -197,13 +198,13 @@ def test_see_own_batch_in_queries(journal_file: str) -> None:
             journal.run(Journal.counters),
         )
 
-    with Journal(journal_file) as journal:
+    with Journal(journal_target) as journal:
         event_id, entries, counters = asyncio.run(batch(journal))
     assert [e.id for e in entries] == [event_id]
     assert counters["verdict"] == {"accepted": 1}
 
 
-def test_reset_removes_entries_of_its_own_batch(journal_file: str) -> None:
+def test_reset_removes_entries_of_its_own_batch(journal_target: str) -> None:
     """A reset after an insert in the same batch removes that entry too; ids still grow."""
 
     async def batch(journal: Journal) -> tuple[Any, ...]:
@@ -211,7 +212,7 @@ def test_reset_removes_entries_of_its_own_batch(journal_file: str) -> None:
             journal.run(Journal.append(_entry("a"))), journal.run(Journal.reset)
         )
 
-    with Journal(journal_file) as journal:
+    with Journal(journal_target) as journal:
         event_id, removed = asyncio.run(batch(journal))
         later = journal.run_sync(Journal.append(_entry("b")))
         entries = journal.run_sync(Journal.query(EventFilter(), limit=10))
@@ -224,7 +225,7 @@ def test_checkpoint_on_its_own_thread(journal_file: str) -> None:
     """Commits are copied back from the WAL by the checkpoint thread, not inside COMMIT."""
     journal = Journal(journal_file, checkpoint_interval=0.02).start()
     try:
-        checkpointer = journal._checkpointer
+        checkpointer = journal._db.checkpointer  # type: ignore[union-attr]
         assert checkpointer is not None
         assert checkpointer.is_alive()
         wal_limit = journal.run_sync(lambda tx: tx.conn.execute("PRAGMA wal_autocheckpoint"))
@@ -240,6 +241,6 @@ def test_checkpoint_on_its_own_thread(journal_file: str) -> None:
 def test_leave_checkpoints_to_sqlite_when_asked(journal_file: str) -> None:
     """checkpoint_interval=0 (and :memory:) start no thread."""
     with Journal(journal_file, checkpoint_interval=0) as journal:
-        assert journal._checkpointer is None
+        assert journal._db.checkpointer is None  # type: ignore[union-attr]
     with Journal(":memory:") as journal:
-        assert journal._checkpointer is None
+        assert journal._db.checkpointer is None  # type: ignore[union-attr]

@@ -40,10 +40,10 @@ def test_accept_generated_valid_requests(case: schemathesis.Case[Any]) -> None:
     excluded = [positive_data_acceptance] if case.path.startswith("/_mock/callbacks/") else []
     response = case.call_and_validate(headers=_HEADERS, excluded_checks=excluded)
     if case.path.startswith("/_mock/faults"):
-        _app.state.faults.clear()  # a generated rule would fail the ingest cases that follow
+        _app.mock.faults.clear()  # a generated rule would fail the ingest cases that follow
     if case.path.startswith("/_mock/callbacks/rules") and case.method == "POST":
         assert response.status_code in (201, 422), response.text
-        _app.state.callbacks.clear()
+        _app.mock.callbacks.clear()
     if case.path.startswith(("/v1/", "/v2/")):
         assert response.status_code == 200, response.text
 

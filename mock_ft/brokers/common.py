@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mock_ft.faults import FaultInjector, FaultRule
+from mock_ft.ingest.faulting import under_rule
 from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline
 
 __all__ = [
@@ -35,11 +36,6 @@ _BY_RULE: dict[str, SettleAction] = {
     "nack": "requeue",
     "close_channel": "close",
     "pause": "pause",
-}
-_WHAT = {
-    "nack": "put the message back",
-    "close_channel": "closed the channel before the ack",
-    "pause": "paused consumption and put the message back",
 }
 
 
@@ -89,13 +85,9 @@ async def settle(pipeline: Pipeline, attempt: Attempt) -> Settle:
 
 async def settle_rule(pipeline: Pipeline, attempt: Attempt, rule: FaultRule) -> Settle:
     """Do what a fault rule says to a message, journaling the rule with the attempt."""
-    attempt.fault = rule.describe()
+    outcome = await under_rule(pipeline, attempt, rule, lambda: pipeline.ingest(attempt))
     if rule.action == "delay":  # FT takes it as usual; only the ack is late
-        done = await settle(pipeline, attempt)
-        done.hold = rule.hold_seconds()
-        return done
-    message = f"fault rule #{rule.id} {_WHAT[rule.action]} (set through /_mock/faults)"
-    outcome = await pipeline.fault(attempt, 0, message)
+        return Settle("ack" if outcome.accepted else "dead_letter", outcome, rule.hold_seconds())
     return Settle(_BY_RULE[rule.action], outcome, rule.hold_seconds(), rule.id)
 
 
@@ -109,6 +101,7 @@ class BrokerStatus:
     error: str | None = None
     consumed: int = 0
     redeliveries_skipped: int = 0
+    batches: int = 0  # RabbitMQ deliveries / Kafka fetches journaled, one group commit each
 
     def public(self) -> dict[str, object]:
         return dataclasses.asdict(self)

@@ -13,9 +13,9 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from mock_ft.crm.deps import MockState
 from mock_ft.crm.limits import HeaderLimits, limited_protocol
 from mock_ft.errors import ConfigError
-from mock_ft.settings import Settings
 
 __all__ = ["ServerThread", "bind_socket", "tune_gc", "uvicorn_config"]
 
@@ -54,9 +54,10 @@ def tune_gc() -> None:
 def uvicorn_config(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Config:
     """The uvicorn settings mock-ft runs with (the benchmark uses the same for its baseline);
     the mock's own app gets its header and read-time limits (crm/limits.py)."""
-    settings = getattr(getattr(app, "state", None), "settings", None)
+    mock = getattr(app, "mock", None)  # MockApp's parts (crm/deps.py)
     http: Any = "auto"  # another app (the reference operator) runs as uvicorn has it
-    if isinstance(settings, Settings):
+    if isinstance(mock, MockState):
+        settings = mock.settings
         limits = HeaderLimits(
             settings.max_header_bytes,
             settings.max_header_field_bytes,

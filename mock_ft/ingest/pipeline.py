@@ -133,15 +133,20 @@ class Pipeline:
     """Validates, checks and journals attempts from any transport."""
 
     def __init__(
-        self, journal: Journal, contract: IntegrationContract, *, freshness_target_ms: float
+        self,
+        journal: Journal,
+        contract: IntegrationContract,
+        *,
+        freshness_target_ms: float,
+        on_accepted: Callable[[int, str | None, str | None], None] | None = None,
     ) -> None:
         self.journal = journal
         self.routes = contract.by_type()
         self.validator = EventValidator(contract)
         self.freshness_target_ms = freshness_target_ms
-        # Told of each accepted first sighting (event id, type, user id), after its commit;
-        # the app points it at the lookup runner. It must not block.
-        self.on_accepted: Callable[[int, str | None, str | None], None] | None = None
+        # Told of each accepted first sighting (event id, type, user id), after its commit:
+        # the app's lookups and callback rules. It must not block.
+        self.on_accepted = on_accepted
 
     async def reject(
         self,

@@ -1,4 +1,4 @@
-"""The durable journal of every ingest attempt (SQLite)."""
+"""The durable journal of every ingest attempt (SQLite, or PostgreSQL: `postgresql://...`)."""
 
 from __future__ import annotations
 

@@ -146,7 +146,7 @@ def append_callback(record: CallbackRecord) -> Callable[[Tx], int]:
 
     def job(tx: Tx) -> int:
         cursor = tx.conn.execute(
-            f"INSERT INTO callbacks ({_COLUMNS}) VALUES ({_MARKS})",  # noqa: S608 - fixed columns
+            f"INSERT INTO callbacks ({_COLUMNS}) VALUES ({_MARKS}) RETURNING id",  # noqa: S608 - fixed columns
             (
                 record.rule_id,
                 record.event_id,
@@ -166,7 +166,7 @@ def append_callback(record: CallbackRecord) -> Callable[[Tx], int]:
             ),
         )
         tx.bumps["callback", "ok" if record.ok else "failed"] += 1
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     return job
 

@@ -12,12 +12,12 @@ fires does; those are at-least-once delivery, which FT expects).
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from mock_ft.figures import quantiles
 from mock_ft.journal.models import EventFilter
 from mock_ft.journal.tx import Tx
 
@@ -240,26 +240,7 @@ def _summarise(report: DeliveryReport, by_key: dict[str, list[_Attempt]]) -> Non
         report.missing = max(0, report.expected - report.delivered)
     report.attempts_per_event = dict(per_event)
     report.max_attempts = max(per_event, default=0)
-    report.retry_gap_ms = _quantiles(gaps, ("min", "p50", "p99"))
-    report.latency_ms = _quantiles(latencies, ("p50", "p99", "max"))
-    report.time_to_deliver_ms = _quantiles(to_deliver, ("p50", "p99", "max"))
+    report.retry_gap_ms = quantiles(gaps, ("min", "p50", "p99"))
+    report.latency_ms = quantiles(latencies, ("p50", "p99", "max"))
+    report.time_to_deliver_ms = quantiles(to_deliver, ("p50", "p99", "max"))
     report.examples = {kind: keys[:_EXAMPLES] for kind, keys in examples.items()}
-
-
-def _quantiles(values: list[float], names: tuple[str, ...]) -> dict[str, float | None]:
-    """Nearest-rank quantiles (and min/max) of `values`, rounded to 0.1 ms; None when empty."""
-    ordered = sorted(values)
-    out: dict[str, float | None] = {}
-    for name in names:
-        if not ordered:
-            out[name] = None
-            continue
-        if name == "min":
-            value = ordered[0]
-        elif name == "max":
-            value = ordered[-1]
-        else:
-            q = int(name[1:]) / 100
-            value = ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-        out[name] = round(value, 1)
-    return out

@@ -111,7 +111,8 @@ def append_lookup(record: LookupRecord) -> Callable[[Tx], int]:
     def job(tx: Tx) -> int:
         problems = orjson.dumps([p.to_dict() for p in record.problems]).decode()
         cursor = tx.conn.execute(
-            f"INSERT INTO lookups ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - fixed columns
+            f"INSERT INTO lookups ({_COLUMNS}) "  # noqa: S608 - fixed columns
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 record.event_id,
                 record.user_id,
@@ -128,7 +129,7 @@ def append_lookup(record: LookupRecord) -> Callable[[Tx], int]:
             ),
         )
         tx.bumps["lookup", "ok" if record.ok else "failed"] += 1
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     return job
 

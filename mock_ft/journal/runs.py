@@ -40,10 +40,11 @@ def append_run(
 
     def job(tx: Tx) -> int:
         cursor = tx.conn.execute(
-            "INSERT INTO runs (kind, received_at, passed, document) VALUES (?, ?, ?, ?)",
+            "INSERT INTO runs (kind, received_at, passed, document) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
             (kind, received_at, int(passed), json.dumps(document)),  # big ints too
         )
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     return job
 
@@ -87,7 +88,7 @@ def event_rate(since: float) -> Callable[[Tx], list[dict[str, Any]]]:
 
     def job(tx: Tx) -> list[dict[str, Any]]:
         rows = tx.conn.execute(
-            "SELECT CAST(received_at AS INTEGER) AS second, COUNT(*) FROM events "
+            "SELECT CAST(FLOOR(received_at) AS BIGINT) AS second, COUNT(*) FROM events "
             "WHERE received_at >= ? GROUP BY second ORDER BY second",
             (since,),
         )

@@ -16,18 +16,17 @@ rest, and each commit costs about as much as a few events; a lone event waits on
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from mock_ft.errors import JournalError
-from mock_ft.journal.checkpoint import BACKSTOP_PAGES, Checkpointer
+from mock_ft.extras import require
 from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
-from mock_ft.journal.opening import WriterLock, check_integrity
-from mock_ft.journal.schema import ADDED_COLUMNS, ADDED_INDEXES, SCHEMA
+from mock_ft.journal.sql import Database
+from mock_ft.journal.sqlite import SqliteDatabase
 from mock_ft.journal.tx import Reads, Tx, UserState
+from mock_ft.journal_url import journal_scheme, redact, refusal
 
 __all__ = ["Journal", "Reads", "Tx", "UserState"]
 
@@ -50,15 +49,14 @@ class Journal:
         commit_interval: float = 0.005,
         checkpoint_interval: float = 0.1,
     ) -> None:
-        self.path = path
-        self._sync = sync
+        self._target = path  # as given: a PostgreSQL URL may hold a password
+        self.path = redact(path)  # what messages, /_mock/health and the banner may show
+        self._sync = sync  # SQLite's; PostgreSQL's is the server's `synchronous_commit`
         self._commit_interval = commit_interval
         self._checkpoint_interval = checkpoint_interval  # 0: SQLite checkpoints inside COMMIT
-        self._checkpointer: Checkpointer | None = None
+        self._db: Database | None = None
         self._batch_started = 0.0  # loop time of the waiting batch's first job
         self._batch_seen = 0  # how many jobs it had when the loop last looked
-        self._conn: sqlite3.Connection | None = None
-        self._lock: WriterLock | None = None  # held while a file journal is open
         self._db_lock = threading.Lock()  # the connection is used by one thread at a time
         self._pending_lock = threading.Lock()
         self._pending: list[_Pending] = []
@@ -69,78 +67,37 @@ class Journal:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> Journal:
-        """Open the database, creating it and its folder."""
-        if self.path != ":memory:":
-            self._make_folder()
-            self._lock = WriterLock(self.path).take()
-        try:
-            self._conn = self._open()
-        except JournalError:
-            self._release(clean=False)
-            raise
-        if self.path != ":memory:" and self._checkpoint_interval > 0:
-            self._conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
-            self._checkpointer = Checkpointer(
-                self.path, lambda: self.commits, self._checkpoint_interval
+        """Open the database (creating a SQLite file and its folder), migrated to the latest
+        schema version."""
+        problem = refusal(self._target)
+        if problem is not None:
+            raise JournalError(problem)
+        if journal_scheme(self._target) is not None:
+            require("postgres", needed_by="a PostgreSQL journal (--journal postgresql://...)")
+            from mock_ft.journal.postgres import PgDatabase  # an extra: loaded only here
+
+            self._db = PgDatabase(self._target, self.path)
+        else:
+            self._db = SqliteDatabase(
+                self.path,
+                sync=self._sync,
+                checkpoint_interval=self._checkpoint_interval,
+                commits=lambda: self.commits,
             )
-            self._checkpointer.start()
+        self._db.open()
         return self
 
     def close(self) -> None:
         """Commit what is still queued and close the database."""
         self._flush()
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        self._release(clean=True)
-
-    def _release(self, *, clean: bool) -> None:
-        if self._lock is not None:
-            self._lock.release(clean=clean)
-            self._lock = None
+        if self._db is not None:
+            self._db.close()
 
     def __enter__(self) -> Journal:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _make_folder(self) -> None:
-        try:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            msg = f"cannot create the folder of journal {self.path}: {exc.strerror}"
-            raise JournalError(msg) from None
-
-    def _open(self) -> sqlite3.Connection:
-        # A file this mock closed cleanly and nobody touched since needs no second check.
-        unchanged = self._lock is not None and self._lock.unchanged
-        existing = self.path != ":memory:" and Path(self.path).is_file() and not unchanged
-        _bind_none_cheaply()
-        try:
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self._sync.upper()}")
-            conn.execute("PRAGMA cache_size=-16000")  # 16 MiB page cache: bounds memory
-            conn.execute("PRAGMA busy_timeout=5000")
-            if existing:
-                check_integrity(conn, self.path)  # closed below when it is damaged
-            conn.executescript(SCHEMA)
-            _add_missing_columns(conn)
-            conn.executescript(ADDED_INDEXES)
-        except sqlite3.Error as exc:
-            msg = (
-                f"cannot open journal {self.path}: {exc}; check the path or use --journal :memory:"
-            )
-            raise JournalError(msg) from None
-        except JournalError:
-            conn.close()
-            raise
-        return conn
 
     # -- submitting work -----------------------------------------------------------------
 
@@ -232,29 +189,36 @@ class Journal:
                 return [(True, value) for value in self._transaction(jobs)]
             except Exception as exc:  # a failing job must not take its batch-mates down
                 if len(jobs) == 1:
-                    return [(False, _as_journal_error(exc, self.path))]
+                    return [(False, self._as_journal_error(exc))]
             outcomes: list[tuple[bool, Any]] = []
             for job in jobs:
                 try:
                     outcomes.append((True, self._transaction([job])[0]))
                 except Exception as exc:
-                    outcomes.append((False, _as_journal_error(exc, self.path)))
+                    outcomes.append((False, self._as_journal_error(exc)))
             return outcomes
 
+    def _as_journal_error(self, exc: Exception) -> Exception:
+        db = self._db
+        if db is not None and isinstance(exc, db.errors):
+            return JournalError(f"journal {self.path} could not commit: {db.scrub(str(exc))}")
+        return exc
+
     def _transaction(self, jobs: list[_Work]) -> list[Any]:
-        conn = self._conn
-        if conn is None:
+        db = self._db
+        if db is None:
             msg = f"journal {self.path} is closed; start() it before use"
             raise JournalError(msg)
-        tx = Tx(conn)
-        conn.execute("BEGIN IMMEDIATE")
+        conn = db.conn
+        tx = Tx(conn, db.dialect)
+        conn.execute(db.dialect.begin)
         try:
             tx.warm([reads for _, reads in jobs if reads is not None])
             results = [job(tx) for job, _ in jobs]
             tx.write_behind()
             conn.execute("COMMIT")
         except BaseException:
-            if conn.in_transaction:
+            if db.in_transaction():
                 conn.execute("ROLLBACK")
             raise
         return results
@@ -310,7 +274,7 @@ class Journal:
         """Job: delivery latencies (ms) of the newest accepted events, sorted ascending."""
         rows = tx.conn.execute(
             "SELECT latency_ms FROM (SELECT latency_ms FROM events WHERE verdict = 'accepted' "
-            "AND latency_ms IS NOT NULL ORDER BY id DESC LIMIT ?) ORDER BY latency_ms",
+            "AND latency_ms IS NOT NULL ORDER BY id DESC LIMIT ?) AS e ORDER BY latency_ms",
             (limit,),
         )
         return [r[0] for r in rows]
@@ -345,32 +309,6 @@ class Journal:
             conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         tx.forget_state()
         return removed
-
-
-def _bind_none_cheaply() -> None:
-    """Register the identity adapter for None: binding None (SQL NULL) then costs a dict lookup.
-
-    Without a registered adapter, CPython's sqlite3 (3.11) first asks its PrepareProtocol type
-    for `__adapt__`; that failed lookup formats and drops an AttributeError for every NULL bound,
-    about 5% of an event's ingest. The result is the same NULL either way; registering is
-    process-wide and idempotent, and leaves every other type's binding untouched.
-    """
-    empty: dict[None, None] = {}
-    sqlite3.register_adapter(type(None), empty.get)  # C-level, None for any value: no frame
-
-
-def _add_missing_columns(conn: sqlite3.Connection) -> None:
-    """Bring a journal written by an older mock-ft up to the current columns."""
-    for table, column, kind in ADDED_COLUMNS:
-        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if column not in present:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-
-
-def _as_journal_error(exc: Exception, path: str) -> Exception:
-    if isinstance(exc, sqlite3.Error):
-        return JournalError(f"journal {path} could not commit: {exc}")
-    return exc
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

@@ -12,7 +12,6 @@ A rolled-back transaction simply drops its Tx, so nothing half-written survives.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,16 +20,7 @@ from typing import Any
 import orjson
 
 from mock_ft.journal.models import NewEntry
-from mock_ft.journal.schema import (
-    BUMP,
-    INSERT_EVENT,
-    NEXT_EVENT_ID,
-    SET_MARK,
-    SET_OFFSET,
-    SET_USER,
-    WARM_MARKS,
-    WARM_USERS,
-)
+from mock_ft.journal.sql import BUMP, INSERT_EVENT, SET_MARK, SET_USER, SQLITE, Connection, Dialect
 
 __all__ = ["Reads", "Tx", "UserState"]
 
@@ -59,19 +49,23 @@ class Tx:
 
     __slots__ = (
         "_conn",
+        "_dialect",
         "_dirty_users",
         "_fetched",
         "_found",
         "_marks",
         "_next_id",
         "_offsets",
+        "_recorded_id",
         "_rows",
         "_users",
         "bumps",
     )
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection, dialect: Dialect = SQLITE) -> None:
         self._conn = conn
+        self._dialect = dialect
+        self._recorded_id = 0  # the highest event id stored as given (PostgreSQL)
         self.bumps: Counter[tuple[str, str]] = Counter()
         self._next_id = 0  # 0: not read from the sequence yet in this transaction
         self._rows: list[tuple[Any, ...]] = []
@@ -83,7 +77,7 @@ class Tx:
         self._offsets: dict[str, int] = {}  # Kafka source: next offset
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
         """The connection, for a job that reads or writes tables itself: held-back writes first."""
         self.write_behind()
         return self._conn
@@ -91,7 +85,7 @@ class Tx:
     def next_id(self) -> int:
         """The id the next `insert` in this batch writes its entry under."""
         if not self._next_id:
-            self._next_id = self._conn.execute(NEXT_EVENT_ID).fetchone()[0]
+            self._next_id = int(self._conn.execute(self._dialect.next_event_id).fetchone()[0])
         return self._next_id
 
     def insert(self, entry: NewEntry) -> int:
@@ -155,12 +149,12 @@ class Tx:
         found = self._found
         for kind, keys in by_kind.items():
             self._fetched.update(zip([kind] * len(keys), keys, strict=True))
-            rows = conn.execute(WARM_MARKS, (orjson.dumps(keys).decode(), kind))
+            rows = conn.execute(self._dialect.warm_marks, (orjson.dumps(keys).decode(), kind))
             found.update(((kind, key), (value, eid)) for key, value, eid in rows)
         wanted = set(users).difference(self._users)
         if wanted:
             self._users.update(dict.fromkeys(wanted))  # None: known to be absent
-            rows = conn.execute(WARM_USERS, (orjson.dumps(list(wanted)).decode(),))
+            rows = conn.execute(self._dialect.warm_users, (orjson.dumps(list(wanted)).decode(),))
             self._users.update((row[0], UserState(bool(row[1]), row[2], row[3])) for row in rows)
 
     def mark(self, kind: str, key: str) -> Mark | None:
@@ -207,6 +201,10 @@ class Tx:
         if self._rows:
             conn.executemany(INSERT_EVENT, self._rows)
             self._rows.clear()
+            record = self._dialect.record_event_id
+            if record is not None and self._next_id - 1 > self._recorded_id:
+                self._recorded_id = self._next_id - 1
+                conn.execute(record, (self._recorded_id,))
         if self._marks:
             conn.executemany(
                 SET_MARK, [(k, key, v, eid) for (k, key), (v, eid) in self._marks.items()]
@@ -222,7 +220,7 @@ class Tx:
             conn.executemany(SET_USER, rows)
             self._dirty_users.clear()
         if self._offsets:
-            conn.executemany(SET_OFFSET, list(self._offsets.items()))
+            conn.executemany(self._dialect.set_offset, list(self._offsets.items()))
             self._offsets.clear()
         if self.bumps:
             conn.executemany(BUMP, [(k, key, n) for (k, key), n in self.bumps.items()])

@@ -11,7 +11,8 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from mock_ft.scenarios.loader import Scenario, ScenarioError, load_scenarios
+    from mock_ft.errors import ScenarioError
+    from mock_ft.scenarios.loader import Scenario, load_scenarios
     from mock_ft.scenarios.runner import ScenarioResult, replay, summary
     from mock_ft.scenarios.target import Target
 
@@ -27,7 +28,7 @@ __all__ = [
 
 _LAZY = {
     "Scenario": "mock_ft.scenarios.loader",
-    "ScenarioError": "mock_ft.scenarios.loader",
+    "ScenarioError": "mock_ft.errors",
     "load_scenarios": "mock_ft.scenarios.loader",
     "ScenarioResult": "mock_ft.scenarios.runner",
     "replay": "mock_ft.scenarios.runner",

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from mock_ft.callbacks import RuleSpec, rule_set_names
 from mock_ft.contracts import integration_contract
-from mock_ft.errors import ConfigError
+from mock_ft.errors import ScenarioError
 from mock_ft.faultspec import fault_spec, parse_fault
 from mock_ft.lookups.shapes import operator_contract
 from mock_ft.players import PLAYER_FIELDS
@@ -27,17 +27,7 @@ from mock_ft.problems import Problem, json_path, pydantic_problems
 from mock_ft.scenarios.spec import ScenarioSpec, StepSpec
 from mock_ft.scenarios.templating import Templates
 
-__all__ = ["Scenario", "ScenarioError", "find_scenario_files", "load_scenario", "load_scenarios"]
-
-
-class ScenarioError(ConfigError):
-    """A scenario file is invalid; `problems` lists each with its path, line and step."""
-
-    headline = "Invalid scenario"
-
-    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.problems = tuple(problems)
+__all__ = ["Scenario", "find_scenario_files", "load_scenario", "load_scenarios"]
 
 
 @dataclass(slots=True, frozen=True)

@@ -12,14 +12,14 @@ from typing import Any, Literal
 import httpx
 from rich.console import Console
 
-from mock_ft.errors import MockUnreachable
+from mock_ft.errors import MockUnreachable, TemplateError
 from mock_ft.scenarios.checks import Failure, Window
 from mock_ft.scenarios.loader import Scenario
 from mock_ft.scenarios.output import Reporter, summary
 from mock_ft.scenarios.spec import StepSpec
 from mock_ft.scenarios.steps import StepRunner
 from mock_ft.scenarios.target import Target
-from mock_ft.scenarios.templating import FakerProxy, TemplateError
+from mock_ft.scenarios.templating import FakerProxy
 
 __all__ = ["ScenarioResult", "StepResult", "replay", "summary"]
 

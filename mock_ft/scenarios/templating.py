@@ -16,16 +16,10 @@ from faker import Faker
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from mock_ft.errors import ConfigError
+from mock_ft.errors import TemplateError
 from mock_ft.samples import ft_timestamp
 
-__all__ = ["FakerProxy", "TemplateError", "Templates"]
-
-
-class TemplateError(ConfigError):
-    """A scenario template does not parse, or names something undefined."""
-
-    headline = "Invalid scenario template"
+__all__ = ["FakerProxy", "Templates"]
 
 
 _LONE = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}$", re.DOTALL)

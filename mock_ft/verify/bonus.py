@@ -78,10 +78,19 @@ async def check_bonus_and_session(
     _, session = await op.call(
         "POST", "/authenticate", endpoint="authenticate", json={"sid": f"mockft-{uuid.uuid4()}"}
     )
-    problems = [] if session.status not in (200, None) else ["an invalid sid answered 200"]
-    results.append(_result("authenticate refuses an invalid sid", problems, [session]))
+    results.append(_result("authenticate refuses an invalid sid", _refusal(session), [session]))
     results += await _valid_sid(op, options)
     return results, ft_id, credits
+
+
+def _refusal(session: Exchange) -> list[str]:
+    """Problems of the answer to an invalid sid: FT needs a refusal, not a 200 nor silence."""
+    if session.status is None:  # the exchange keeps why: a timeout, a dropped connection
+        why = session.response_body or "no answer"
+        return [f"an invalid sid got no answer ({why}); FT expects a 4xx refusal"]
+    if session.status == 200:
+        return ["an invalid sid answered 200; FT expects a 4xx refusal"]
+    return []
 
 
 async def _currency(op: OperatorClient, user: str) -> str:

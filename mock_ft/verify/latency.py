@@ -13,8 +13,10 @@ import asyncio
 import math
 from dataclasses import dataclass
 
+from mock_ft.errors import OperatorUnreachable
+from mock_ft.figures import percentile
 from mock_ft.verify.model import CheckResult, VerifyOptions
-from mock_ft.verify.operator import OperatorClient, Unreachable
+from mock_ft.verify.operator import OperatorClient
 
 __all__ = [
     "LATENCY_SUFFIX",
@@ -51,12 +53,6 @@ class Sample:
         return self.issued < self.planned
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (nearest rank) of `values`."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-
 def decided_over(values: list[float], planned: int, budget_ms: float) -> bool:
     """True once the p95 of `planned` calls must be over budget, whatever the rest take."""
     slow = sum(v > budget_ms for v in values)
@@ -83,7 +79,8 @@ def judge_latency(
     for endpoint, values in sorted(sequential.items()):
         message = f"{_figures(values)}; budget p95 {budget:g} ms"
         name = f"{endpoint}{LATENCY_SUFFIX}"
-        passed = percentile(values, 0.95) <= budget
+        p95 = percentile(values, 0.95)
+        passed = p95 is not None and p95 <= budget
         results.append(CheckResult(STEP, name, passed, message, samples_ms=_rounded(values)))
     for endpoint, sample in sorted(concurrent.items()):
         callers = f"{options.concurrency} concurrent callers"
@@ -92,7 +89,8 @@ def judge_latency(
         parts = [f"under {callers}: {_figures(sample.latencies)}"]
         parts.append(f"alone: {_figures(alone)}" if alone else "alone: no calls")
         parts.append(f"budget p95 {budget:g} ms")
-        passed = bool(sample.latencies) and percentile(sample.latencies, 0.95) <= budget
+        p95 = percentile(sample.latencies, 0.95)
+        passed = p95 is not None and p95 <= budget
         if sample.stopped_early:
             parts.append(
                 f"stopped after {sample.issued} of {sample.planned} calls: p95 over budget anyway"
@@ -136,7 +134,7 @@ async def _drive(
             sample.issued += 1
             try:
                 _, exchange = await op.call("GET", path, endpoint=endpoint, timed=False)
-            except Unreachable as exc:  # refused connections under load: a failed call
+            except OperatorUnreachable as exc:  # refused connections under load: a failed call
                 sample.failed.append(str(exc))
                 continue
             sample.latencies.append(exchange.latency_ms or 0.0)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from mock_ft.lookups.runner import LOOKUP_CONCURRENCY
+from mock_ft.errors import ConfigError
+from mock_ft.settings import LOOKUP_CONCURRENCY, CommonSettings
 
 __all__ = ["STEPS", "CheckResult", "Credit", "Exchange", "VerifyOptions"]
 
@@ -46,6 +49,50 @@ class VerifyOptions:
     event_wait_seconds: float = 1.5
     steps: tuple[str, ...] = STEPS  # which of FT's steps to check (all by default)
     control_token: str | None = None  # the mock's /_mock/ token, for the event-feed checks
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: CommonSettings,
+        user_ids: Sequence[str],
+        *,
+        steps: Sequence[str] | None = None,
+        **options: Any,
+    ) -> VerifyOptions:
+        """A run's options: the operator, its credentials, the OAuth2 method and the mock's
+        control token from `settings` (so `verify` and the pytest plugin's `ft_verify` read one
+        config alike); `options` are the other fields (None: the default). The one place a
+        VerifyOptions is assembled; ConfigError says what is missing or wrong."""
+        if not settings.operator_url:
+            msg = (
+                "no operator to verify; give the Operator API's base URL: --operator-url, "
+                "operator_url in --config or MOCK_FT_OPERATOR_URL (in pytest: "
+                "ft_verify(operator_url=...) or --ft-operator-url)"
+            )
+            raise ConfigError(msg)
+        if not user_ids:
+            msg = (
+                "verify needs at least one test user the operator knows: --user-id "
+                "(repeatable; in pytest: ft_verify(user_ids=[...]))"
+            )
+            raise ConfigError(msg)
+        unknown = [step for step in steps or () if step not in STEPS]
+        if unknown:
+            msg = f"unknown step {unknown[0]!r}; steps are: {', '.join(STEPS)}"
+            raise ConfigError(msg)
+        given = {name: value for name, value in options.items() if value is not None}
+        try:
+            return cls(
+                operator_url=settings.operator_url,
+                auth=settings.secret("operator_auth"),
+                user_ids=list(user_ids),
+                oauth_method=settings.operator_oauth_method,
+                steps=tuple(steps) if steps else STEPS,
+                control_token=settings.secret("control_token"),
+                **given,
+            )
+        except TypeError as exc:  # an option verify does not have: name it
+            raise ConfigError(str(exc).removeprefix("VerifyOptions.__init__() ")) from None
 
     def wants(self, step: str) -> bool:
         """True when `step` is among the steps to check."""

@@ -13,14 +13,10 @@ from mock_ft.errors import OperatorUnreachable
 from mock_ft.lookups.auth import OperatorAuth
 from mock_ft.verify.model import Exchange, VerifyOptions
 
-__all__ = ["OperatorClient", "Unreachable"]
+__all__ = ["OperatorClient", "body_of"]
 
 _SECRET_HEADERS = ("authorization", "x-api-key")
 _EVIDENCE_CHARS = 2000
-
-
-class Unreachable(OperatorUnreachable):
-    """The operator cannot be reached at all; verification stops with exit 2."""
 
 
 class OperatorClient:
@@ -64,7 +60,7 @@ class OperatorClient:
             )
         except httpx.ConnectError as exc:
             msg = f"cannot connect to the operator at {self.base}: {exc}; is it running?"
-            raise Unreachable(msg) from None
+            raise OperatorUnreachable(msg) from None
         except httpx.HTTPError as exc:
             elapsed = (time.perf_counter() - started) * 1000
             exchange = Exchange(

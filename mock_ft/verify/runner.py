@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from mock_ft.errors import OperatorUnreachable
 from mock_ft.lookups.auth import TokenError
 from mock_ft.verify.bonus import check_bonus_and_session, offered_codes
 from mock_ft.verify.checks import (
@@ -19,11 +20,11 @@ from mock_ft.verify.checks import (
 from mock_ft.verify.feed import check_event_feed
 from mock_ft.verify.latency import judge_latency, measure_latency
 from mock_ft.verify.model import CheckResult, Credit, VerifyOptions
-from mock_ft.verify.operator import OperatorClient, Unreachable, body_of
+from mock_ft.verify.operator import OperatorClient, body_of
 from mock_ft.verify.refusals import check_refusals
 from mock_ft.verify.resilience import check_resilience
 
-__all__ = ["Unreachable", "run_verification"]
+__all__ = ["run_verification"]
 
 Progress = Callable[[str], None]
 
@@ -31,7 +32,7 @@ Progress = Callable[[str], None]
 def run_verification(
     options: VerifyOptions, progress: Progress = lambda _: None
 ) -> list[CheckResult]:
-    """Run every check; Unreachable when the operator (or its token endpoint) cannot be used."""
+    """Run every check; OperatorUnreachable when the operator (or its token URL) cannot be used."""
     return asyncio.run(_run(options, progress))
 
 
@@ -42,7 +43,7 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
         try:
             await operator.auth.headers(client)  # no token at all: exit 2 before any check
         except TokenError as exc:
-            raise Unreachable(str(exc)) from None
+            raise OperatorUnreachable(str(exc)) from None
         opt_outs: list[tuple[str, float]] = []
         repeated_ft_ids: list[str] = []  # credited once: the event side checks each
         credits: list[Credit] = []  # each proven (or, FT-invalid, disproven) by the event side

@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from mock_ft.crm.docs import ASSETS_PATH
+from mock_ft.crm.routes.pages import ASSETS_PATH
 
 _REFERENCE = re.compile(r"""(?:src|href|url)\s*[=:]\s*["']([^"']+)["']""")
 

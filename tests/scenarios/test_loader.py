@@ -12,14 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_ft.contracts import contracts_dir
+from mock_ft.errors import ScenarioError, TemplateError
 from mock_ft.scenarios.loader import (
-    ScenarioError,
     find_scenario_files,
     load_scenario,
     parse_scenario,
 )
 from mock_ft.scenarios.spec import scenario_schema
-from mock_ft.scenarios.templating import FakerProxy, TemplateError, Templates
+from mock_ft.scenarios.templating import FakerProxy, Templates
 
 HEAD = "name: t\ndescription: proves\nsteps:\n"
 

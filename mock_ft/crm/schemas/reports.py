@@ -1,4 +1,4 @@
-"""Pydantic models of the control API's answers (the edges; the journal uses dataclasses)."""
+"""The control API's reports: health, delivery, stats, posted runs and the dashboard's figures."""
 
 from __future__ import annotations
 
@@ -6,114 +6,24 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from mock_ft.journal import JournalEntry
+from mock_ft.journal.runs import RunEntry
 
 __all__ = [
+    "MAX_ROWS",
+    "BrokerHealth",
+    "Charts",
     "DeliveryPublic",
-    "ErrorBody",
-    "EventPublic",
-    "EventsPublic",
     "Health",
-    "ProblemPublic",
     "ResetResult",
+    "RetryAfterPublic",
+    "RunIn",
+    "RunPublic",
+    "RunsPublic",
+    "SeriesPublic",
     "Stats",
-    "WaitTimeout",
 ]
 
-
-class ProblemPublic(BaseModel):
-    """One problem: where (JSONPath), a stable code, and a message for people."""
-
-    path: str
-    code: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    """Every 4xx of mock-ft has this shape."""
-
-    error: str
-    message: str
-    problems: list[ProblemPublic] = Field(default_factory=list)
-
-
-class EventPublic(BaseModel):
-    """A journaled ingest attempt."""
-
-    id: int
-    received_at: float = Field(description="Unix time (seconds) the attempt arrived.")
-    transport: str
-    method: str | None
-    path: str | None
-    event_type: str | None
-    user_id: str | None
-    verdict: str = Field(
-        description="`accepted`, `rejected`, or `faulted` (a fault rule answered)."
-    )
-    status_code: int
-    error_code: str | None
-    payload: Any = Field(description="The body as JSON, or as text when it was not JSON.")
-    headers: dict[str, str] = Field(description="Request headers, secrets masked as ***.")
-    errors: list[ProblemPublic]
-    warnings: list[ProblemPublic]
-    event_timestamp: str | None
-    latency_ms: float | None = Field(description="Receive time minus the event's timestamp.")
-    idempotency_key: str | None
-    duplicate_of: int | None
-    fault: dict[str, Any] | None = Field(
-        None,
-        description="The fault rule that acted on this attempt: its `rule` id, `action`, and the "
-        "`status`, `retry_after` or `delay_ms` it applied. `status_code` 0: nothing was answered.",
-    )
-
-    @classmethod
-    def of(cls, entry: JournalEntry) -> EventPublic:
-        """Public view of a journal entry."""
-        return cls(
-            id=entry.id,
-            received_at=entry.received_at,
-            transport=entry.transport,
-            method=entry.method,
-            path=entry.path,
-            event_type=entry.event_type,
-            user_id=entry.user_id,
-            verdict=entry.verdict,
-            status_code=entry.status_code,
-            error_code=entry.error_code,
-            payload=entry.payload_json(),
-            headers=entry.headers,
-            errors=[ProblemPublic(**p.to_dict()) for p in entry.errors],
-            warnings=[ProblemPublic(**p.to_dict()) for p in entry.warnings],
-            event_timestamp=entry.event_timestamp,
-            latency_ms=entry.latency_ms,
-            idempotency_key=entry.idempotency_key,
-            duplicate_of=entry.duplicate_of,
-            fault=entry.fault,
-        )
-
-
-class EventsPublic(BaseModel):
-    """A page of journal entries. Pass `next_cursor` as `after_id` (or `before_id`) for the next."""
-
-    data: list[EventPublic]
-    count: int
-    next_cursor: int | None
-
-
-class WaitTimeout(BaseModel):
-    """The 408 answer of /_mock/events/wait: what matched so far, and what arrived last."""
-
-    error: str = "wait_timeout"
-    message: str
-    wanted: int
-    seen: list[EventPublic]
-    recent: list[EventPublic]
-
-
-class Idle(BaseModel):
-    """The answer of /_mock/idle: every reaction to what was journaled so far is done."""
-
-    idle: bool = True
+MAX_ROWS = 50_000  # attempts (and lookups) a figures call reads at most: bounds time and memory
 
 
 class RetryAfterPublic(BaseModel):
@@ -201,6 +111,12 @@ class BrokerHealth(BaseModel):
     redeliveries_skipped: int = Field(
         description="Redeliveries of messages the journal already held (acked, not journaled)."
     )
+    batches: int = Field(
+        0,
+        description="Batches journaled, one group commit each (RabbitMQ: the deliveries that had "
+        "arrived, acked at once; Kafka: one partition's share of a fetch); consumed / batches is "
+        "the events per commit.",
+    )
 
 
 class Health(BaseModel):
@@ -216,3 +132,63 @@ class ResetResult(BaseModel):
     """What a reset removed."""
 
     removed: int
+
+
+class RunIn(BaseModel):
+    """A run report, as `mock-ft verify` or `mock-ft replay` wrote it (report.json, replay.json)."""
+
+    kind: Literal["verify", "replay"]
+    document: dict[str, Any] = Field(description="The report's JSON; `passed` says the verdict.")
+
+
+class RunPublic(BaseModel):
+    id: int
+    kind: str
+    received_at: float
+    passed: bool
+    document: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: RunEntry) -> RunPublic:
+        return cls(
+            id=entry.id,
+            kind=entry.kind,
+            received_at=entry.received_at,
+            passed=entry.passed,
+            document=entry.document,
+        )
+
+
+class RunsPublic(BaseModel):
+    data: list[RunPublic]
+
+
+class Charts(BaseModel):
+    """Figures for the dashboard's charts."""
+
+    latency: list[dict[str, Any]] = Field(description="Delivery latency per bucket (newest 10k).")
+    rate: list[dict[str, Any]] = Field(description="Attempts per second over the last `window` s.")
+    window: int
+
+
+class SeriesPublic(BaseModel):
+    """One window of the journal, cut into equal time buckets."""
+
+    since: float = Field(description="Start of the first bucket (Unix time).")
+    until: float = Field(description="Now (Unix time).")
+    bucket_seconds: int
+    truncated: bool = Field(description=f"The window held more than the newest {MAX_ROWS:,} "
+                            "attempts; older ones are left out.")  # fmt: skip
+    buckets: list[dict[str, Any]] = Field(
+        description="Per bucket: start, accepted, rejected, faulted (attempts), and p50, p95, "
+        "p99 of accepted events' delivery latency (ms; null when none)."
+    )
+    latency_ms: dict[str, float | None] = Field(description="p50, p95, p99, max over the window.")
+    attempts_per_event: dict[str, int] = Field(
+        description="Events (by idempotency key) per number of attempts they took."
+    )
+    lookups: list[dict[str, Any]] = Field(
+        description="Per Operator API endpoint: count, failed, p50, p95, p99, max (ms)."
+    )
+    lookup_budget_ms: float
+    delivery_target_ms: float

@@ -1,0 +1,176 @@
+"""The PostgreSQL backend: the journal in a database, `--journal postgresql://...`.
+
+Same interface, same group commit as SQLite (see store.py): the batch's transaction runs on the
+event loop, and every job's caller is answered only after COMMIT returned, i.e. after PostgreSQL
+flushed its WAL (`synchronous_commit` as the server has it; `on` by default). The stream-check
+state is read inside that transaction (Tx.warm), under the lock on the row of the highest
+event id, which every batch that writes events takes first (`sql.POSTGRES.next_event_id`).
+
+**Sync driver, on the loop.** Jobs are plain functions that query as they go (`tx.conn.execute`)
+all over mock-ft; an async driver would need every job rewritten as a coroutine, and awaiting
+each round trip would let other coroutines run in the middle of a batch. psycopg 3's sync API
+keeps one code path for both backends. The cost is that the loop waits for each round trip and
+for the commit's WAL flush, as it waits for SQLite; see docs/postgresql.md for what that costs.
+A batch costs a fixed number of round trips (BEGIN, the id row, one query per kind of state
+read, one pipelined executemany per table, COMMIT), not one per event.
+
+**One writer per database, for now.** The writer connection holds a session advisory lock: a
+second mock-ft on the same database is refused, naming the holder, as a second writer of a
+SQLite file is. Several instances on one database (issue 25, part 2) replace it with leases;
+the id row lock already makes concurrent batches serialize. The lock dies with the connection,
+so a killed server frees the database.
+
+Readers off the loop (the dashboard's charts, `read_snapshot`) take connections from a small
+psycopg-pool pool. The URL's password is never shown: `Journal.path` is the URL with it
+replaced by `***`, and errors are scrubbed of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool
+
+from mock_ft.errors import JournalError
+from mock_ft.journal.migrations import Step, migrate
+from mock_ft.journal.pgconn import PgConnection, configure, connect, connection_options
+from mock_ft.journal.sql import POSTGRES, Connection, Dialect
+
+__all__ = ["INSTANCE_LOCK", "PgDatabase", "read_snapshot"]
+
+T = TypeVar("T")
+
+INSTANCE_LOCK = 0x6D6F636B  # advisory lock keys ("mock"): the writer's, and migrations'
+MIGRATION_LOCK = INSTANCE_LOCK + 1
+LOCK_WAIT_SECONDS = 3  # how long a start waits for the instance lock
+_READERS: dict[str, ConnectionPool[Any]] = {}  # open journals' reader pools, by shown URL
+
+
+class PgDatabase:
+    """A PostgreSQL journal's writer connection, its instance lock and its reader pool."""
+
+    dialect: Dialect = POSTGRES
+    errors: tuple[type[Exception], ...] = (psycopg.Error,)
+
+    def __init__(self, url: str, shown: str) -> None:
+        self._url = url
+        self.path = shown
+        self._raw: psycopg.Connection[Any] | None = None
+        self._conn: PgConnection | None = None
+        self._pool: ConnectionPool[Any] | None = None
+        self._locked = False  # the instance lock is held by the writer connection
+        self.migrated: list[Step] = []
+
+    @property
+    def conn(self) -> Connection:
+        """The writer connection; JournalError once closed."""
+        if self._conn is None:
+            msg = f"journal {self.path} is closed; start() it before use"
+            raise JournalError(msg)
+        return self._conn
+
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (to roll back after a failed job)."""
+        raw = self._raw
+        return raw is not None and raw.info.transaction_status != TransactionStatus.IDLE
+
+    def scrub(self, text: str) -> str:
+        """`text` without the URL's password (psycopg's messages do not show it; be sure)."""
+        password = urlsplit(self._url).password
+        for form in {password, unquote(password or "")} - {None, ""}:
+            text = text.replace(str(form), "***")
+        return text
+
+    def open(self) -> None:
+        """Connect, take the instance lock, migrate, open the reader pool."""
+        try:
+            self._raw = connect(self._url)
+            self._conn = PgConnection(self._raw)
+            self._take_instance_lock(self._conn)
+            self.migrated = migrate(
+                self._conn,
+                "postgresql",
+                POSTGRES.begin,
+                f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})",
+            )
+            self._pool = ConnectionPool(
+                self._url,
+                min_size=1,
+                max_size=2,
+                kwargs=connection_options("mock-ft reader"),
+                configure=configure,
+                name="mock-ft-readers",
+                open=True,
+            )
+        except psycopg.Error as exc:
+            self.close()
+            msg = (
+                f"cannot open journal {self.path}: {self.scrub(str(exc)).strip()}; check that "
+                "PostgreSQL listens there and the database exists (createdb NAME)"
+            )
+            raise JournalError(msg) from None
+        except JournalError:
+            self.close()
+            raise
+        _READERS[self.path] = self._pool
+
+    def _take_instance_lock(self, conn: PgConnection) -> None:
+        # A server killed a moment ago still holds it until PostgreSQL notices the closed
+        # socket (milliseconds): wait that long, not for a live holder.
+        conn.execute(f"SET lock_timeout = '{LOCK_WAIT_SECONDS}s'")
+        try:
+            conn.execute("SELECT pg_advisory_lock(?)", (INSTANCE_LOCK,))
+        except psycopg.errors.LockNotAvailable:
+            pass
+        else:
+            self._locked = True
+            return
+        finally:
+            conn.execute("RESET lock_timeout")
+        holder = conn.execute(
+            "SELECT a.pid, a.client_addr, a.application_name FROM pg_locks AS l "
+            "JOIN pg_stat_activity AS a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+            "AND l.objid = ? AND l.granted AND l.database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())",
+            (INSTANCE_LOCK,),
+        ).fetchone()
+        who = "another process"
+        if holder is not None:
+            pid, client, name = holder
+            who = f"{name or 'a client'} (server pid {pid}, from {client or 'a local socket'})"
+        msg = (
+            f"journal {self.path} is in use by {who}; a journal has one writer for now: stop "
+            "that mock-ft, or give this one another database"
+        )
+        raise JournalError(msg)
+
+    def close(self) -> None:
+        """Close the pool and the writer connection (which frees the instance lock)."""
+        if self._pool is not None:
+            _READERS.pop(self.path, None)
+            self._pool.close()
+            self._pool = None
+        if self._raw is not None:
+            with contextlib.suppress(psycopg.Error):
+                # Now, not when the server notices the closed socket: a reopen must find it free.
+                if self._locked:
+                    self._raw.execute("SELECT pg_advisory_unlock(%s)", (INSTANCE_LOCK,))
+                self._raw.close()
+            self._locked = False
+            self._raw = None
+            self._conn = None
+
+
+def read_snapshot(path: str, read: Callable[[Connection], T]) -> T:
+    """Run `read` on a reader connection of the open journal shown as `path` (any thread)."""
+    pool = _READERS.get(path)
+    if pool is None:
+        msg = f"journal {path} is not open in this process"
+        raise JournalError(msg)
+    with pool.connection() as raw:
+        return read(PgConnection(raw))

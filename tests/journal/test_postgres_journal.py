@@ -1,0 +1,126 @@
+"""What only the PostgreSQL journal has: one writer per database (a lock that dies with its
+connection), a password that is shown nowhere, and text that PostgreSQL cannot hold (NUL).
+The behaviours both backends share are tested on both (`journal_target`, tests/test_journal.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from mock_ft.errors import JournalError
+from mock_ft.journal import EventFilter, Journal, NewEntry
+from tests.conftest import KEY_HEADERS
+from tests.postgres import empty_schema
+from tests.serve_process import run_cli, serve_process
+
+SECRET = "pw-never-shown-7"
+
+
+@pytest.fixture
+def url(postgres_database: str) -> str:
+    return empty_schema(postgres_database)
+
+
+def _with_password(url: str) -> str:
+    """The same database, with a password in the URL (trust auth accepts and ignores it)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace("@", f":{SECRET}@", 1)))
+
+
+def test_refuse_second_writer_of_a_postgres_journal(url: str) -> None:
+    """While one Journal has the database open, another is refused, naming the holder."""
+    with Journal(url), pytest.raises(JournalError, match="in use by mock-ft"):
+        Journal(url).start()
+    with Journal(url):  # closed: free again at once
+        pass
+
+
+def test_refuse_second_serve_on_one_postgres_journal(url: str) -> None:
+    """A second `mock-ft serve` on the same database exits 2 with the journal headline."""
+    with serve_process("--journal", url):
+        second = run_cli("serve", "--port", "0", "--journal", url, timeout=60)
+    assert second.returncode == 2, second.stderr
+    assert "Journal unavailable" in second.stderr
+    assert "in use by mock-ft" in second.stderr
+    assert "Traceback" not in second.stderr
+
+
+def test_free_postgres_journal_when_its_server_is_killed(url: str) -> None:
+    """kill -9 frees the database: the lock goes with the killed server's connection."""
+    with serve_process("--journal", url) as (_, first):
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    with serve_process("--journal", url) as (served, _):
+        assert served.startswith("http://")
+
+
+def test_keep_password_out_of_banner_health_logs_and_journal(url: str) -> None:
+    """The URL's password shows nowhere: banner, logs, /_mock/health, the journal's rows."""
+    secret_url = _with_password(url)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mock_ft",
+            "serve",
+            "--port",
+            "0",
+            "--journal",
+            secret_url,
+            "--log-level",
+            "debug",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        banner = [process.stderr.readline() for _ in range(2)]
+        served = banner[0].split("listening on ")[1].strip()
+        assert "***" in banner[1]
+        health = httpx.get(f"{served}/_mock/health", timeout=10).json()
+        sent = httpx.post(
+            f"{served}/v2/integration/login",
+            json={"user_id": "1", "timestamp": "2026-01-01T00:00:00Z", "origin": "a.example"},
+            headers=KEY_HEADERS,
+            timeout=10,
+        )
+        assert sent.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert health["journal"] == secret_url.replace(SECRET, "***")
+    assert SECRET not in "".join(banner) + out + err + str(health)
+    with Journal(url) as journal:
+        rows = journal.run_sync(Journal.query(EventFilter(), limit=10))
+    assert len(rows) == 1
+    assert SECRET not in repr(rows)
+
+
+def test_keep_password_out_of_errors(url: str) -> None:
+    """A database that does not exist: the error names the URL with the password masked."""
+    missing = _with_password(url).rsplit("/", 1)[0] + "/mockft_no_such_db"
+    with pytest.raises(JournalError, match="does not exist") as caught:
+        Journal(missing).start()
+    assert SECRET not in str(caught.value)
+    run = run_cli("serve", "--port", "0", "--journal", missing, timeout=60)
+    assert run.returncode == 2
+    assert "Journal unavailable" in run.stderr
+    assert SECRET not in run.stdout + run.stderr
+
+
+def test_store_nul_of_a_rejected_body_as_replacement_character(url: str) -> None:
+    """PostgreSQL text cannot hold NUL: it is kept as U+FFFD, and the attempt is journaled."""
+    entry = NewEntry("rest", 1.0, "rejected", 400, payload='{"a": "\x00"}')
+    with Journal(url) as journal:
+        journal.run_sync(Journal.append(entry))
+        [row] = journal.run_sync(Journal.query(EventFilter(), limit=1))
+    assert row.payload == '{"a": "\ufffd"}'
