@@ -131,9 +131,9 @@ class Journal:
             loop.call_soon(self._flush_when_settled, loop)
         return future
 
-    def run_sync(self, job: Callable[[Tx], T]) -> T:
+    def run_sync(self, job: Callable[[Tx], T], reads: Reads | None = None) -> T:
         """Run `job(tx)` in its own transaction now, from any thread; return its result."""
-        [(ok, value)] = self._execute([(job, None)])
+        [(ok, value)] = self._execute([(job, reads)])
         self.commits += 1
         self._wake_waiters()
         if not ok:
