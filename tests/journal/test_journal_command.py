@@ -57,9 +57,10 @@ def test_check_journal_url_of_unknown_scheme_exits_2() -> None:
     assert "Invalid configuration" in checked.output
 
 
-def test_refuse_migrate_while_a_server_has_the_journal(journal_target: str) -> None:
-    """migrate takes the journal's writer lock: a serving mock keeps it, so exit 2."""
-    with serve_process("--journal", journal_target):
-        migrated = run_cli("journal", "migrate", "--journal", journal_target)
+def test_refuse_migrate_while_a_server_has_the_sqlite_journal(journal_file: str) -> None:
+    """migrate takes a SQLite file's writer lock: a serving mock keeps it, so exit 2.
+    (Several writers may share a PostgreSQL journal; its migrations have a lock of their own.)"""
+    with serve_process("--journal", journal_file):
+        migrated = run_cli("journal", "migrate", "--journal", journal_file)
     assert migrated.returncode == 2, migrated.stderr
     assert "in use by" in migrated.stderr
