@@ -101,6 +101,7 @@ class BrokerStatus:
     error: str | None = None
     consumed: int = 0
     redeliveries_skipped: int = 0
+    batches: int = 0  # RabbitMQ deliveries / Kafka fetches journaled, one group commit each
 
     def public(self) -> dict[str, object]:
         return dataclasses.asdict(self)

@@ -160,6 +160,7 @@ class KafkaIngest:
             )
         done = await asyncio.gather(*pending)  # tasks start in order: journal order = offsets
         self.status.consumed += len(done)
+        self.status.batches += 1 if done else 0
         hold = max((d.hold for d in done), default=0.0)
         if hold:
             await asyncio.sleep(hold)  # a `delay` rule: the commit comes late

@@ -1,4 +1,7 @@
-"""RabbitMQ transport: consume FT events from a queue, ack each only after its journal commit.
+"""RabbitMQ transport: consume FT events from a queue, ack them only after their journal commit.
+
+Deliveries are taken in batches (`rabbit_batches`): what has arrived is journaled as one group
+commit and acked with one `multiple=True` ack.
 
 The event type is the AMQP `type` property (FT ignores headers). Invalid messages are rejected
 without requeue, so the queue's dead-letter exchange keeps them; the reason is in the journal. The
@@ -10,9 +13,7 @@ holds is acked without a second entry (it was the mock that failed to ack, not t
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import time
 import weakref
 from contextlib import suppress
 from typing import Any
@@ -26,18 +27,10 @@ from aio_pika.abc import (
 )
 from yarl import URL
 
-from mock_ft.brokers.common import (
-    BrokerStatus,
-    Settle,
-    decide,
-    describe,
-    hold_pause,
-    retry_forever,
-    settle,
-    settle_rule,
-)
+from mock_ft.brokers.common import BrokerStatus, Settle, describe, hold_pause, retry_forever
+from mock_ft.brokers.rabbit_batches import Batches
 from mock_ft.faults import FaultInjector
-from mock_ft.ingest.pipeline import Attempt, Pipeline, mask_headers
+from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.settings import Settings
 
 __all__ = ["RabbitConsumer", "delete_topology", "rabbitmq_url"]
@@ -84,7 +77,7 @@ class RabbitConsumer:
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
         self._starter: asyncio.Task[None] | None = None
-        self._deliveries: set[asyncio.Task[Any]] = set()  # messages being journaled and acked
+        self._batches = Batches(pipeline, faults, self, settings.api_key_header)
         self._chores: set[asyncio.Task[Any]] = set()  # pauses and channel reopenings
         self._dead: weakref.WeakSet[Any] = weakref.WeakSet()  # channels closed by a fault rule
 
@@ -111,11 +104,7 @@ class RabbitConsumer:
             with suppress(Exception):
                 async with asyncio.timeout(STOP_GRACE_SECONDS):
                     await self._cancel_consumer()
-        with suppress(TimeoutError):
-            async with asyncio.timeout(STOP_GRACE_SECONDS):
-                while self._deliveries:
-                    await asyncio.gather(*list(self._deliveries), return_exceptions=True)
-        await _cancel(self._deliveries)
+        await self._batches.finish(STOP_GRACE_SECONDS)
         await self._disconnect()
         self.status.state = "stopped"
 
@@ -177,81 +166,44 @@ class RabbitConsumer:
         else:
             queue = await channel.get_queue(s.rabbitmq_queue, ensure=True)
         self._channel, self._queue = channel, queue
-        self._tag = await queue.consume(self._on_message)
+        self._tag = await queue.consume(self._batches.take)
 
     async def _cancel_consumer(self) -> None:
         if self._queue is not None and self._tag is not None:
             tag, self._tag = self._tag, None
             await self._queue.cancel(tag)
 
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        """One delivery (aio-pika runs each in its own task, started in arrival order)."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._deliveries.add(task)
-        try:
-            await self._handle(message)
-        except Exception:  # a channel closed under us: the broker redelivers, nothing is lost
-            log.debug("rabbitmq: could not settle a message", exc_info=True)
-        finally:
-            if task is not None:
-                self._deliveries.discard(task)
+    async def pause(self, message: AbstractIncomingMessage, done: Settle) -> None:
+        """A `pause` rule: stop consuming, put the message back, resume after the hold."""
+        await self._cancel_consumer()
+        await message.nack(requeue=True)
+        self._spawn(self._resume_after(done))
 
-    async def _handle(self, message: AbstractIncomingMessage) -> None:
-        attempt = self._attempt(message)
-        self.status.consumed += 1
-        ref = attempt.broker_ref
-        if message.redelivered and ref and await self.pipeline.journaled_as(ref) is not None:
-            self.status.redeliveries_skipped += 1
-            await message.ack()
-            return
-        rule = decide(self.faults, attempt)
-        done = await (
-            settle(self.pipeline, attempt)
-            if rule is None
-            else settle_rule(self.pipeline, attempt, rule)
-        )
-        await self._carry_out(message, done)
-
-    async def _carry_out(self, message: AbstractIncomingMessage, done: Settle) -> None:
-        if self._gone(message):
-            return  # its channel was closed on purpose: the broker redelivers it
-        if done.action in ("ack", "dead_letter"):
-            if done.hold:
-                await asyncio.sleep(done.hold)
-                if self._gone(message):
-                    return
-            if done.action == "ack":
-                await message.ack()
-            else:  # to the dead-letter exchange; the journal says why
-                await message.reject(requeue=False)
-        elif done.action == "requeue":
-            await message.nack(requeue=True)
-        elif done.action == "pause":
-            await self._cancel_consumer()
-            await message.nack(requeue=True)
-            self._spawn(self._resume_after(done))
-        else:  # close: everything unacked on this channel goes back to the queue
-            self._spawn(self._reopen())
+    async def close(self) -> None:
+        """A `close_channel` rule: everything unacked on this channel goes back to the queue."""
+        channel = self._channel
+        if channel is not None:
+            # From here on nothing may be acked on it: a frame on a closing channel is a
+            # connection error for RabbitMQ, which would close every channel.
+            with suppress(Exception):
+                self._dead.add(await channel.get_underlay_channel())
+        self._spawn(self._reopen())
 
     async def _resume_after(self, done: Settle) -> None:
         self.status.state = "paused"
         await hold_pause(self.faults, done)
         if self._queue is not None and self._tag is None:
-            self._tag = await self._queue.consume(self._on_message)
+            self._tag = await self._queue.consume(self._batches.take)
         self.status.state = "connected"
 
     async def _reopen(self) -> None:
         channel, self._channel, self._tag = self._channel, None, None
         if channel is not None:
-            # From here on no task may ack on it: a frame on a closing channel is a connection
-            # error for RabbitMQ, which would close every channel.
-            self._dead.add(await channel.get_underlay_channel())
             with suppress(Exception):
                 await channel.close()
         await self._open_channel()
 
-    def _gone(self, message: AbstractIncomingMessage) -> bool:
+    def gone(self, message: AbstractIncomingMessage) -> bool:
         """True when the message's channel is closed or being closed by a close_channel rule."""
         try:
             return message.channel in self._dead
@@ -262,33 +214,6 @@ class RabbitConsumer:
         task = asyncio.create_task(coro)
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
-
-    def _attempt(self, message: AbstractIncomingMessage) -> Attempt:
-        body = message.body
-        event_type = message.type or None
-        headers: dict[str, str] = {
-            "amqp.exchange": message.exchange or "",
-            "amqp.routing_key": message.routing_key or "",
-            "amqp.redelivered": "true" if message.redelivered else "false",
-        }
-        for name in ("type", "message_id", "content_type", "app_id", "correlation_id"):
-            value = getattr(message, name)
-            if value:
-                headers[f"amqp.{name}"] = str(value)
-        extra = {f"header.{k}": str(v) for k, v in (message.headers or {}).items()}
-        headers.update(mask_headers(extra, self.settings.api_key_header))
-        identity = hashlib.blake2b(digest_size=16)
-        for part in (message.message_id or "", event_type or ""):
-            identity.update(part.encode() + b"\0")
-        identity.update(body)
-        return Attempt(
-            transport="rabbitmq",
-            received_at=time.time(),
-            body=body,
-            event_type=event_type,
-            headers=headers,
-            broker_ref="amqp:" + identity.hexdigest(),
-        )
 
 
 async def _cancel(tasks: set[asyncio.Task[Any]]) -> None:

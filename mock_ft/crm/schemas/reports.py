@@ -111,6 +111,12 @@ class BrokerHealth(BaseModel):
     redeliveries_skipped: int = Field(
         description="Redeliveries of messages the journal already held (acked, not journaled)."
     )
+    batches: int = Field(
+        0,
+        description="Batches journaled, one group commit each (RabbitMQ: the deliveries that had "
+        "arrived, acked at once; Kafka: one partition's share of a fetch); consumed / batches is "
+        "the events per commit.",
+    )
 
 
 class Health(BaseModel):
