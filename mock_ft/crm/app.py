@@ -1,17 +1,17 @@
 """The app factory: `create_app(settings)` builds the mock; nothing happens at import time.
 
-`create_app` builds every part complete (crm/state.py: no I/O in any constructor), includes the
-routers side by side (crm/routes/, each reaching the parts through crm/deps.py), and hands the
-lifespan only the starting and stopping.
+`create_app` builds every part complete (`build_state`: no I/O in any constructor) into one
+`MockState` (crm/deps.py), includes the routers side by side (crm/routes/, each reaching the parts
+through crm/deps.py), and leaves the lifespan only the starting and stopping (`running`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,29 +19,31 @@ from starlette.routing import compile_path
 from starlette.types import Receive, Scope, Send
 
 from mock_ft._version import __version__
-from mock_ft.crm.guard import ControlAuthError, control_guard
+from mock_ft.brokers import Brokers
+from mock_ft.callbacks import CallbackRunner, RuleCompiler
+from mock_ft.contracts import integration_contract
+from mock_ft.crm.deps import MockState
+from mock_ft.crm.guard import ControlAuthError, control_guard, unambiguous_query
 from mock_ft.crm.limits import bounded_receive
 from mock_ft.crm.openapi import merged_openapi
 from mock_ft.crm.rest import INGEST_PREFIXES, RestIngest
-from mock_ft.crm.routes import (
-    callbacks,
-    charts,
-    events,
-    faults,
-    live,
-    lookups,
-    pages,
-    players,
-    reports,
-)
-from mock_ft.crm.state import MockState
+from mock_ft.crm.routes import callbacks as callback_routes
+from mock_ft.crm.routes import charts, events, live, pages, reports
+from mock_ft.crm.routes import faults as fault_routes
+from mock_ft.crm.routes import lookups as lookup_routes
+from mock_ft.crm.routes import players as player_routes
 from mock_ft.crm.web_guard import WebGuard
+from mock_ft.extras import require
+from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import ACTIONS
+from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import Journal
+from mock_ft.lookups import LookupRunner
+from mock_ft.players import PlayerModel
 from mock_ft.problems import json_path
 from mock_ft.settings import Settings
 
-__all__ = ["MockApp", "create_app"]
+__all__ = ["MockApp", "build_state", "create_app", "running"]
 
 # Starlette's own HTTP errors, in mock-ft's ErrorBody shape.
 _HTTP_ERROR_CODES = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}
@@ -85,11 +87,11 @@ class MockApp(FastAPI):
 def create_app(settings: Settings | None = None, journal: Journal | None = None) -> MockApp:
     """Build the mock FT server. Pass `journal` to share one already started (tests, demo):
     then the routes work without the lifespan too (in-process tools such as Schemathesis)."""
-    state = MockState.build(settings or Settings(), journal)
+    state = build_state(settings or Settings(), journal)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with state.running():
+        async with running(state):
             yield
 
     app = MockApp(
@@ -101,14 +103,23 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
         docs_url=None,  # routes/pages.py serves /docs and /redoc from the package, not a CDN
         redoc_url=None,
     )
-    # The control token (when one is set) guards every /_mock/ route but /_mock/health; each
-    # documents the 422 (and 401) it may answer.
+    # What guards each /_mock/ route, in one place: the control token (when one is set) on all
+    # but /_mock/health, and the refusal of ambiguous query strings on all that take queries
+    # (fault rules take a body). Each documents the 422 (and 401) it may answer.
     protected, errors = control_guard(state.settings)
-    app.include_router(reports.open_router, responses=errors)
-    for router in (events.router, reports.router, faults.router, lookups.router):
-        app.include_router(router, dependencies=protected, responses=errors)
-    for router in (callbacks.router, players.router, live.router, charts.router):
-        app.include_router(router, dependencies=protected, responses=errors)
+    queries = [Depends(unambiguous_query)]
+    app.include_router(reports.open_router, dependencies=queries, responses=errors)
+    for router, guards in (
+        (events.router, [*protected, *queries]),
+        (reports.router, [*protected, *queries]),
+        (fault_routes.router, protected),
+        (lookup_routes.router, [*protected, *queries]),
+        (callback_routes.router, [*protected, *queries]),
+        (player_routes.router, [*protected, *queries]),
+        (live.router, [*protected, *queries]),
+        (charts.router, [*protected, *queries]),
+    ):
+        app.include_router(router, dependencies=guards, responses=errors)
     app.include_router(pages.router)
     pages.mount_assets(app)
     # FT's ingest paths never reach it (MockApp.__call__)
@@ -117,6 +128,75 @@ def create_app(settings: Settings | None = None, journal: Journal | None = None)
     app.add_exception_handler(ControlAuthError, _control_auth)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app
+
+
+def build_state(settings: Settings, journal: Journal | None = None) -> MockState:
+    """Every part, complete. A bad fault or callback rule in the settings stops here,
+    saying why. Pass `journal` to share one already started (tests, the demo)."""
+    if settings.rabbitmq_url is not None or settings.kafka_bootstrap is not None:
+        require("brokers", needed_by="consuming from RabbitMQ or Kafka")
+    contract = integration_contract().with_paths({"game_round_path": settings.game_round_path})
+    compiler = RuleCompiler(settings, contract)
+    rules = compiler.load(settings.callback_rules)
+    faults = FaultInjector(seed=settings.fault_seed)
+    for spec in settings.faults:  # from --fault, MOCK_FT_FAULTS or the config file
+        faults.add(**spec.model_dump())
+    owns_journal = journal is None
+    if journal is None:
+        journal = Journal(settings.journal, sync=settings.journal_sync)  # opened by the lifespan
+    lookups = LookupRunner(settings, journal)
+    players = PlayerModel(journal)
+    callbacks = CallbackRunner(journal, players, lookups)
+    for rule in rules:
+        callbacks.add(rule)
+    pipeline = Pipeline(
+        journal,
+        contract,
+        freshness_target_ms=settings.freshness_target_ms,
+        on_accepted=_reactions(lookups, callbacks),
+    )
+    return MockState(
+        settings=settings,
+        contract=contract,
+        journal=journal,
+        owns_journal=owns_journal,
+        faults=faults,
+        rule_compiler=compiler,
+        lookups=lookups,
+        players=players,
+        callbacks=callbacks,
+        pipeline=pipeline,
+        brokers=Brokers(settings, pipeline, faults),
+    )
+
+
+@asynccontextmanager
+async def running(state: MockState) -> AsyncIterator[None]:
+    """Open the journal (when this mock owns it), start the runners and the brokers; on the
+    way out stop them in reverse order, also when one failed to start."""
+    async with AsyncExitStack() as stack:
+        if state.owns_journal:
+            state.journal.start()
+            stack.callback(state.journal.close)
+        await state.lookups.start()
+        stack.push_async_callback(state.lookups.stop)
+        await state.callbacks.start()
+        stack.push_async_callback(state.callbacks.stop)
+        await state.brokers.start()
+        stack.push_async_callback(state.brokers.stop)
+        yield
+
+
+def _reactions(
+    lookups: LookupRunner, callbacks: CallbackRunner
+) -> Callable[[int, str | None, str | None], None]:
+    """What an accepted first sighting of an event sets off: FT's lookups and callback rules."""
+
+    def accepted(event_id: int, event_type: str | None, user_id: str | None) -> None:
+        lookups.schedule(event_id, event_type, user_id)
+        callbacks.offer(event_id, event_type, user_id)
+
+    return accepted
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -1,20 +1,24 @@
 """What a route may ask FastAPI for: the mock's parts and the query filters routes share.
 
-Every route reaches the mock it belongs to through these dependencies (`journal: JournalDep`),
-never through `request.app`: the one place that knows where the app keeps its `MockState`.
+`MockState` holds one mock's parts, built complete by `create_app` (crm/app.py). Every route
+reaches them through these dependencies (`journal: JournalDep`), never through `request.app`:
+this is the one place that knows where the app keeps its `MockState`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
 from mock_ft.brokers import Brokers
 from mock_ft.callbacks import CallbackRunner, RuleCompiler
-from mock_ft.crm.state import MockState
+from mock_ft.contracts import IntegrationContract
 from mock_ft.faults import FaultInjector
+from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import EventFilter, Journal
+from mock_ft.lookups import LookupRunner
 from mock_ft.players import PlayerModel
 from mock_ft.settings import Settings
 
@@ -25,6 +29,7 @@ __all__ = [
     "FaultsDep",
     "FilterDep",
     "JournalDep",
+    "MockState",
     "PlayersDep",
     "RuleCompilerDep",
     "SettingsDep",
@@ -37,8 +42,26 @@ MAX_ID = 2**63 - 1  # SQLite INTEGER range: the largest id a query may name
 Verdict = Literal["accepted", "rejected", "faulted"]
 
 
+@dataclass(frozen=True, slots=True)
+class MockState:
+    """One mock's parts, each complete (no I/O in any constructor): `create_app` builds them,
+    its lifespan starts and stops them, the routes use them."""
+
+    settings: Settings
+    contract: IntegrationContract
+    journal: Journal
+    owns_journal: bool  # opened and closed by the lifespan; False for one passed in, open
+    faults: FaultInjector
+    rule_compiler: RuleCompiler
+    lookups: LookupRunner
+    players: PlayerModel
+    callbacks: CallbackRunner
+    pipeline: Pipeline
+    brokers: Brokers
+
+
 def mock_state(request: Request) -> MockState:
-    """The parts of the mock serving this request (crm/state.py)."""
+    """The parts of the mock serving this request."""
     state = getattr(request.app, "mock", None)
     if not isinstance(state, MockState):
         msg = "this route is served only by the app mock_ft.crm.create_app() builds"

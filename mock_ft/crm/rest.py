@@ -7,12 +7,8 @@ shared pipeline. `MockApp` (crm/app.py) sends only FT's paths here; everything e
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import hmac
-import os
-import socket
-import struct
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -21,6 +17,7 @@ from typing import Any
 from starlette.types import Message, Receive, Scope, Send
 
 from mock_ft.contracts import EventRoute, IntegrationContract
+from mock_ft.crm.connection import client_gone, client_left_during, drop_connection
 from mock_ft.faults import FaultInjector, FaultRule
 from mock_ft.faultspec import CONNECTION_ACTIONS
 from mock_ft.ingest.faulting import under_rule
@@ -97,7 +94,7 @@ class RestIngest:
         if (
             outcome.error_code is None
             and time.time() - received_at > _SLOW_ANSWER_SECONDS
-            and _client_gone(send)
+            and client_gone(send)
         ):
             await pipeline.answer_lost(outcome.event_id, "client_left")
         start, answer = self._answer_messages(outcome, path)
@@ -119,12 +116,12 @@ class RestIngest:
             pipeline, attempt, rule, lambda: self._decide(attempt, *request, pipeline)
         )
         hold = rule.hold_seconds()
-        if hold and await _client_left_during(receive, hold):
+        if hold and await client_left_during(receive, hold):
             if outcome.error_code is None and rule.action == "delay":
                 await pipeline.answer_lost(outcome.event_id, "client_left")
             return
         if rule.action in CONNECTION_ACTIONS:
-            await _drop_connection(send, receive, reset=rule.action == "reset")
+            await drop_connection(send, receive, reset=rule.action == "reset")
         else:
             await self._answer(send, outcome, attempt.path or "")
 
@@ -255,64 +252,6 @@ class RestIngest:
 def _is_json_media(content_type: bytes) -> bool:
     """True for `application/json`, parameters (`; charset=utf-8`) and case aside."""
     return content_type.decode("latin-1").split(";", 1)[0].strip().lower() == "application/json"
-
-
-async def _client_left_during(receive: Receive, seconds: float) -> bool:
-    """Wait `seconds`, or less if the client hangs up first (then True): a hold costs no more."""
-    try:
-        async with asyncio.timeout(seconds):
-            while (await receive())["type"] != "http.disconnect":
-                pass
-    except TimeoutError:
-        return False
-    return True
-
-
-def _client_gone(send: Send) -> bool:
-    """True when the client hung up before its answer: uvicorn saw it go, or (not yet read by
-    the loop) the socket already holds its FIN or RST. False when that cannot be known."""
-    cycle = getattr(send, "__self__", None)
-    if getattr(cycle, "disconnected", False):
-        return True
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        return False
-    if transport.is_closing():
-        return True
-    sock = transport.get_extra_info("socket")
-    if sock is None:
-        return False
-    probe = socket.socket(fileno=os.dup(sock.fileno()))  # a duplicate descriptor: ours to close
-    try:
-        return probe.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""  # b"": the FIN
-    except BlockingIOError:
-        return False  # nothing to read: still there
-    except OSError:
-        return True  # reset
-    finally:
-        probe.close()
-
-
-async def _drop_connection(send: Send, receive: Receive, *, reset: bool) -> None:
-    """Close the connection without an answer: an orderly FIN, or an RST when `reset`.
-
-    ASGI has no message for this, so it reaches for uvicorn's transport (the server `mock-ft
-    serve` runs); a server without one gets ConnectionAbortedError, its closest equivalent.
-    """
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is None or not hasattr(transport, "abort"):  # uvloop's is no asyncio.Transport
-        msg = "a fault rule dropped the connection (needs uvicorn to do it on the wire)"
-        raise ConnectionAbortedError(msg)
-    if reset:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:  # linger 0: close() sends RST instead of FIN
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
-    else:
-        transport.close()
-    # Let uvicorn see the connection go, so it does not answer a 500 on the closed transport.
-    while (await receive())["type"] != "http.disconnect":
-        pass
 
 
 @dataclass(slots=True)

@@ -13,8 +13,8 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from mock_ft.crm.deps import MockState
 from mock_ft.crm.limits import HeaderLimits, limited_protocol
-from mock_ft.crm.state import MockState
 from mock_ft.errors import ConfigError
 
 __all__ = ["ServerThread", "bind_socket", "tune_gc", "uvicorn_config"]
@@ -54,7 +54,7 @@ def tune_gc() -> None:
 def uvicorn_config(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Config:
     """The uvicorn settings mock-ft runs with (the benchmark uses the same for its baseline);
     the mock's own app gets its header and read-time limits (crm/limits.py)."""
-    mock = getattr(app, "mock", None)  # MockApp's parts (crm/state.py)
+    mock = getattr(app, "mock", None)  # MockApp's parts (crm/deps.py)
     http: Any = "auto"  # another app (the reference operator) runs as uvicorn has it
     if isinstance(mock, MockState):
         settings = mock.settings

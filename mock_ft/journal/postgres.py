@@ -2,23 +2,24 @@
 
 Same interface, same group commit as SQLite (see store.py): the batch's transaction runs on the
 event loop, and every job's caller is answered only after COMMIT returned, i.e. after PostgreSQL
-flushed its WAL (`synchronous_commit` as the server has it; `on` by default). The stream-check
-state is read inside that transaction (Tx.warm), under the lock on the row of the highest
-event id, which every batch that writes events takes first (`sql.POSTGRES.next_event_id`).
+flushed its WAL (`synchronous_commit` as the server has it; `on` by default).
+
+**Several writers per database.** Any number of `mock-ft serve` processes may share one
+database (issue 25, item 2). Each batch first takes a transaction advisory lock per key its
+stream checks will read (idempotency keys, players, payments, bets: `Tx.warm`, `lock_keys`),
+in ascending order of their hashes so that two batches never wait for each other in a cycle,
+and only then reads the stream-check state: a batch checking a key sees everything the last
+batch of that key committed, on whichever instance. Event ids come from one row locked per batch
+(`sql.POSTGRES.next_event_id`), taken after the key locks, so ids never repeat across writers.
+Migrations run under their own advisory lock, so instances starting together migrate once.
 
 **Sync driver, on the loop.** Jobs are plain functions that query as they go (`tx.conn.execute`)
 all over mock-ft; an async driver would need every job rewritten as a coroutine, and awaiting
 each round trip would let other coroutines run in the middle of a batch. psycopg 3's sync API
 keeps one code path for both backends. The cost is that the loop waits for each round trip and
 for the commit's WAL flush, as it waits for SQLite; see docs/postgresql.md for what that costs.
-A batch costs a fixed number of round trips (BEGIN, the id row, one query per kind of state
-read, one pipelined executemany per table, COMMIT), not one per event.
-
-**One writer per database, for now.** The writer connection holds a session advisory lock: a
-second mock-ft on the same database is refused, naming the holder, as a second writer of a
-SQLite file is. Several instances on one database (issue 25, part 2) replace it with leases;
-the id row lock already makes concurrent batches serialize. The lock dies with the connection,
-so a killed server frees the database.
+A batch costs a fixed number of round trips (BEGIN, the key locks, the id row, one query per
+kind of state read, one pipelined executemany per table, COMMIT), not one per event.
 
 Readers off the loop (the dashboard's charts, `read_snapshot`) take connections from a small
 psycopg-pool pool. The URL's password is never shown: `Journal.path` is the URL with it
@@ -41,18 +42,16 @@ from mock_ft.journal.migrations import Step, migrate
 from mock_ft.journal.pgconn import PgConnection, configure, connect, connection_options
 from mock_ft.journal.sql import POSTGRES, Connection, Dialect
 
-__all__ = ["INSTANCE_LOCK", "PgDatabase", "read_snapshot"]
+__all__ = ["PgDatabase", "read_snapshot"]
 
 T = TypeVar("T")
 
-INSTANCE_LOCK = 0x6D6F636B  # advisory lock keys ("mock"): the writer's, and migrations'
-MIGRATION_LOCK = INSTANCE_LOCK + 1
-LOCK_WAIT_SECONDS = 3  # how long a start waits for the instance lock
+MIGRATION_LOCK = 0x6D6F636C  # advisory lock key ("mocl") taken by migrations
 _READERS: dict[str, ConnectionPool[Any]] = {}  # open journals' reader pools, by shown URL
 
 
 class PgDatabase:
-    """A PostgreSQL journal's writer connection, its instance lock and its reader pool."""
+    """A PostgreSQL journal's writer connection and its reader pool."""
 
     dialect: Dialect = POSTGRES
     errors: tuple[type[Exception], ...] = (psycopg.Error,)
@@ -63,7 +62,6 @@ class PgDatabase:
         self._raw: psycopg.Connection[Any] | None = None
         self._conn: PgConnection | None = None
         self._pool: ConnectionPool[Any] | None = None
-        self._locked = False  # the instance lock is held by the writer connection
         self.migrated: list[Step] = []
 
     @property
@@ -87,11 +85,10 @@ class PgDatabase:
         return text
 
     def open(self) -> None:
-        """Connect, take the instance lock, migrate, open the reader pool."""
+        """Connect, migrate, open the reader pool."""
         try:
             self._raw = connect(self._url)
             self._conn = PgConnection(self._raw)
-            self._take_instance_lock(self._conn)
             self.migrated = migrate(
                 self._conn,
                 "postgresql",
@@ -119,49 +116,15 @@ class PgDatabase:
             raise
         _READERS[self.path] = self._pool
 
-    def _take_instance_lock(self, conn: PgConnection) -> None:
-        # A server killed a moment ago still holds it until PostgreSQL notices the closed
-        # socket (milliseconds): wait that long, not for a live holder.
-        conn.execute(f"SET lock_timeout = '{LOCK_WAIT_SECONDS}s'")
-        try:
-            conn.execute("SELECT pg_advisory_lock(?)", (INSTANCE_LOCK,))
-        except psycopg.errors.LockNotAvailable:
-            pass
-        else:
-            self._locked = True
-            return
-        finally:
-            conn.execute("RESET lock_timeout")
-        holder = conn.execute(
-            "SELECT a.pid, a.client_addr, a.application_name FROM pg_locks AS l "
-            "JOIN pg_stat_activity AS a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-            "AND l.objid = ? AND l.granted AND l.database = "
-            "(SELECT oid FROM pg_database WHERE datname = current_database())",
-            (INSTANCE_LOCK,),
-        ).fetchone()
-        who = "another process"
-        if holder is not None:
-            pid, client, name = holder
-            who = f"{name or 'a client'} (server pid {pid}, from {client or 'a local socket'})"
-        msg = (
-            f"journal {self.path} is in use by {who}; a journal has one writer for now: stop "
-            "that mock-ft, or give this one another database"
-        )
-        raise JournalError(msg)
-
     def close(self) -> None:
-        """Close the pool and the writer connection (which frees the instance lock)."""
+        """Close the pool and the writer connection."""
         if self._pool is not None:
             _READERS.pop(self.path, None)
             self._pool.close()
             self._pool = None
         if self._raw is not None:
             with contextlib.suppress(psycopg.Error):
-                # Now, not when the server notices the closed socket: a reopen must find it free.
-                if self._locked:
-                    self._raw.execute("SELECT pg_advisory_unlock(%s)", (INSTANCE_LOCK,))
                 self._raw.close()
-            self._locked = False
             self._raw = None
             self._conn = None
 

@@ -40,6 +40,7 @@ class Database(Protocol):
 
     dialect: Dialect
     errors: tuple[type[Exception], ...]  # the driver's errors, reported as JournalError
+    migrated: list[Any]  # the migration steps `open` applied
 
     @property
     def conn(self) -> Connection: ...
@@ -89,6 +90,9 @@ class Dialect:
     warm_marks: str
     warm_users: str
     begin: str  # starts a write transaction
+    # Locks the keys (sorted 64-bit hashes, one array) until the transaction ends: several
+    # writers on one database check one key one after the other (None: one writer per file).
+    lock_keys: str | None = None
 
 
 SQLITE = Dialect(
@@ -132,4 +136,7 @@ POSTGRES = Dialect(
         "JOIN users AS u ON u.user_id = j.value"
     ),
     begin="BEGIN",
+    # unnest keeps the array's order: every writer takes its locks in ascending order, so two
+    # batches never wait for each other in a cycle.
+    lock_keys="SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS k",
 )

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from mock_ft.errors import JournalError
 from mock_ft.extras import require
+from mock_ft.journal.migrations import Step
 from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
 from mock_ft.journal.sql import Database
 from mock_ft.journal.sqlite import SqliteDatabase
@@ -87,6 +88,11 @@ class Journal:
         self._db.open()
         return self
 
+    @property
+    def migrated(self) -> list[Step]:
+        """The schema migration steps that `start` applied (none when it was up to date)."""
+        return [] if self._db is None else self._db.migrated
+
     def close(self) -> None:
         """Commit what is still queued and close the database."""
         self._flush()
@@ -125,9 +131,9 @@ class Journal:
             loop.call_soon(self._flush_when_settled, loop)
         return future
 
-    def run_sync(self, job: Callable[[Tx], T]) -> T:
+    def run_sync(self, job: Callable[[Tx], T], reads: Reads | None = None) -> T:
         """Run `job(tx)` in its own transaction now, from any thread; return its result."""
-        [(ok, value)] = self._execute([(job, None)])
+        [(ok, value)] = self._execute([(job, reads)])
         self.commits += 1
         self._wake_waiters()
         if not ok:

@@ -12,6 +12,7 @@ A rolled-back transaction simply drops its Tx, so nothing half-written survives.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import orjson
 from mock_ft.journal.models import NewEntry
 from mock_ft.journal.sql import BUMP, INSERT_EVENT, SET_MARK, SET_USER, SQLITE, Connection, Dialect
 
-__all__ = ["Reads", "Tx", "UserState"]
+__all__ = ["Reads", "Tx", "UserState", "lock_keys"]
 
 Mark = tuple[str | None, int]  # a mark's value and the id of the event that set it
 
@@ -34,6 +35,19 @@ class UserState:
     registered: bool
     last_epoch: float | None
     last_event_id: int | None
+
+
+def lock_keys(reads: Iterable[Reads]) -> list[int]:
+    """The keys `reads` name, as sorted distinct signed 64-bit hashes (advisory lock keys).
+
+    Two keys that share a hash share a lock: they are only checked one after the other.
+    """
+    names = {f"{kind}\x00{key}" for read in reads for kind, key in read.marks}
+    names.update(f"user\x00{user}" for read in reads for user in read.users)
+    return sorted(
+        int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
+        for name in names
+    )
 
 
 @dataclass(slots=True)
@@ -133,9 +147,15 @@ class Tx:
     def warm(self, reads: Iterable[Reads]) -> None:
         """Fetch what the batch's jobs will read: one query per kind of mark, one for players.
 
+        With several writers (PostgreSQL) the keys are locked first, until COMMIT: what is read
+        then is what the last writer of each key committed, and stays so for this batch.
+
         Only what was found is kept as such; every key asked for is remembered as fetched, so a
         mark or player found missing is not queried again in this batch.
         """
+        reads = list(reads)
+        if self._dialect.lock_keys is not None and reads:
+            self._conn.execute(self._dialect.lock_keys, (lock_keys(reads),))
         by_kind: dict[str, list[str]] = {}
         users: list[str] = []
         for read in reads:

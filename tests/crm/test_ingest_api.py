@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from mock_ft.contracts import EventRoute, integration_contract
 from mock_ft.crm import create_app
-from mock_ft.crm.rest import _client_gone
+from mock_ft.crm.connection import client_gone
 from mock_ft.samples import ft_timestamp, sample_events
 from mock_ft.settings import Settings
 from tests.conftest import KEY_HEADERS
@@ -241,7 +241,7 @@ def test_keep_only_64k_of_announced_oversized_body() -> None:
 
 
 class _Cycle:
-    """The part of uvicorn's request cycle `_client_gone` reads, around a real socket."""
+    """The part of uvicorn's request cycle `client_gone` reads, around a real socket."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.disconnected = False
@@ -258,16 +258,16 @@ class _Cycle:
         """Stands for uvicorn's send."""
 
 
-def test_tell_client_gone_from_its_socket() -> None:
+def test_tellclient_gone_from_its_socket() -> None:
     """A client still connected (even mid-request) is there; one that hung up is gone."""
     ours, theirs = socket.socketpair()
     with ours, theirs:
         cycle = _Cycle(ours)
-        assert _client_gone(cycle.send) is False
+        assert client_gone(cycle.send) is False
         theirs.sendall(b"GET")  # a pipelined request: still there
-        assert _client_gone(cycle.send) is False
+        assert client_gone(cycle.send) is False
         ours.recv(3)
         theirs.close()
-        assert _client_gone(cycle.send) is True
+        assert client_gone(cycle.send) is True
         cycle.disconnected = True
-        assert _client_gone(cycle.send) is True
+        assert client_gone(cycle.send) is True

@@ -1,11 +1,11 @@
-"""What only the PostgreSQL journal has: one writer per database (a lock that dies with its
-connection), a password that is shown nowhere, and text that PostgreSQL cannot hold (NUL).
+"""What only the PostgreSQL journal has: a password that is shown nowhere, and text that PostgreSQL
+cannot hold (NUL). Several writers on one database: test_postgres_instances.py and
+test_postgres_cluster.py.
 The behaviours both backends share are tested on both (`journal_target`, tests/test_journal.py).
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +18,7 @@ from mock_ft.errors import JournalError
 from mock_ft.journal import EventFilter, Journal, NewEntry
 from tests.conftest import KEY_HEADERS
 from tests.postgres import empty_schema
-from tests.serve_process import run_cli, serve_process
+from tests.serve_process import run_cli
 
 SECRET = "pw-never-shown-7"
 
@@ -32,33 +32,6 @@ def _with_password(url: str) -> str:
     """The same database, with a password in the URL (trust auth accepts and ignores it)."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=parts.netloc.replace("@", f":{SECRET}@", 1)))
-
-
-def test_refuse_second_writer_of_a_postgres_journal(url: str) -> None:
-    """While one Journal has the database open, another is refused, naming the holder."""
-    with Journal(url), pytest.raises(JournalError, match="in use by mock-ft"):
-        Journal(url).start()
-    with Journal(url):  # closed: free again at once
-        pass
-
-
-def test_refuse_second_serve_on_one_postgres_journal(url: str) -> None:
-    """A second `mock-ft serve` on the same database exits 2 with the journal headline."""
-    with serve_process("--journal", url):
-        second = run_cli("serve", "--port", "0", "--journal", url, timeout=60)
-    assert second.returncode == 2, second.stderr
-    assert "Journal unavailable" in second.stderr
-    assert "in use by mock-ft" in second.stderr
-    assert "Traceback" not in second.stderr
-
-
-def test_free_postgres_journal_when_its_server_is_killed(url: str) -> None:
-    """kill -9 frees the database: the lock goes with the killed server's connection."""
-    with serve_process("--journal", url) as (_, first):
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait(timeout=10)
-    with serve_process("--journal", url) as (served, _):
-        assert served.startswith("http://")
 
 
 def test_keep_password_out_of_banner_health_logs_and_journal(url: str) -> None:

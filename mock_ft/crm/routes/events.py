@@ -7,11 +7,10 @@ import time
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from mock_ft.crm.deps import MAX_ID, FilterDep, JournalDep, SettingsDep, StateDep
-from mock_ft.crm.guard import unambiguous_query
 from mock_ft.crm.schemas import (
     CallbackPublic,
     ErrorBody,
@@ -28,9 +27,7 @@ from mock_ft.journal.lookups import LookupFilter, query_lookups
 
 __all__ = ["router"]
 
-router = APIRouter(
-    prefix="/_mock", tags=["mock control"], dependencies=[Depends(unambiguous_query)]
-)
+router = APIRouter(prefix="/_mock", tags=["mock control"])
 
 WaitSeconds = Annotated[
     float, Query(gt=0, allow_inf_nan=False, description="Seconds; capped by the server.")

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from mock_ft.crm.deps import MAX_ID, JournalDep
-from mock_ft.crm.guard import unambiguous_query
 from mock_ft.crm.schemas import LookupPublic, LookupsPublic
 from mock_ft.journal.lookups import LookupFilter, query_lookups
 
 __all__ = ["router"]
 
-router = APIRouter(
-    prefix="/_mock/lookups", tags=["mock control"], dependencies=[Depends(unambiguous_query)]
-)
+router = APIRouter(prefix="/_mock/lookups", tags=["mock control"])
 
 
 @router.get("")

@@ -1,0 +1,100 @@
+"""Several writers on one PostgreSQL journal (issue 25, item 2): the stream checks give the
+verdict one writer would, whichever writer takes which attempt.
+
+Each writer is a `Journal` with its own connection, as each `mock-ft serve` has; two of them in
+one process let the test hold one writer's batch open at a chosen point, so the interleaving that
+loses a duplicate without per-key locks happens every time, not by chance.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mock_ft.contracts import EventRoute
+from mock_ft.ingest.checks import apply_stream_checks, idempotency_key, stream_reads
+from mock_ft.journal import Journal, NewEntry
+from mock_ft.journal.tx import Tx
+from mock_ft.samples import sample_events
+from tests.postgres import empty_schema
+from tests.waiting import wait_until
+
+ROUTE, PAYMENT = next((r, p) for r, p in sample_events() if r.event_type == "PAYMENT")
+
+
+@pytest.fixture
+def url(postgres_database: str) -> str:
+    return empty_schema(postgres_database)
+
+
+def _checked(
+    route: EventRoute, payload: dict[str, Any], then: Callable[[], None] = lambda: None
+) -> tuple[Callable[[Tx], int | None], Any]:
+    """A job that stream-checks and journals `payload` as the pipeline does, calls `then` inside
+    the transaction, and returns the id it is a duplicate of (None: the first); and its reads."""
+    key = idempotency_key(route, payload)
+    user_id = str(payload["user_id"])
+
+    def job(tx: Tx) -> int | None:
+        entry = NewEntry("rest", time.time(), "accepted", 200, user_id=user_id)
+        entry.event_type = route.event_type
+        apply_stream_checks(tx, entry, route, payload, key, tx.next_id())
+        tx.insert(entry)
+        then()
+        return entry.duplicate_of
+
+    return job, stream_reads(route, payload, key, user_id)
+
+
+def _waiting_on_locks(journal: Journal) -> int:
+    """How many connections to the journal's database wait for a lock now."""
+    rows = journal.run_sync(
+        lambda tx: tx.conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        ).fetchone()
+    )
+    return int(rows[0])
+
+
+def test_open_two_writers_on_one_postgres_journal(url: str) -> None:
+    """A second Journal on the same database opens beside the first: each sees the other's
+    events."""
+    with Journal(url) as first, Journal(url) as second:
+        one = first.run_sync(Journal.append(NewEntry("rest", 1.0, "accepted", 200)))
+        two = second.run_sync(Journal.append(NewEntry("rest", 2.0, "accepted", 200)))
+        assert first.run_sync(Journal.get(two)) is not None
+        assert second.run_sync(Journal.get(one)) is not None
+    assert two == one + 1
+
+
+def test_flag_duplicate_taken_by_second_writer_while_first_commits(url: str) -> None:
+    """Writer B checks an attempt of a key while writer A's batch with the same key is still
+    open: B waits for A's commit and flags a duplicate of A's event, as one writer would."""
+    payload = {**PAYMENT, "payment_id": "race-1", "user_id": "u-race"}
+    inside, release = threading.Event(), threading.Event()
+    results: dict[str, int | None] = {}
+
+    def hold() -> None:
+        inside.set()
+        release.wait(timeout=60)
+
+    with Journal(url) as a, Journal(url) as b:
+        job_a, reads = _checked(ROUTE, payload, then=hold)
+        job_b, _ = _checked(ROUTE, payload)
+        thread_a = threading.Thread(target=lambda: results.update(a=a.run_sync(job_a, reads)))
+        thread_b = threading.Thread(target=lambda: results.update(b=b.run_sync(job_b, reads)))
+        thread_a.start()
+        assert inside.wait(timeout=60)
+        thread_b.start()
+        with Journal(url) as observer:
+            wait_until(lambda: _waiting_on_locks(observer) == 1, what="B waiting for A")
+        release.set()
+        thread_a.join(timeout=60)
+        thread_b.join(timeout=60)
+        first = a.run_sync(lambda tx: tx.conn.execute("SELECT min(id) FROM events").fetchone()[0])
+    assert results == {"a": None, "b": first}
