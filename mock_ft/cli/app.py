@@ -43,10 +43,10 @@ def _root(
     """A local Fast Track CRM: prove your FT integration before go-live."""
 
 
-# Commands, in the order `mock-ft --help` lists them.
+# Every command and command group (`add_typer`), one line each, in the order `mock-ft --help`
+# lists them.
 app.command("serve")(serve.serve)
 app.command("verify")(verify.verify)
-# Command groups: one line each.
 app.add_typer(faults.app, name="faults")
 app.command("delivery")(delivery.delivery)
 app.command("replay")(replay.replay)
