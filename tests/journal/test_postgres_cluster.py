@@ -126,3 +126,11 @@ def test_give_one_instance_verdicts_when_attempts_alternate_instances(pair: Pair
         "out_of_order",
         "orphan_outcome",
     }
+
+
+def test_report_own_id_and_every_instance_in_health(pair: Pair) -> None:
+    """Each instance's /_mock/health names itself, and both instances on the journal."""
+    a, b = (httpx.get(f"{base}/_mock/health", timeout=30).json() for base in pair)
+    assert a["instance"] != b["instance"]
+    assert {i["id"] for i in a["instances"]} == {a["instance"], b["instance"]}
+    assert {i["id"] for i in b["instances"]} == {a["instance"], b["instance"]}
