@@ -168,7 +168,7 @@ def build_state(settings: Settings, journal: Journal | None = None) -> MockState
         callbacks=callbacks,
         pipeline=pipeline,
         brokers=Brokers(settings, pipeline, faults),
-        heartbeat=Heartbeat(journal, new_instance_id()),
+        heartbeat=Heartbeat(journal, new_instance_id(), settings.instance_lease_seconds),
     )
 
 

@@ -139,3 +139,22 @@ def test_forget_instance_whose_lease_ran_out(url: str) -> None:
             await watcher.stop()
 
     asyncio.run(asyncio.wait_for(run(), HANG_GUARD))
+
+
+def test_wake_waiter_of_one_writer_on_commit_of_another(url: str) -> None:
+    """A waiter on writer A wakes when writer B commits an event (LISTEN/NOTIFY): A's count
+    of changes moves although A journaled nothing."""
+
+    async def run() -> tuple[int, int]:
+        with Journal(url) as a, Journal(url) as b:
+            seen = a.changes
+            waiting = asyncio.create_task(a.next_commit(HANG_GUARD, after=seen))
+            await asyncio.sleep(0)  # the waiter is registered
+            await asyncio.to_thread(
+                b.run_sync, Journal.append(NewEntry("rest", 1.0, "accepted", 200))
+            )
+            await waiting
+            return seen, a.changes
+
+    seen, after = asyncio.run(run())
+    assert after > seen
