@@ -1,11 +1,16 @@
 """The broker benchmark's baselines: bare consumers that take and acknowledge, nothing else.
 
 `python -m bench.broker_baseline rabbitmq URL QUEUE COUNT PREFETCH` or
-`python -m bench.broker_baseline kafka BOOTSTRAP TOPIC GROUP COUNT`; run by bench.brokers pinned to
-the mock's core, on uvloop like the mock. Prints one JSON line: the drain window and its rate.
-With `--times FILE` (RabbitMQ, paced runs) it records when each message id arrived.
+`python -m bench.broker_baseline kafka BOOTSTRAP TOPIC GROUP COUNT [--sqlite FILE]`; run by
+bench.brokers pinned to the mock's core, on uvloop like the mock. Prints one JSON line: the drain
+window and its rate. With `--times FILE` (RabbitMQ, paced runs) it records when each message id
+arrived.
 RabbitMQ: aio-pika (the mock's client), robust connection, the mock's prefetch, each message
-acked. Kafka: aiokafka in a group with the mock's settings, offsets committed after each batch.
+acked. Kafka: aiokafka in a group with the mock's settings, offsets committed after each batch;
+with `--sqlite`, each fetched batch is first written to a SQLite file as the mock's journal is
+(WAL, synchronous=NORMAL, one row per record with its payload and headers as JSON, one
+transaction per fetch), without validation or stream checks: what a durable consumer costs at
+least, so the mock's ratio against it is what its own work costs.
 The window starts when the first message is in hand; messages of that first delivery (RabbitMQ:
 the first message; Kafka: the first fetched batch) are left out of the count, as the mock's
 window leaves out what its journal held when it started.
@@ -16,10 +21,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvloop
 
 __all__ = ["main"]
@@ -68,8 +75,49 @@ async def drain_rabbitmq(
     return _figures(count, count - 1, connected, first, finished)
 
 
-async def drain_kafka(bootstrap: str, topic: str, group: str, count: int) -> dict[str, Any]:
-    """Consume `count` records in a consumer group, committing after each fetched batch."""
+_TABLE = """CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, transport TEXT NOT NULL,
+    payload TEXT, headers TEXT NOT NULL)"""
+_INSERT = "INSERT INTO events (received_at, transport, payload, headers) VALUES (?, 'kafka', ?, ?)"
+
+
+def open_sqlite(path: Path) -> sqlite3.Connection:
+    """A journal-like SQLite file: WAL, synchronous=NORMAL (the mock's defaults)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(_TABLE)
+    return conn
+
+
+def write_batch(conn: sqlite3.Connection, records: list[Any]) -> None:
+    """One transaction holding a row per record: its payload and its headers as JSON."""
+    now = time.time()
+    rows = [
+        (
+            now,
+            (record.value or b"").decode("utf-8", errors="replace"),
+            orjson.dumps(
+                {
+                    "kafka.topic": record.topic,
+                    "kafka.partition": str(record.partition),
+                    "kafka.offset": str(record.offset),
+                    **{f"header.{k}": (v or b"").decode() for k, v in record.headers or ()},
+                }
+            ).decode(),
+        )
+        for record in records
+    ]
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(_INSERT, rows)
+    conn.execute("COMMIT")
+
+
+async def drain_kafka(
+    bootstrap: str, topic: str, group: str, count: int, sqlite: Path | None = None
+) -> dict[str, Any]:
+    """Consume `count` records in a consumer group, committing after each fetched batch (with
+    `sqlite`, after writing the batch there durably)."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
@@ -82,6 +130,7 @@ async def drain_kafka(bootstrap: str, topic: str, group: str, count: int) -> dic
         session_timeout_ms=2_000,
         heartbeat_interval_ms=666,
     )
+    conn = open_sqlite(sqlite) if sqlite is not None else None
     await consumer.start()
     connected = time.perf_counter()
     taken, first_batch, first = 0, 0, 0.0
@@ -95,10 +144,14 @@ async def drain_kafka(bootstrap: str, topic: str, group: str, count: int) -> dic
                 if not first:
                     first, first_batch = time.perf_counter(), len(records)
                 taken += len(records)
+                if conn is not None:
+                    write_batch(conn, records)
                 await consumer.commit({partition: records[-1].offset + 1})
         finished = time.perf_counter()
     finally:
         await consumer.stop()
+        if conn is not None:
+            conn.close()
     return _figures(count, count - first_batch, connected, first, finished)
 
 
@@ -129,13 +182,16 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("bootstrap", "topic", "group"):
         kafka.add_argument(name)
     kafka.add_argument("count", type=int)
+    kafka.add_argument("--sqlite", type=Path, help="write each fetch durably to this SQLite file")
     args = parser.parse_args(argv)
     if args.broker == "rabbitmq":
         figures = uvloop.run(
             drain_rabbitmq(args.url, args.queue, args.count, args.prefetch, args.times)
         )
     else:
-        figures = uvloop.run(drain_kafka(args.bootstrap, args.topic, args.group, args.count))
+        figures = uvloop.run(
+            drain_kafka(args.bootstrap, args.topic, args.group, args.count, args.sqlite)
+        )
     print(json.dumps(figures))
     return 0
 

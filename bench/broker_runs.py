@@ -30,17 +30,19 @@ from bench.broker_loads import (
     rabbit_cleanup,
     rabbit_fill,
 )
-from bench.broker_paced import (
-    DRAIN_SECONDS,
-    WARMUP_EVENTS,
-    paced_figures,
-    paced_mock,
-    paced_publish,
-)
 from bench.quiet import Load, Meter
 from bench.servers import SERVER_CPU, Server, ServerError, free_port, mock_command
 
-__all__ = ["Bench", "alternate", "console", "kafka_drain", "rabbit_drain", "sustained"]
+__all__ = [
+    "Bench",
+    "alternate",
+    "console",
+    "events_per_commit",
+    "kafka_drain",
+    "load_figures",
+    "rabbit_drain",
+    "wait_connected",
+]
 
 BENCH = Path(__file__).resolve().parent
 POLL_SECONDS = 0.01  # journal polling while a mock drains its backlog
@@ -58,7 +60,11 @@ class Bench:
     pids: dict[str, int] = field(default_factory=dict)  # mock, broker processes
 
     def __post_init__(self) -> None:
-        self.meter = Meter(lambda: [p for p in self.pids.values() if psutil.pid_exists(p)], console)
+        self.meter = Meter(
+            lambda: [p for p in self.pids.values() if psutil.pid_exists(p)],
+            console,
+            patient=not self.args.no_wait,
+        )
 
     def mock(self, env: dict[str, str], name: str) -> Server:
         """A `mock-ft serve` with a fresh journal and these settings, pinned to core 0."""
@@ -112,6 +118,7 @@ def drain_mock(bench: Bench, server: Server, count: int) -> dict[str, Any]:
             if not first:  # all of it landed between two polls
                 first, already = finished - POLL_SECONDS, 0
             verdicts = reader.verdicts()
+            per_commit = events_per_commit(server)
         finally:
             reader.close()
             bench.pids.pop("mock", None)
@@ -123,7 +130,14 @@ def drain_mock(bench: Bench, server: Server, count: int) -> dict[str, Any]:
         "events_per_sec": round((count - already) / seconds, 1),
         "first_after_connect_s": round(first - connected, 4),
         "journal": verdicts,
+        "events_per_commit": per_commit,
     }
+
+
+def events_per_commit(server: Server) -> float:
+    """Events the mock's consumer journaled per batch (one group commit each), from its health."""
+    [broker] = server.get_json("/_mock/health")["brokers"]
+    return round(broker["consumed"] / broker["batches"], 2) if broker["batches"] else 0.0
 
 
 def rabbit_drain(bench: Bench, side: str) -> dict[str, Any]:
@@ -143,12 +157,16 @@ def rabbit_drain(bench: Bench, side: str) -> dict[str, Any]:
 
 
 def kafka_drain(bench: Bench, side: str, bootstrap: str) -> dict[str, Any]:
-    """Produce the backlog to a fresh topic, drain it with `side` in a fresh group."""
+    """Produce the backlog to a fresh topic, drain it with `side` in a fresh group: `baseline`
+    takes and commits; `durable` also writes each fetch to SQLite in one transaction."""
     topic = f"mockft-bench-{bench.tag}-{uuid.uuid4().hex[:8]}"
     try:
         uvloop.run(kafka_fill(bootstrap, topic, Payments(topic), bench.args.events))
+        words = ["kafka", bootstrap, topic, f"{topic}-g", str(bench.args.events)]
         if side == "baseline":
-            return bench.baseline(["kafka", bootstrap, topic, f"{topic}-g", str(bench.args.events)])
+            return bench.baseline(words)
+        if side == "durable":
+            return bench.baseline([*words, "--sqlite", str(bench.tmp / f"{topic}.sqlite3")])
         env = {
             "MOCK_FT_KAFKA_BOOTSTRAP": bootstrap,
             "MOCK_FT_KAFKA_TOPICS": topic,
@@ -161,15 +179,21 @@ def kafka_drain(bench: Bench, side: str, bootstrap: str) -> dict[str, Any]:
         uvloop.run(kafka_delete(bootstrap, topic))
 
 
-def alternate(bench: Bench, name: str, drain: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-    """Baseline and mock drains, alternating, `rounds` times each; medians and the ratio."""
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "mock": []}
+def alternate(
+    bench: Bench,
+    name: str,
+    drain: Callable[[str], dict[str, Any]],
+    sides: tuple[str, ...] = ("baseline", "mock"),
+) -> dict[str, Any]:
+    """Drains of each side (the mock last), alternating, `rounds` times each; medians, and the
+    mock's ratio to each other side (`ratio` to `baseline`, `durable_ratio` to `durable`)."""
+    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     rounds = bench.args.rounds
     for round_no in range(1, rounds + 1):
-        for side in ("baseline", "mock"):
+        for side in sides:
             label = f"{name} drain {round_no}/{rounds} {side:>8}"
             figures, load = bench.meter.measure(label, functools.partial(drain, side))
-            runs[side].append(figures | _load(load))
+            runs[side].append(figures | load_figures(load))
             console.print(
                 f"  {label}: {figures['events_per_sec']:>9,.0f} events/s over "
                 f"{figures['seconds']:.2f} s (first event {figures['first_after_connect_s']:.2f} s "
@@ -183,89 +207,15 @@ def alternate(bench: Bench, name: str, drain: Callable[[str], dict[str, Any]]) -
             "steal_cores_max": max(r["steal_cores"] for r in results),
         }
     summary["journal"] = [r["journal"] for r in runs["mock"]]
-    rate = summary["baseline"]["events_per_sec"]
-    summary["ratio"] = round(summary["mock"]["events_per_sec"] / rate, 3) if rate else 0.0
+    summary["mock"]["events_per_commit"] = statistics.median(
+        r["events_per_commit"] for r in runs["mock"]
+    )
+    for side in sides[:-1]:
+        rate = summary[side]["events_per_sec"]
+        key = "ratio" if side == "baseline" else f"{side}_ratio"
+        summary[key] = round(summary["mock"]["events_per_sec"] / rate, 3) if rate else 0.0
     return summary
 
 
-def sustained(bench: Bench) -> dict[str, Any]:
-    """A bare consumer, then the mock, each on a queue fed at a paced rate: the achieved rate and
-    the publish-to-consumer time (mock: to its journal row)."""
-    args = bench.args
-    results: dict[str, Any] = {"target_rate": args.rate, "seconds": args.seconds}
-    for side in ("baseline", "mock"):
-        names = RabbitNames.unique(bench.tag)
-        label = f"sustained {args.rate:,}/s for {args.seconds:g} s {side:>8}"
-        run = _paced_baseline if side == "baseline" else _paced_mock
-        try:
-            figures, load = bench.meter.measure(label, functools.partial(run, bench, names))
-        finally:
-            uvloop.run(rabbit_cleanup(args.rabbitmq_url, names))
-        results[side] = figures | _load(load)
-        console.print(
-            f"  {label}: {figures['consumed_rate']:,.0f} events/s, p50 {figures['p50_ms']:.1f} "
-            f"ms, p99 {figures['p99_ms']:.1f} ms, max {figures['max_ms']:.1f} ms (broker confirm "
-            f"p99 {figures['confirm']['p99_ms']:.1f} ms)  other load {load.foreign_cores:.2f} cores"
-        )
-    return results
-
-
-def _payments(names: RabbitNames) -> Payments:
-    return Payments(f"{names.queue.removesuffix('.q')}-{time.monotonic_ns()}")
-
-
-def _paced_baseline(bench: Bench, names: RabbitNames) -> dict[str, Any]:
-    args, url = bench.args, bench.args.rabbitmq_url
-    uvloop.run(rabbit_fill(url, names, _payments(names), 0))  # the topology, for the consumer
-    times = bench.tmp / f"{names.queue}-{time.monotonic_ns()}.json"
-    total = WARMUP_EVENTS + int(args.rate * args.seconds)
-    words = ["rabbitmq", url, names.queue, str(total), str(args.prefetch), "--times", str(times)]
-    command = ["taskset", "-c", SERVER_CPU, sys.executable, "-m", "bench.broker_baseline", *words]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=BENCH.parent
-    ) as process:
-        assert process.stdout is not None  # noqa: S101 - piped above
-        if "consuming" not in process.stdout.readline():
-            process.kill()
-            raise ServerError(f"the baseline consumer did not start: {process.communicate()[1]}")
-        published = uvloop.run(
-            paced_publish(url, names, _payments(names), rate=args.rate, seconds=args.seconds)
-        )
-        try:
-            process.communicate(timeout=DRAIN_SECONDS + 60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise ServerError("the baseline consumer did not take every message") from None
-    return paced_figures(published, json.loads(times.read_text()), args.rate)
-
-
-def _paced_mock(bench: Bench, names: RabbitNames) -> dict[str, Any]:
-    args = bench.args
-    env = {
-        "MOCK_FT_RABBITMQ_URL": args.rabbitmq_url,
-        "MOCK_FT_RABBITMQ_PREFETCH": str(args.prefetch),
-    }
-    server = bench.mock(env | names.env(), f"{names.queue}-{time.monotonic_ns()}")
-    with server:
-        bench.pids["mock"] = server.pid
-        wait_connected(server)
-        journal = Path(server.command[server.command.index("--journal") + 1])
-        figures = uvloop.run(
-            paced_mock(
-                args.rabbitmq_url,
-                names,
-                journal,
-                _payments(names),
-                rate=args.rate,
-                seconds=args.seconds,
-            )
-        )
-        reader = JournalReader(journal)
-        figures["journal"] = reader.verdicts()
-        reader.close()
-        bench.pids.pop("mock", None)
-    return figures
-
-
-def _load(load: Load) -> dict[str, float]:
+def load_figures(load: Load) -> dict[str, float]:
     return {"foreign_cores": load.foreign_cores, "steal_cores": load.steal_cores}

@@ -38,7 +38,8 @@ from bench.broker_infra import (
     tansu_binary,
 )
 from bench.broker_report import render
-from bench.broker_runs import Bench, alternate, console, kafka_drain, rabbit_drain, sustained
+from bench.broker_runs import Bench, alternate, console, kafka_drain, rabbit_drain
+from bench.broker_sustained import sustained
 from bench.report import code_version, machine_info, run_and_report
 from bench.servers import SERVER_CPU, ServerError
 
@@ -61,6 +62,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--kafka-bootstrap", help="use this Kafka instead of a private Tansu")
     parser.add_argument("--quick", action="store_true", help="3k events, 1 round, 3 s sustained")
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="on a machine others share: measure at once, never redo (the load is still shown)",
+    )
     parser.add_argument(
         "--json", type=Path, default=BENCH / "results" / "brokers.json", help="where to write JSON"
     )
@@ -95,7 +101,10 @@ def run(args: argparse.Namespace, command_line: str) -> dict[str, Any]:
             if pid:
                 bench.pids["tansu"] = pid
             results["kafka"] = alternate(
-                bench, "kafka", lambda side: kafka_drain(bench, side, bootstrap)
+                bench,
+                "kafka",
+                lambda side: kafka_drain(bench, side, bootstrap),
+                ("baseline", "durable", "mock"),
             )
         results["kafka"]["broker"] = "external" if args.kafka_bootstrap else "Tansu (private)"
     return results

@@ -48,9 +48,12 @@ class Load:
 class Meter:
     """Measures foreign CPU load around a run; `pids()` lists the server processes to discount."""
 
-    def __init__(self, pids: Callable[[], list[int]], console: Console) -> None:
+    def __init__(
+        self, pids: Callable[[], list[int]], console: Console, *, patient: bool = True
+    ) -> None:
         self.pids = pids
         self.console = console
+        self.patient = patient  # False: measure at once, once (the load is still recorded)
 
     def _own(self) -> float:
         mine = os.times()  # this process and every child it has waited for (wrk, hey)
@@ -82,7 +85,7 @@ class Meter:
 
     def wait_quiet(self) -> Load:
         """Wait (up to 2 minutes) for a one-second window without foreign load."""
-        deadline = time.monotonic() + _QUIET_WAIT_SECONDS
+        deadline = time.monotonic() + (_QUIET_WAIT_SECONDS if self.patient else 0.0)
         said = False
         while True:
             before = self.snapshot()
@@ -104,7 +107,7 @@ class Meter:
             before = self.snapshot()
             result = run()
             load = self.since(before)
-            if not load.disturbed or attempt == MAX_ATTEMPTS:
+            if not load.disturbed or attempt == MAX_ATTEMPTS or not self.patient:
                 return result, load
             self.console.print(
                 f"  [yellow]{label}: other processes used {load.foreign_cores:.2f} cores (steal "

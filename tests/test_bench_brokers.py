@@ -1,14 +1,28 @@
-"""The broker benchmark's pure helpers: latency summaries, pacing, the messages it publishes."""
+"""The broker benchmark's helpers: latency summaries, pacing, the messages it publishes, and a
+smoke run of the Kafka durable baseline (it must journal what it takes; its speed is not judged)."""
 
 from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
 
 import orjson
 import pytest
 
-from bench.broker_loads import Payments, RabbitNames, due, latency_summary
+from bench.broker_baseline import drain_kafka
+from bench.broker_loads import (
+    Payments,
+    RabbitNames,
+    due,
+    kafka_delete,
+    kafka_fill,
+    latency_summary,
+)
 from bench.broker_paced import paced_figures
 from mock_ft.contracts import integration_contract
 from mock_ft.ingest.validation import EventValidator
+from tests.brokers import unique_name
 
 
 def test_latency_summary_rounds_and_counts() -> None:
@@ -65,3 +79,25 @@ def test_paced_figures_time_each_event_from_its_publish() -> None:
     assert (figures["p50_ms"], figures["max_ms"]) == (10.0, 20.0)
     assert figures["confirm"]["max_ms"] == 3.0
     assert figures["target_rate"] == 2.0
+
+
+@pytest.mark.slow
+def test_write_each_fetch_to_sqlite_in_durable_baseline(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The Kafka durable baseline journals every record it takes (a row each, headers kept)."""
+    topic = unique_name("mockft-bench-smoke")
+    journal = tmp_path / "durable.sqlite3"
+    asyncio.run(kafka_fill(kafka_bootstrap, topic, Payments(topic), 30))
+    try:
+        figures = asyncio.run(drain_kafka(kafka_bootstrap, topic, f"{topic}-g", 30, journal))
+    finally:
+        asyncio.run(kafka_delete(kafka_bootstrap, topic))
+    assert figures["count"] == 30
+    conn = sqlite3.connect(journal)
+    try:
+        found = conn.execute("SELECT payload, headers FROM events ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    assert [orjson.loads(p)["payment_id"] for p, _ in found] == [f"{topic}-{i}" for i in range(30)]
+    assert orjson.loads(found[0][1])["header.type"] == "PAYMENT"

@@ -4,8 +4,9 @@ acknowledged with one `multiple=True` ack.
 Handled one by one, each delivery paid for its own tasks, its own journal wait and its own ack
 frame (a write and a drain); at a steady rate aiormq hands deliveries over a few at a time, so
 the journal committed 3-4 events per transaction. Here the consume callback only queues the
-message; one runner takes everything queued, journals it (one group commit), then settles it,
-while the next deliveries queue up behind.
+message; one runner takes what is queued (up to a quarter of the prefetch window, so the broker
+keeps sending meanwhile), journals it (one group commit), then settles it, while the next
+deliveries queue up behind.
 
 `multiple=True` acks every unacked delivery of the channel up to its tag, so it must cover only
 what is durable and meant to be acked:
@@ -54,8 +55,16 @@ class Batches:
     """Queues deliveries (`take`) and journals and settles them a batch at a time."""
 
     def __init__(
-        self, pipeline: Pipeline, faults: FaultInjector, channel: Channel, secret_header: str
+        self,
+        pipeline: Pipeline,
+        faults: FaultInjector,
+        channel: Channel,
+        secret_header: str,
+        prefetch: int,
     ) -> None:
+        # A batch of the whole prefetch window would leave the broker nothing to send while it is
+        # journaled: a quarter keeps deliveries flowing behind the batch in hand.
+        self.most = max(1, prefetch // 4)
         self.pipeline = pipeline
         self.faults = faults
         self.channel = channel
@@ -94,8 +103,9 @@ class Batches:
         while True:
             await self._arrived.wait()
             await asyncio.sleep(0)  # the callbacks of deliveries read with this one run first
-            self._arrived.clear()
-            batch, self._waiting = self._waiting, []
+            batch, self._waiting = self._waiting[: self.most], self._waiting[self.most :]
+            if not self._waiting:
+                self._arrived.clear()
             try:
                 await self._settle_batch(batch)
             except Exception:  # a channel closed under us: the broker redelivers, nothing is lost

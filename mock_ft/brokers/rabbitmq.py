@@ -77,7 +77,9 @@ class RabbitConsumer:
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
         self._starter: asyncio.Task[None] | None = None
-        self._batches = Batches(pipeline, faults, self, settings.api_key_header)
+        self._batches = Batches(
+            pipeline, faults, self, settings.api_key_header, settings.rabbitmq_prefetch
+        )
         self._chores: set[asyncio.Task[Any]] = set()  # pauses and channel reopenings
         self._dead: weakref.WeakSet[Any] = weakref.WeakSet()  # channels closed by a fault rule
 

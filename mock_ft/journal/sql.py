@@ -40,6 +40,7 @@ class Database(Protocol):
 
     dialect: Dialect
     errors: tuple[type[Exception], ...]  # the driver's errors, reported as JournalError
+    migrated: list[Any]  # the migration steps `open` applied
 
     @property
     def conn(self) -> Connection: ...

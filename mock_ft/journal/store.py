@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from mock_ft.errors import JournalError
 from mock_ft.extras import require
+from mock_ft.journal.migrations import Step
 from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
 from mock_ft.journal.sql import Database
 from mock_ft.journal.sqlite import SqliteDatabase
@@ -90,6 +91,11 @@ class Journal:
             )
         self._db.open()
         return self
+
+    @property
+    def migrated(self) -> list[Step]:
+        """The schema migration steps that `start` applied (none when it was up to date)."""
+        return [] if self._db is None else self._db.migrated
 
     def close(self) -> None:
         """Commit what is still queued and close the database."""

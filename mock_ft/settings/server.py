@@ -34,8 +34,8 @@ class Settings(CommonSettings, BrokerSettings):
     port: int = Field(8765, ge=0, le=65535, description="TCP port (0 picks a free one).")
     journal: str = Field(
         ".mock-ft/journal.sqlite3",
-        description="SQLite journal file, or `:memory:` for a throwaway one (a URL of an "
-        "unknown scheme is refused).",
+        description="SQLite journal file, `:memory:` for a throwaway one, or a PostgreSQL "
+        "database URL `postgresql://user@host:5432/db` (needs mock-ft[postgres]).",
     )
     journal_sync: Literal["normal", "full"] = Field(
         "normal",
