@@ -125,14 +125,19 @@ def _verify(
     timing: tuple[float, float],
     console: Console,
 ) -> bool:
+    from mock_ft.settings import load_client_settings
     from mock_ft.verify import VerifyOptions, run_verification
     from mock_ft.verify.report import post_run, print_summary, write_reports
 
-    assert target.operator_url is not None  # noqa: S101 - the local stack has one
-    options = VerifyOptions(
+    # The stack's operator and mock, as flags over whatever MOCK_FT_* says.
+    settings = load_client_settings(
         operator_url=target.operator_url,
-        auth=target.operator_auth,
-        user_ids=users[:2],
+        operator_auth=target.operator_auth,
+        control_token=target.control_token,
+    )
+    options = VerifyOptions.from_settings(
+        settings,
+        users[:2],
         ft_url=target.ft_url,
         sid=sid,
         p95_budget_ms=timing[0],
@@ -143,7 +148,7 @@ def _verify(
     results = run_verification(options)
     print_summary(console, results, time.perf_counter() - started)
     write_reports(reports, options, results)
-    post_run(target.ft_url, "verify", reports / "report.json")
+    post_run(target.ft_url, "verify", reports / "report.json", options.control_token)
     return all(r.passed for r in results)
 
 

@@ -1,16 +1,17 @@
-"""The real `mock-ft serve` process over real sockets, and durability under kill -9."""
+"""The real `mock-ft serve` process over real sockets, and durability under kill -9, on each
+journal backend (`journal_target`: SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
-import sqlite3
 import threading
-from pathlib import Path
 
 import httpx
 import pytest
 
+from mock_ft.journal import EventFilter, Journal
 from mock_ft.samples import ft_timestamp, sample_events
 from mock_ft.settings import DEFAULT_API_KEY
 from tests.serve_process import run_cli, serve_process
@@ -19,9 +20,12 @@ pytestmark = pytest.mark.slow
 KEY = {"X-API-Key": DEFAULT_API_KEY}
 
 
-def test_serve_every_event_type_over_a_real_socket(journal_file: str) -> None:
+def test_serve_every_event_type_over_a_real_socket(journal_target: str) -> None:
     """A real server accepts every sample on its FT path and reports it via the control API."""
-    with serve_process("--journal", journal_file) as (url, _), httpx.Client(base_url=url) as client:
+    with (
+        serve_process("--journal", journal_target) as (url, _),
+        httpx.Client(base_url=url) as client,
+    ):
         for route, payload in sample_events():
             response = client.request(route.method, route.path, json=payload, headers=KEY)
             assert response.status_code == 200, (route.event_type, response.text)
@@ -36,9 +40,9 @@ def test_serve_every_event_type_over_a_real_socket(journal_file: str) -> None:
         assert sorted(types) == sorted(r.event_type for r, _ in sample_events())
 
 
-def test_keep_every_acknowledged_event_after_kill_9(tmp_path: Path) -> None:
+def test_keep_every_acknowledged_event_after_kill_9(journal_target: str) -> None:
     """Every event answered 200 is in the journal even when the server is SIGKILLed mid-stream."""
-    journal = str(tmp_path / "journal.sqlite3")
+    journal = journal_target
     acked: dict[int, str] = {}
     lock = threading.Lock()
     stop = threading.Event()
@@ -83,8 +87,9 @@ def test_keep_every_acknowledged_event_after_kill_9(tmp_path: Path) -> None:
         for worker in workers:
             worker.join()
 
-    with sqlite3.connect(journal) as conn:
-        rows = dict(conn.execute("SELECT id, json_extract(payload, '$.payment_id') FROM events"))
+    with Journal(journal) as reopened:
+        entries = reopened.run_sync(Journal.query(EventFilter(), limit=1_000_000))
+    rows = {e.id: json.loads(e.payload)["payment_id"] for e in entries if e.payload}
     with lock:
         missing = {eid: pid for eid, pid in acked.items() if rows.get(eid) != pid}
     assert len(acked) >= 300

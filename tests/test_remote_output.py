@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from mock_ft.cli import app
+from mock_ft.crm import create_app
+from mock_ft.crm.runner import ServerThread
+from mock_ft.settings import Settings
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 
@@ -66,3 +71,32 @@ def test_list_faults_as_json(mock_url: str) -> None:
     assert result.exit_code == 0, result.output
     [rule] = json.loads(result.output)
     assert (rule["status"], rule["event_type"], rule["hits"]) == (503, "PAYMENT", 0)
+
+
+def test_find_mock_through_config_file(mock_url: str, tmp_path: Path) -> None:
+    """`url` in --config points `faults` at the mock, as --ft-url or MOCK_FT_URL would."""
+    config = tmp_path / "mock-ft.yaml"
+    config.write_text(f"url: {mock_url}\n")
+    added = runner.invoke(app, ["faults", "add", "503 type=PAYMENT", "--config", str(config)])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["faults", "list", "--json", "--config", str(config)])
+    cleared = runner.invoke(app, ["faults", "clear", "--config", str(config)])
+    assert [rule["status"] for rule in json.loads(listed.output)] == [503]
+    assert cleared.output.strip() == "removed 1 fault rule(s)"
+
+
+def test_send_control_token_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mock with a control token answers `faults list` when MOCK_FT_CONTROL_TOKEN is set."""
+    token = "a-control-token-of-some-length"
+    settings = Settings(journal=str(tmp_path / "j.sqlite3"), control_token=token)
+    with ServerThread(create_app(settings)) as mock:
+        monkeypatch.setenv("MOCK_FT_URL", mock.url)
+        refused = runner.invoke(app, ["faults", "list"])
+        monkeypatch.setenv("MOCK_FT_CONTROL_TOKEN", token)
+        listed = runner.invoke(app, ["faults", "list"])
+    assert refused.exit_code == 2
+    assert "refused the control token" in refused.output
+    assert listed.exit_code == 0, listed.output
+    assert "no fault rules" in listed.output

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from mock_ft._version import __version__
-from mock_ft.cli import delivery, demo, faults, replay, serve, verify
+from mock_ft.cli import delivery, demo, faults, journal, replay, serve, verify
 from mock_ft.terminal import out
 
 __all__ = ["app", "main"]
@@ -43,14 +43,15 @@ def _root(
     """A local Fast Track CRM: prove your FT integration before go-live."""
 
 
-# Commands, in the order `mock-ft --help` lists them.
+# Every command and command group (`add_typer`), one line each, in the order `mock-ft --help`
+# lists them.
 app.command("serve")(serve.serve)
 app.command("verify")(verify.verify)
-# Command groups: one line each.
 app.add_typer(faults.app, name="faults")
 app.command("delivery")(delivery.delivery)
 app.command("replay")(replay.replay)
 app.command("demo")(demo.demo)
+app.add_typer(journal.app, name="journal")
 
 
 def main() -> None:

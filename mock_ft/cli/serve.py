@@ -32,7 +32,8 @@ def serve(
     journal: Annotated[
         str | None,
         typer.Option(
-            help="SQLite journal path or :memory:.", show_default=".mock-ft/journal.sqlite3"
+            help="SQLite journal path, :memory: or postgresql:// URL.",
+            show_default=".mock-ft/journal.sqlite3",
         ),
     ] = None,
     api_key: Annotated[

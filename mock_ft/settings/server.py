@@ -34,8 +34,8 @@ class Settings(CommonSettings, BrokerSettings):
     port: int = Field(8765, ge=0, le=65535, description="TCP port (0 picks a free one).")
     journal: str = Field(
         ".mock-ft/journal.sqlite3",
-        description="SQLite journal file, or `:memory:` for a throwaway one (a URL of an "
-        "unknown scheme is refused).",
+        description="SQLite journal file, `:memory:` for a throwaway one, or a PostgreSQL "
+        "database URL `postgresql://user@host:5432/db` (needs mock-ft[postgres]).",
     )
     journal_sync: Literal["normal", "full"] = Field(
         "normal",
@@ -101,6 +101,13 @@ class Settings(CommonSettings, BrokerSettings):
         default_factory=list,
         description="Origins (scheme://host[:port]) callback rules may call besides the "
         "operator URL's; comma-separated. See docs/security.md.",
+    )
+    instance_lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=86_400,
+        description="How long other instances on the journal see this one after its last "
+        "heartbeat (it beats every third of it); see /_mock/health.",
     )
     wait_max_seconds: float = Field(
         60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."

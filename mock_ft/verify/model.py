@@ -65,9 +65,9 @@ class VerifyOptions:
         VerifyOptions is assembled; ConfigError says what is missing or wrong."""
         if not settings.operator_url:
             msg = (
-                "no operator to verify; give the Operator API's base URL: --operator-url, "
-                "operator_url in --config or MOCK_FT_OPERATOR_URL (in pytest: "
-                "ft_verify(operator_url=...) or --ft-operator-url)"
+                "no operator to verify; pass --operator-url (or set operator_url in --config, "
+                "or MOCK_FT_OPERATOR_URL; in pytest: ft_verify(operator_url=...) or "
+                "--ft-operator-url)"
             )
             raise ConfigError(msg)
         if not user_ids:

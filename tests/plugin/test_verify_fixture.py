@@ -52,7 +52,7 @@ def test_require_operator_and_users(run_suite: RunSuite) -> None:
     """Without an Operator API or test users, ft_verify says what it needs."""
     result = run_suite("def test_verify(ft_verify):\n    ft_verify(user_ids=['1'])\n")
     result.assert_outcomes(failed=1)
-    pytest_hint = "(in pytest: ft_verify(operator_url=...) or --ft-operator-url)"
+    pytest_hint = "in pytest: ft_verify(operator_url=...) or --ft-operator-url)"
     result.stdout.fnmatch_lines([f"*ft_verify: no operator to verify; *{pytest_hint}"])
 
 
