@@ -140,10 +140,25 @@ def test_wake_waiter_that_missed_a_commit(journal_target: str) -> None:
     """A commit between a waiter's query and its wait is not missed (the wait returns at once)."""
 
     async def scenario(journal: Journal) -> None:
-        seen = journal.commits
+        seen = journal.changes
         await journal.run(Journal.append(_entry("raced")))  # commits before the wait starts
         # A wait that missed the commit would sleep the whole hour: the hang guard fails it.
         await asyncio.wait_for(journal.next_commit(3600.0, after=seen), HANG_GUARD)
+
+    with Journal(journal_target) as journal:
+        asyncio.run(scenario(journal))
+
+
+def test_keep_waiter_waiting_through_commits_that_journal_no_event(journal_target: str) -> None:
+    """A read (a waiter's own query) commits nothing new: a waiter that read `changes` before it
+    keeps waiting, instead of querying again at once in a busy loop."""
+
+    async def scenario(journal: Journal) -> None:
+        seen = journal.changes
+        await journal.run(Journal.query(EventFilter(), limit=1))
+        wait = journal.next_commit(3600.0, after=seen)
+        with pytest.raises(TimeoutError):  # still waiting, as it should: nothing was journaled
+            await asyncio.wait_for(wait, 0.2)
 
     with Journal(journal_target) as journal:
         asyncio.run(scenario(journal))

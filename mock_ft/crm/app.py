@@ -38,6 +38,7 @@ from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import ACTIONS
 from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import Journal
+from mock_ft.journal.instances import Heartbeat, new_instance_id
 from mock_ft.lookups import LookupRunner
 from mock_ft.players import PlayerModel
 from mock_ft.problems import json_path
@@ -167,6 +168,7 @@ def build_state(settings: Settings, journal: Journal | None = None) -> MockState
         callbacks=callbacks,
         pipeline=pipeline,
         brokers=Brokers(settings, pipeline, faults),
+        heartbeat=Heartbeat(journal, new_instance_id(), settings.instance_lease_seconds),
     )
 
 
@@ -178,6 +180,8 @@ async def running(state: MockState) -> AsyncIterator[None]:
         if state.owns_journal:
             state.journal.start()
             stack.callback(state.journal.close)
+        await state.heartbeat.start()
+        stack.push_async_callback(state.heartbeat.stop)
         await state.lookups.start()
         stack.push_async_callback(state.lookups.stop)
         await state.callbacks.start()

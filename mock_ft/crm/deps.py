@@ -18,6 +18,7 @@ from mock_ft.contracts import IntegrationContract
 from mock_ft.faults import FaultInjector
 from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import EventFilter, Journal
+from mock_ft.journal.instances import Heartbeat
 from mock_ft.lookups import LookupRunner
 from mock_ft.players import PlayerModel
 from mock_ft.settings import Settings
@@ -28,6 +29,7 @@ __all__ = [
     "CallbacksDep",
     "FaultsDep",
     "FilterDep",
+    "HeartbeatDep",
     "JournalDep",
     "MockState",
     "PlayersDep",
@@ -58,6 +60,7 @@ class MockState:
     callbacks: CallbackRunner
     pipeline: Pipeline
     brokers: Brokers
+    heartbeat: Heartbeat  # this instance's id and row in the journal
 
 
 def mock_state(request: Request) -> MockState:
@@ -100,6 +103,10 @@ def _brokers(state: StateDep) -> Brokers:
     return state.brokers
 
 
+def _heartbeat(state: StateDep) -> Heartbeat:
+    return state.heartbeat
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 JournalDep = Annotated[Journal, Depends(_journal)]
 FaultsDep = Annotated[FaultInjector, Depends(_faults)]
@@ -107,6 +114,7 @@ PlayersDep = Annotated[PlayerModel, Depends(_players)]
 CallbacksDep = Annotated[CallbackRunner, Depends(_callbacks)]
 RuleCompilerDep = Annotated[RuleCompiler, Depends(_rule_compiler)]
 BrokersDep = Annotated[Brokers, Depends(_brokers)]
+HeartbeatDep = Annotated[Heartbeat, Depends(_heartbeat)]
 
 
 def _filters(

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ADDED_INDEX", "POSTGRES_IDS", "POSTGRES_V1", "SQLITE_V1"]
+__all__ = [
+    "ADDED_INDEX",
+    "INSTANCES",
+    "POSTGRES_IDS",
+    "POSTGRES_INSTANCES",
+    "POSTGRES_V1",
+    "SQLITE_V1",
+]
 
 SQLITE_V1 = """
 CREATE TABLE IF NOT EXISTS events (
@@ -129,3 +136,9 @@ CREATE TABLE IF NOT EXISTS journal_ids (name TEXT PRIMARY KEY, last BIGINT NOT N
 INSERT INTO journal_ids (name, last) SELECT 'events', COALESCE(MAX(id), 0) FROM events
 ON CONFLICT DO NOTHING
 """
+# Each instance writing the journal, with its heartbeat's lease (journal/instances.py).
+INSTANCES = (
+    "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, started_at REAL NOT NULL, "
+    "seen_at REAL NOT NULL, lease_until REAL NOT NULL)"
+)
+POSTGRES_INSTANCES = _postgres(INSTANCES)

@@ -21,7 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mock_ft.errors import JournalError
-from mock_ft.journal.ddl import ADDED_INDEX, POSTGRES_IDS, POSTGRES_V1, SQLITE_V1
+from mock_ft.journal.ddl import (
+    ADDED_INDEX,
+    INSTANCES,
+    POSTGRES_IDS,
+    POSTGRES_INSTANCES,
+    POSTGRES_V1,
+    SQLITE_V1,
+)
 from mock_ft.journal.sql import Connection
 
 __all__ = ["LATEST", "STEPS", "Step", "applied", "migrate", "pending"]
@@ -74,6 +81,7 @@ STEPS: tuple[Step, ...] = (
     ),
     # SQLite keeps it in sqlite_sequence (AUTOINCREMENT); PostgreSQL in a row, locked per batch.
     Step(3, "the high-water mark of event ids", _nothing, _script(POSTGRES_IDS)),
+    Step(4, "the instances writing the journal", _script(INSTANCES), _script(POSTGRES_INSTANCES)),
 )
 LATEST = STEPS[-1].version
 

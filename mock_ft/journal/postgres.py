@@ -40,6 +40,7 @@ from psycopg_pool import ConnectionPool
 from mock_ft.errors import JournalError
 from mock_ft.journal.migrations import Step, migrate
 from mock_ft.journal.pgconn import PgConnection, configure, connect, connection_options
+from mock_ft.journal.pglisten import CHANNEL, CommitListener
 from mock_ft.journal.sql import POSTGRES, Connection, Dialect
 
 __all__ = ["PgDatabase", "read_snapshot"]
@@ -56,8 +57,9 @@ class PgDatabase:
     dialect: Dialect = POSTGRES
     errors: tuple[type[Exception], ...] = (psycopg.Error,)
 
-    def __init__(self, url: str, shown: str) -> None:
+    def __init__(self, url: str, shown: str, heard: Callable[[], None] = lambda: None) -> None:
         self._url = url
+        self._listener = CommitListener(url, heard, self._backend_pid)
         self.path = shown
         self._raw: psycopg.Connection[Any] | None = None
         self._conn: PgConnection | None = None
@@ -104,6 +106,7 @@ class PgDatabase:
                 name="mock-ft-readers",
                 open=True,
             )
+            self._listener.start()
         except psycopg.Error as exc:
             self.close()
             msg = (
@@ -116,8 +119,17 @@ class PgDatabase:
             raise
         _READERS[self.path] = self._pool
 
+    def _notify(self) -> None:
+        if self._raw is not None:
+            self._raw.execute(f"NOTIFY {CHANNEL}")
+
+    def _backend_pid(self) -> int:
+        raw = self._raw
+        return -1 if raw is None else int(raw.info.backend_pid)
+
     def close(self) -> None:
-        """Close the pool and the writer connection."""
+        """Stop listening, close the pool and the writer connection."""
+        self._listener.stop(wake=self._notify)
         if self._pool is not None:
             _READERS.pop(self.path, None)
             self._pool.close()

@@ -93,6 +93,8 @@ class Dialect:
     # Locks the keys (sorted 64-bit hashes, one array) until the transaction ends: several
     # writers on one database check one key one after the other (None: one writer per file).
     lock_keys: str | None = None
+    # Sent in a transaction that wrote events: other writers' waiters hear of the commit.
+    notify: str | None = None
 
 
 SQLITE = Dialect(
@@ -138,5 +140,6 @@ POSTGRES = Dialect(
     begin="BEGIN",
     # unnest keeps the array's order: every writer takes its locks in ascending order, so two
     # batches never wait for each other in a cycle.
+    notify="NOTIFY mock_ft_commits",  # journal/pglisten.py
     lock_keys="SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS k",
 )

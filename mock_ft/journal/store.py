@@ -62,7 +62,11 @@ class Journal:
         self._pending_lock = threading.Lock()
         self._pending: list[_Pending] = []
         self._scheduled_on: asyncio.AbstractEventLoop | None = None  # loop holding the next flush
-        self.commits = 0  # bumped after every commit; lets waiters tell "nothing new" from "missed"
+        self.commits = 0  # bumped after every commit
+        # Bumped after every commit that journaled events, here or (PostgreSQL) by another
+        # instance: lets waiters tell "nothing new" from "missed" (a read commits nothing new).
+        self.changes = 0
+        self._wrote_events = False  # the transactions since the last count journaled events
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -77,7 +81,7 @@ class Journal:
             require("postgres", needed_by="a PostgreSQL journal (--journal postgresql://...)")
             from mock_ft.journal.postgres import PgDatabase  # an extra: loaded only here
 
-            self._db = PgDatabase(self._target, self.path)
+            self._db = PgDatabase(self._target, self.path, heard=self._heard)
         else:
             self._db = SqliteDatabase(
                 self.path,
@@ -134,19 +138,20 @@ class Journal:
     def run_sync(self, job: Callable[[Tx], T], reads: Reads | None = None) -> T:
         """Run `job(tx)` in its own transaction now, from any thread; return its result."""
         [(ok, value)] = self._execute([(job, reads)])
-        self.commits += 1
-        self._wake_waiters()
+        if self._count_commit():
+            self._wake_waiters()
         if not ok:
             raise value
         result: T = value
         return result
 
     async def next_commit(self, timeout: float, *, after: int) -> None:
-        """Wait until a commit later than commit number `after` (read `commits` before querying)."""
+        """Wait until events are journaled after change number `after` (read `changes` before
+        querying), or `timeout` seconds."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._pending_lock:
-            if self.commits != after:  # committed between the caller's query and now
+            if self.changes != after:  # journaled between the caller's query and now
                 return
             self._waiters.append((loop, future))
         try:
@@ -173,7 +178,7 @@ class Journal:
         if not batch:
             return
         outcomes = self._execute([work for work, _, _ in batch])
-        self.commits += 1
+        wrote_events = self._count_commit()
         here: asyncio.AbstractEventLoop | None
         try:
             here = asyncio.get_running_loop()
@@ -186,7 +191,8 @@ class Journal:
                 _settle(future, ok, value)
             elif not loop.is_closed():
                 loop.call_soon_threadsafe(_settle, future, ok, value)
-        self._wake_waiters()
+        if wrote_events:
+            self._wake_waiters()
 
     def _execute(self, jobs: list[_Work]) -> list[tuple[bool, Any]]:
         """Run jobs in one transaction; if one fails, run each alone so only it fails."""
@@ -222,12 +228,29 @@ class Journal:
             tx.warm([reads for _, reads in jobs if reads is not None])
             results = [job(tx) for job, _ in jobs]
             tx.write_behind()
+            if tx.wrote_events and db.dialect.notify is not None:
+                conn.execute(db.dialect.notify)
             conn.execute("COMMIT")
+            self._wrote_events = self._wrote_events or tx.wrote_events
         except BaseException:
             if db.in_transaction():
                 conn.execute("ROLLBACK")
             raise
         return results
+
+    def _count_commit(self) -> bool:
+        """Count the commit; whether it journaled events (then waiters are woken)."""
+        with self._pending_lock:  # the listener's thread counts too (`_heard`)
+            self.commits += 1
+            wrote, self._wrote_events = self._wrote_events, False
+            self.changes += wrote
+        return wrote
+
+    def _heard(self) -> None:
+        """Another writer of the database journaled events: wake this one's waiters."""
+        with self._pending_lock:
+            self.changes += 1
+        self._wake_waiters()
 
     def _wake_waiters(self) -> None:
         with self._pending_lock:

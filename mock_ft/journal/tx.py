@@ -74,6 +74,7 @@ class Tx:
         "_rows",
         "_users",
         "bumps",
+        "wrote_events",
     )
 
     def __init__(self, conn: Connection, dialect: Dialect = SQLITE) -> None:
@@ -81,6 +82,7 @@ class Tx:
         self._dialect = dialect
         self._recorded_id = 0  # the highest event id stored as given (PostgreSQL)
         self.bumps: Counter[tuple[str, str]] = Counter()
+        self.wrote_events = False  # other writers are told of the commit (Dialect.notify)
         self._next_id = 0  # 0: not read from the sequence yet in this transaction
         self._rows: list[tuple[Any, ...]] = []
         self._marks: dict[tuple[str, str], Mark] = {}
@@ -105,6 +107,7 @@ class Tx:
     def insert(self, entry: NewEntry) -> int:
         """Add `entry` to the batch, count it, and return the id it is written under."""
         event_id = self._next_id or self.next_id()
+        self.wrote_events = True
         self._next_id = event_id + 1
         self._rows.append(
             (

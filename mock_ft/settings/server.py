@@ -102,6 +102,13 @@ class Settings(CommonSettings, BrokerSettings):
         description="Origins (scheme://host[:port]) callback rules may call besides the "
         "operator URL's; comma-separated. See docs/security.md.",
     )
+    instance_lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=86_400,
+        description="How long other instances on the journal see this one after its last "
+        "heartbeat (it beats every third of it); see /_mock/health.",
+    )
     wait_max_seconds: float = Field(
         60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."
     )

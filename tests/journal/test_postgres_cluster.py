@@ -4,6 +4,7 @@ receives which attempt, the verdicts are the ones a single instance gives."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,11 @@ Pair = tuple[str, str]
 def pair() -> Iterator[Pair]:
     """Two instances on one database of this module's own. No attempt is late, however long
     the machine takes: lateness is not what these tests compare."""
-    env = {"MOCK_FT_FRESHNESS_TARGET_MS": str(24 * 3600 * 1000)}
+    env = {
+        "MOCK_FT_FRESHNESS_TARGET_MS": str(24 * 3600 * 1000),
+        # No heartbeat commit during the module: only the other instance's commits wake waiters.
+        "MOCK_FT_INSTANCE_LEASE_SECONDS": str(24 * 3600),
+    }
     with (
         scratch_database() as url,
         serve_process("--journal", url, env=env) as (a, _),
@@ -126,3 +131,31 @@ def test_give_one_instance_verdicts_when_attempts_alternate_instances(pair: Pair
         "out_of_order",
         "orphan_outcome",
     }
+
+
+def test_report_own_id_and_every_instance_in_health(pair: Pair) -> None:
+    """Each instance's /_mock/health names itself, and both instances on the journal."""
+    a, b = (httpx.get(f"{base}/_mock/health", timeout=30).json() for base in pair)
+    assert a["instance"] != b["instance"]
+    assert {i["id"] for i in a["instances"]} == {a["instance"], b["instance"]}
+    assert {i["id"] for i in b["instances"]} == {a["instance"], b["instance"]}
+
+
+def test_answer_wait_on_one_instance_with_event_posted_to_the_other(pair: Pair) -> None:
+    """A /_mock/events/wait on A is answered by an event posted to B (LISTEN/NOTIFY). The
+    wake-up itself is proven step by step in test_postgres_instances.py; this is the wiring."""
+    user = f"wait-{uuid.uuid4().hex[:8]}"
+    answers: list[httpx.Response] = []
+    params: dict[str, str | int] = {"user_id": user, "count": 1, "timeout": 60}
+    waiter = threading.Thread(
+        target=lambda: answers.append(
+            httpx.get(f"{pair[0]}/_mock/events/wait", params=params, timeout=120)
+        )
+    )
+    waiter.start()
+    path, body = ft_event("LOGIN_V2", user_id=user)
+    assert httpx.post(f"{pair[1]}{path}", json=body, headers=KEY_HEADERS, timeout=60).is_success
+    waiter.join(timeout=120)
+    [answer] = answers
+    assert answer.status_code == 200, answer.text
+    assert [e["user_id"] for e in answer.json()["data"]] == [user]

@@ -8,6 +8,7 @@ loses a duplicate without per-key locks happens every time, not by chance.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -18,10 +19,11 @@ import pytest
 from mock_ft.contracts import EventRoute
 from mock_ft.ingest.checks import apply_stream_checks, idempotency_key, stream_reads
 from mock_ft.journal import Journal, NewEntry
+from mock_ft.journal.instances import Heartbeat
 from mock_ft.journal.tx import Tx
 from mock_ft.samples import sample_events
 from tests.postgres import empty_schema
-from tests.waiting import wait_until
+from tests.waiting import HANG_GUARD, wait_until
 
 ROUTE, PAYMENT = next((r, p) for r, p in sample_events() if r.event_type == "PAYMENT")
 
@@ -98,3 +100,61 @@ def test_flag_duplicate_taken_by_second_writer_while_first_commits(url: str) -> 
         thread_b.join(timeout=60)
         first = a.run_sync(lambda tx: tx.conn.execute("SELECT min(id) FROM events").fetchone()[0])
     assert results == {"a": None, "b": first}
+
+
+def test_see_every_instance_until_it_leaves(url: str) -> None:
+    """Two heartbeats on one journal see each other; one that stops is no longer seen."""
+
+    async def run() -> tuple[list[str], list[str], list[str]]:
+        with Journal(url) as a, Journal(url) as b:
+            first, second = Heartbeat(a, "first"), Heartbeat(b, "second")
+            await first.start()
+            await second.start()
+            both = [i.id for i in await first.seen()]
+            also = [i.id for i in await second.seen()]
+            await second.stop()
+            left = [i.id for i in await first.seen()]
+            await first.stop()
+        return both, also, left
+
+    both, also, left = asyncio.run(run())
+    assert both == also == ["first", "second"]
+    assert left == ["first"]
+
+
+def test_forget_instance_whose_lease_ran_out(url: str) -> None:
+    """An instance that stops beating without leaving (kill -9) is seen until its lease ends,
+    then no more."""
+
+    async def run() -> None:
+        with Journal(url) as a, Journal(url) as b:
+            watcher, silent = Heartbeat(a, "watcher"), Heartbeat(b, "silent", lease=3600)
+            await watcher.start()
+            await silent.beat()
+            assert {i.id for i in await watcher.seen()} == {"watcher", "silent"}
+            silent.lease = 0.5
+            await silent.beat()  # the last beat: never renewed
+            while {i.id for i in await watcher.seen()} != {"watcher"}:
+                await asyncio.sleep(0.05)  # the lease's end is the condition; the guard below
+            await watcher.stop()
+
+    asyncio.run(asyncio.wait_for(run(), HANG_GUARD))
+
+
+def test_wake_waiter_of_one_writer_on_commit_of_another(url: str) -> None:
+    """A waiter on writer A wakes when writer B commits an event (LISTEN/NOTIFY): A's count
+    of changes moves although A journaled nothing."""
+
+    async def run() -> tuple[int, int]:
+        with Journal(url) as a, Journal(url) as b:
+            seen = a.changes
+            waiting = asyncio.create_task(a.next_commit(HANG_GUARD, after=seen))
+            await asyncio.sleep(0)  # the waiter is registered
+            await asyncio.to_thread(
+                b.run_sync, Journal.append(NewEntry("rest", 1.0, "accepted", 200))
+            )
+            await waiting
+            return seen, a.changes
+
+    seen, after = asyncio.run(run())
+    assert after > seen

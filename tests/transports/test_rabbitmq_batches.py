@@ -77,6 +77,33 @@ def test_ack_each_batch_with_one_multiple_ack(rabbitmq_url: str, tmp_path: Path,
     assert tap.acked()[1] == []  # nothing acked twice
 
 
+def test_keep_held_ack_out_of_multiple_acks(rabbitmq_url: str, tmp_path: Path, running) -> None:
+    """While a `delay` rule holds one message's ack, the acks of every later message, `multiple`
+    ones included, leave it unacked (covering it would ack it early: the rule would do nothing).
+    The hold outlasts the test; stopping the mock leaves the message to the broker."""
+    total = 300
+    messages: list[AmqpMessage] = [
+        ("PAYMENT", payment("7" if i == 100 else str(1_000 + i), f"p-{i}"), {"message_id": str(i)})
+        for i in range(total)
+    ]
+    with amqp_tap(URL(rabbitmq_url).port or 5672, hold=total) as tap:
+        settings = rabbit_settings(_through(tap, rabbitmq_url), tmp_path / "journal.sqlite3")
+        try:
+            client = running(settings)
+            wait_connected(client, "rabbitmq")
+            rule = {"action": "delay", "delay_ms": 600_000, "user_id": "7"}
+            client.post("/_mock/faults", json=rule).raise_for_status()
+            publish_amqp(rabbitmq_url, settings.rabbitmq_exchange, messages)
+            wait_until(lambda: len(tap.acked()[0]) >= total - 1, "every other message acked")
+            acked, twice = tap.acked()
+            settled = list(tap.settled)
+        finally:
+            delete_rabbit_topology(rabbitmq_url, settings)
+    assert acked == {str(i) for i in range(total)} - {"100"}
+    assert any(s.multiple for s in settled)
+    assert twice == []
+
+
 def test_ack_only_journaled_messages_across_kill_9(rabbitmq_url: str, tmp_path: Path) -> None:
     """At every moment of the stream, and when the mock is killed mid-stream, each message it
     has acked is in its journal (the tap is read first, then the journal's committed rows)."""

@@ -76,7 +76,7 @@ async def wait_for_events(
     timeout = min(timeout, settings.wait_max_seconds)
     deadline = time.monotonic() + timeout
     while True:
-        seen = journal.commits
+        seen = journal.changes
         matched = await journal.run(Journal.query(flt, limit=count))
         if len(matched) >= count:
             return EventsPublic(

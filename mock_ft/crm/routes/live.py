@@ -93,7 +93,7 @@ async def _events(request: Request, journal: Journal, after_id: int) -> AsyncIte
     yield b": mock-ft event stream\n\n"
     beat = time.monotonic()
     while not await request.is_disconnected():
-        seen = journal.commits
+        seen = journal.changes
         rows = await journal.run(Journal.query(EventFilter(after_id=last), limit=_BATCH))
         if rows:
             last = rows[-1].id

@@ -13,8 +13,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from mock_ft._version import __version__
-from mock_ft.crm.deps import MAX_ID, BrokersDep, FilterDep, JournalDep, PlayersDep
-from mock_ft.crm.schemas import BrokerHealth, DeliveryPublic, Health, ResetResult, Stats
+from mock_ft.crm.deps import MAX_ID, BrokersDep, FilterDep, HeartbeatDep, JournalDep, PlayersDep
+from mock_ft.crm.schemas import (
+    BrokerHealth,
+    DeliveryPublic,
+    Health,
+    InstancePublic,
+    ResetResult,
+    Stats,
+)
 from mock_ft.figures import percentile as _percentile
 from mock_ft.journal import EventFilter, Journal
 from mock_ft.journal.delivery import delivery_report
@@ -28,10 +35,19 @@ router = APIRouter(prefix="/_mock", tags=["mock control"])
 
 
 @open_router.get("/health")
-async def health(journal: JournalDep, brokers: BrokersDep) -> Health:
-    """Report that the mock is up, where its journal is, and how its brokers are doing."""
+async def health(journal: JournalDep, brokers: BrokersDep, heartbeat: HeartbeatDep) -> Health:
+    """Report that the mock is up, where its journal is, how its brokers are doing, this
+    instance's id and the instances writing the journal (several on one PostgreSQL journal)."""
     found = [BrokerHealth.model_validate(b.public()) for b in brokers.status()]
-    return Health(status="ok", version=__version__, journal=journal.path, brokers=found)
+    seen = [InstancePublic.model_validate(i, from_attributes=True) for i in await heartbeat.seen()]
+    return Health(
+        status="ok",
+        version=__version__,
+        journal=journal.path,
+        brokers=found,
+        instance=heartbeat.instance_id,
+        instances=seen,
+    )
 
 
 @router.get("/delivery")

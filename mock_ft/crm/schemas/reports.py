@@ -119,13 +119,30 @@ class BrokerHealth(BaseModel):
     )
 
 
+class InstancePublic(BaseModel):
+    """A mock-ft instance writing the journal, seen by its heartbeat."""
+
+    id: str
+    started_at: float = Field(description="Unix time the instance started.")
+    seen_at: float = Field(description="Unix time of its last heartbeat.")
+    lease_until: float = Field(
+        description="Unix time after which it is no longer seen unless it beats again."
+    )
+
+
 class Health(BaseModel):
-    """Liveness, where the journal is, and the broker consumers."""
+    """Liveness, where the journal is, the broker consumers, and the instances on the journal."""
 
     status: str
     version: str
     journal: str
     brokers: list[BrokerHealth] = Field(default_factory=list)
+    instance: str | None = Field(None, description="This instance's id.")
+    instances: list[InstancePublic] = Field(
+        default_factory=list,
+        description="The instances writing the journal now (this one included), oldest first; "
+        "several share one PostgreSQL journal.",
+    )
 
 
 class ResetResult(BaseModel):
