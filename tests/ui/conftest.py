@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from mock_ft.crm import create_app
 from mock_ft.crm.runner import ServerThread
 from mock_ft.settings import Settings
 from tests.brokers import in_ci
+from tests.waiting import HANG_GUARD
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -22,6 +23,17 @@ ARGS = [
 ]  # fmt: skip
 # Screenshots of the main views, kept as test artifacts (look at them after a change to the UI).
 SCREENSHOTS = Path(os.environ.get("MOCK_FT_SCREENSHOTS", ".mock-ft/screenshots"))
+# Every Playwright wait (actions, navigation, `wait_for`, `expect`) waits on its condition, with
+# the shared hang guard as its only deadline: a page that renders in 1 s alone may take 15 s on a
+# machine at load average 13, and how long it takes is not what these tests check.
+GUARD_MS = HANG_GUARD * 1000
+
+
+def guard_waits(page: Page) -> Page:
+    """`page`, its waits bounded by the hang guard rather than Playwright's short defaults."""
+    page.set_default_timeout(GUARD_MS)
+    page.set_default_navigation_timeout(GUARD_MS)
+    return page
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +45,7 @@ def browser() -> Iterator[Browser]:
         if in_ci():
             pytest.fail(f"{message} (under CI=true the browser tests must run)")
         pytest.skip(message)
+    expect.set_options(timeout=GUARD_MS)  # `expect` has its own default of 5 s
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield launched
@@ -49,8 +62,7 @@ def mock(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def page(browser: Browser, mock: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=mock)
-    opened = context.new_page()
-    opened.set_default_timeout(10_000)
+    opened = guard_waits(context.new_page())
     yield opened
     context.close()
 

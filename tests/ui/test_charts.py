@@ -20,7 +20,7 @@ from mock_ft.scenarios import Target, load_scenarios, replay
 from mock_ft.scenarios.stack import local_stack
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
-from tests.ui.conftest import SCREENSHOTS
+from tests.ui.conftest import SCREENSHOTS, guard_waits
 
 LIBRARY = Path(__file__).parents[2] / "scenarios"
 # Deliveries with retries (503 and 429 faults), lookups, registrations, payments, logins and a
@@ -74,8 +74,7 @@ def _verify_run() -> dict[str, Any]:
 @pytest.fixture
 def page(browser: Browser, stack: Target) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=stack.ft_url)
-    opened = context.new_page()
-    opened.set_default_timeout(10_000)
+    opened = guard_waits(context.new_page())
     yield opened
     context.close()
 

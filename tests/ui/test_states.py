@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from mock_ft.crm import create_app
 from mock_ft.crm.runner import ServerThread
 from mock_ft.settings import Settings
+from tests.ui.conftest import guard_waits
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +27,7 @@ def empty_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _page(browser: Browser, url: str) -> Page:
     context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return page
+    return guard_waits(context.new_page())
 
 
 @pytest.mark.parametrize(

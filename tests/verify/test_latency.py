@@ -21,6 +21,7 @@ from mock_ft.verify.operator import OperatorClient
 from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
 from tests.serve_process import run_cli
+from tests.waiting import HANG_GUARD
 
 OPTIONS = VerifyOptions(operator_url="http://127.0.0.1:9", auth=None, user_ids=["1"])
 UNDER = (
@@ -82,7 +83,12 @@ def test_decide_over_budget_once_too_many_calls_were_slow() -> None:
 
 
 def test_drive_each_read_endpoint_concurrently(tmp_path: Path) -> None:
-    """On a real socket: every read endpoint gets its calls, each answered 200."""
+    """On a real socket: every read endpoint gets its calls, each answered 200.
+
+    The outcome is under test, not the speed: the p95 budget and the call timeout are set out
+    of reach, or a busy machine (calls over 500 ms) stops the driving early, as it should for a
+    slow operator (test_say_when_driving_stopped_early, test_decide_over_budget_...).
+    """
     settings = OperatorSettings(database=str(tmp_path / "platform.sqlite3"))
     with ServerThread(create_operator(settings)) as operator:
         user = httpx.post(f"{operator.url}/platform/players").json()["user_id"]
@@ -92,10 +98,11 @@ def test_drive_each_read_endpoint_concurrently(tmp_path: Path) -> None:
             user_ids=[user],
             concurrency=3,
             concurrent_calls=12,
+            p95_budget_ms=HANG_GUARD * 1000,
         )
 
         async def measure() -> dict[str, Sample]:
-            async with httpx.AsyncClient() as client:
+            async with httpx.AsyncClient(timeout=HANG_GUARD) as client:
                 return await measure_latency(OperatorClient(options, client), options)
 
         samples = asyncio.run(measure())
