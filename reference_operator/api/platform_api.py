@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,6 +62,14 @@ class Block(_Body):
 
 class Money(_Body):
     amount: float = Field(gt=0, allow_inf_nan=False)
+
+
+class DepositBatch(_Body):
+    """Several deposits of one player in one call; each is its own change, as if posted alone."""
+
+    amounts: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        min_length=1, max_length=1000
+    )
 
 
 class CasinoBet(Money):
@@ -142,6 +150,17 @@ def build_platform_router(platform: Platform) -> APIRouter:
     @router.post("/players/{user_id}/deposits", status_code=201, summary="Deposit (PAYMENT)")
     def deposit(user_id: str, body: Money) -> dict[str, str]:
         return {"payment_id": money.deposit(platform, user_id, body.amount), "status": "Approved"}
+
+    @router.post(
+        "/players/{user_id}/deposits/batch",
+        status_code=201,
+        summary="Deposit several times (PAYMENT each), one round trip",
+    )
+    def deposit_batch(user_id: str, body: DepositBatch) -> dict[str, Any]:
+        # One commit and one outbox wake-up per deposit, exactly like separate calls: the
+        # batch saves the caller's round trips, not the platform's work.
+        ids = [money.deposit(platform, user_id, amount) for amount in body.amounts]
+        return {"payment_ids": ids, "status": "Approved"}
 
     @router.post("/players/{user_id}/withdrawals", status_code=201, summary="Request a withdrawal")
     def withdraw(user_id: str, body: Money) -> dict[str, str]:

@@ -106,6 +106,39 @@ def test_roll_back_deposit(client: TestClient) -> None:
     assert client.post(f"/platform/payments/{payment_id}/rollback").status_code == 409
 
 
+def test_deposit_batch_as_separate_deposits(client: TestClient) -> None:
+    """A batch of deposits credits and publishes exactly what the same deposits posted one by
+    one do: a Requested and an Approved PAYMENT and the balances for each."""
+    alone = client.post("/platform/players").json()["user_id"]
+    for amount in (5, 7):
+        client.post(f"/platform/players/{alone}/deposits", json={"amount": amount})
+    batched = client.post("/platform/players").json()["user_id"]
+    response = client.post(f"/platform/players/{batched}/deposits/batch", json={"amounts": [5, 7]})
+    assert response.status_code == 201, response.text
+    assert len(response.json()["payment_ids"]) == 2
+    assert _balance(client, batched) == _balance(client, alone) == (12, 0)
+
+    def shape(user: str) -> list[tuple[str, Any, Any]]:
+        return [
+            (e["type"], e.get("status"), e.get("amount"))
+            for e in _queued(client)
+            if e.get("user_id") == user
+        ]
+
+    assert shape(batched) == shape(alone)
+    assert len(shape(batched)) == 1 + 2 * 3  # registration; Requested, Approved, balances
+
+
+def test_refuse_deposit_batch_with_bad_amounts(client: TestClient) -> None:
+    """Each bad amount of a batch is named by its JSON path, and nothing is deposited."""
+    user = client.post("/platform/players").json()["user_id"]
+    response = client.post(f"/platform/players/{user}/deposits/batch", json={"amounts": [5, 0, -1]})
+    assert response.status_code == 400
+    paths = [problem["path"] for problem in response.json()["problems"]]
+    assert paths == ["$.amounts[1]", "$.amounts[2]"]
+    assert _balance(client, user) == (0, 0)
+
+
 def test_answer_unknown_payment_404(client: TestClient) -> None:
     """An unknown payment id is a 404."""
     assert client.post("/platform/payments/999/approve").status_code == 404
