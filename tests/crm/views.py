@@ -7,11 +7,13 @@ from typing import Any
 
 import httpx
 
+from tests.waiting import HANG_GUARD
+
 
 def stream_first(client: httpx.Client, event_id: int) -> list[dict[str, Any]]:
     """The first `events` message of the live stream from just before `event_id`."""
     params = {"after_id": event_id - 1}
-    with client.stream("GET", "/_mock/stream", params=params, timeout=10) as response:
+    with client.stream("GET", "/_mock/stream", params=params, timeout=HANG_GUARD) as response:
         assert response.status_code == 200
         for line in response.iter_lines():
             if line.startswith("data: "):

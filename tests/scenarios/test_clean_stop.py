@@ -25,6 +25,7 @@ import pytest
 from aio_pika.exceptions import ChannelNotFoundEntity
 
 from mock_ft.scenarios.stack import _sigterm_unwinds
+from tests.waiting import HANG_GUARD
 
 pytestmark = pytest.mark.slow
 
@@ -128,8 +129,8 @@ def _stop_and_check(
     children = psutil.Process(process.pid).children(recursive=True)
     assert children  # the reference operator
     process.send_signal(signum)
-    process.wait(timeout=60)  # a hang guard
-    _, alive = psutil.wait_procs(children, timeout=10)
+    process.wait(timeout=HANG_GUARD)
+    _, alive = psutil.wait_procs(children, timeout=HANG_GUARD)  # returns once all are gone
     assert alive == []
     assert not _queue_exists(rabbitmq_url, queue)
     assert not _queue_exists(rabbitmq_url, f"{queue}.dead")
