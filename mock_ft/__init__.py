@@ -7,9 +7,9 @@ run of an operator's suite, and `mock-ft --help` should not pay for FastAPI and 
 from __future__ import annotations
 
 # Imported under private names: dir() of the package lists only its public API.
-import importlib as _importlib
 import typing as _typing
 
+from mock_ft._lazy import lazy_names as _lazy_names
 from mock_ft._version import __version__
 
 if _typing.TYPE_CHECKING:
@@ -39,16 +39,4 @@ _LAZY = {
     "load_settings": "mock_ft.settings",
 }
 
-
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        msg = f"module 'mock_ft' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY)

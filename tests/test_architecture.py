@@ -18,6 +18,7 @@ PACKAGE = Path(mock_ft.__file__).parent
 LAYERS: list[set[str]] = [
     {
         "_version",
+        "_lazy",
         "errors",
         "problems",
         "authspec",

@@ -7,8 +7,9 @@ not the loader, which needs Faker (the `scenarios` extra) and the whole callback
 from __future__ import annotations
 
 # Imported under private names: dir() of the package lists only its public API.
-import importlib as _importlib
 import typing as _typing
+
+from mock_ft._lazy import lazy_names as _lazy_names
 
 if _typing.TYPE_CHECKING:
     from mock_ft.errors import ScenarioError
@@ -36,12 +37,4 @@ _LAZY = {
     "Target": "mock_ft.scenarios.target",
 }
 
-
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        msg = f"module 'mock_ft.scenarios' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY)

@@ -11,9 +11,9 @@ defaults without loading pydantic.
 from __future__ import annotations
 
 # Imported under private names: dir() of the package lists only its public API.
-import importlib as _importlib
 import typing as _typing
 
+from mock_ft._lazy import lazy_names as _lazy_names
 from mock_ft.settings.defaults import (
     DEFAULT_API_KEY,
     DEFAULT_URL,
@@ -53,16 +53,4 @@ _LAZY = {
     "load_settings": "mock_ft.settings.load",
 }
 
-
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        msg = f"module 'mock_ft.settings' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY)
