@@ -1,4 +1,4 @@
-"""SQLite journal with group commit on the event loop.
+"""The journal (SQLite, or PostgreSQL behind `journal/sql.Database`) with group commit on the loop.
 
 Jobs submitted while the event loop handles its rounds of I/O are committed together in one
 transaction; each caller is answered only after the commit. So an event answered 200 is in
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from mock_ft.errors import JournalError
 from mock_ft.extras import require
 from mock_ft.journal.migrations import Step
-from mock_ft.journal.models import EventFilter, JournalEntry, NewEntry
+from mock_ft.journal.queries import Queries
 from mock_ft.journal.sql import Database
 from mock_ft.journal.sqlite import SqliteDatabase
 from mock_ft.journal.tx import Reads, Tx, UserState
@@ -39,7 +39,7 @@ _Work = tuple[Job, Reads | None]  # a job and the stream-check state it will rea
 _Pending = tuple[_Work, "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop | None"]
 
 
-class Journal:
+class Journal(Queries):
     """The journal database. Use `start()`/`close()` or `with`."""
 
     def __init__(
@@ -258,86 +258,6 @@ class Journal:
         for loop, future in waiters:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(_settle, future, True, None)
-
-    # -- queries (run through `run`/`run_sync`) ------------------------------------------
-
-    @staticmethod
-    def append(entry: NewEntry) -> Callable[[Tx], int]:
-        """A job that writes `entry` and returns its id."""
-        return lambda tx: tx.insert(entry)
-
-    @staticmethod
-    def query(
-        flt: EventFilter, *, limit: int, newest_first: bool = False
-    ) -> Callable[[Tx], list[JournalEntry]]:
-        """A job returning up to `limit` entries matching `flt`, ordered by id."""
-        where, params = flt.where()
-        order = "DESC" if newest_first else "ASC"
-        sql = f"SELECT * FROM events{where} ORDER BY id {order} LIMIT ?"  # noqa: S608 - fixed columns
-
-        def job(tx: Tx) -> list[JournalEntry]:
-            return [JournalEntry.from_row(r) for r in tx.conn.execute(sql, [*params, limit])]
-
-        return job
-
-    @staticmethod
-    def get(entry_id: int) -> Callable[[Tx], JournalEntry | None]:
-        """A job returning one entry by id, or None."""
-
-        def job(tx: Tx) -> JournalEntry | None:
-            row = tx.conn.execute("SELECT * FROM events WHERE id = ?", (entry_id,)).fetchone()
-            return JournalEntry.from_row(row) if row else None
-
-        return job
-
-    @staticmethod
-    def counters(tx: Tx) -> dict[str, dict[str, int]]:
-        """Job: every counter, as {kind: {key: n}}."""
-        out: dict[str, dict[str, int]] = {}
-        for row in tx.conn.execute("SELECT kind, key, n FROM counters"):
-            out.setdefault(row["kind"], {})[row["key"]] = row["n"]
-        return out
-
-    @staticmethod
-    def recent_latencies(tx: Tx, limit: int = 10_000) -> list[float]:
-        """Job: delivery latencies (ms) of the newest accepted events, sorted ascending."""
-        rows = tx.conn.execute(
-            "SELECT latency_ms FROM (SELECT latency_ms FROM events WHERE verdict = 'accepted' "
-            "AND latency_ms IS NOT NULL ORDER BY id DESC LIMIT ?) AS e ORDER BY latency_ms",
-            (limit,),
-        )
-        return [r[0] for r in rows]
-
-    @staticmethod
-    def delivery(broker_ref: str) -> Callable[[Tx], int | None]:
-        """Job factory: the first accepted or rejected entry of a broker delivery, if any."""
-
-        def job(tx: Tx) -> int | None:
-            row = tx.conn.execute(
-                "SELECT id FROM events WHERE broker_ref = ? AND verdict != 'faulted' "
-                "ORDER BY id LIMIT 1",
-                (broker_ref,),
-            ).fetchone()
-            return None if row is None else int(row[0])
-
-        return job
-
-    @staticmethod
-    def offsets(tx: Tx) -> dict[str, int]:
-        """Job: each Kafka source (`topic:partition`) and the next offset the journal expects."""
-        rows = tx.conn.execute("SELECT source, next_offset FROM broker_offsets")
-        return {row[0]: int(row[1]) for row in rows}
-
-    @staticmethod
-    def reset(tx: Tx) -> int:
-        """Job: delete every entry, mark, player and counter; return how many entries went."""
-        conn = tx.conn  # writes the batch's held-back events first, so they go too
-        removed: int = conn.execute("DELETE FROM events").rowcount
-        # Kafka offsets stay: the broker will not send the deleted events again.
-        for table in ("marks", "users", "counters", "lookups", "callbacks"):
-            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        tx.forget_state()
-        return removed
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
