@@ -20,7 +20,8 @@ with atheris.instrument_imports(include=["mock_ft"]):
     from mock_ft.contracts import integration_contract
     from mock_ft.crm.routes.live import _one_line
     from mock_ft.crm.schemas import EventPublic
-    from mock_ft.ingest.pipeline import Attempt, Pipeline
+    from mock_ft.ingest.attempts import Attempt
+    from mock_ft.ingest.pipeline import Pipeline
     from mock_ft.journal import Journal
     from mock_ft.journal.jsontext import dumps
 

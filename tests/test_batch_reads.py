@@ -9,7 +9,8 @@ import time
 from typing import Any
 
 from mock_ft.contracts import integration_contract
-from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline
+from mock_ft.ingest.attempts import Attempt, Outcome
+from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import Journal
 from mock_ft.journal.tx import Reads, Tx
 from mock_ft.samples import ft_timestamp, sample_events

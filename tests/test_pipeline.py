@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from mock_ft.contracts import integration_contract
-from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline, mask_headers
+from mock_ft.ingest.attempts import Attempt, Outcome, mask_headers
+from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import EventFilter, Journal
 from mock_ft.journal.jsontext import MAX_DEPTH
 from mock_ft.samples import ft_timestamp, sample_events

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mock_ft.faults import FaultInjector, FaultRule
+from mock_ft.ingest.attempts import Attempt, Outcome
 from mock_ft.ingest.faulting import under_rule
-from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline
+from mock_ft.ingest.pipeline import Pipeline
 
 __all__ = [
     "BrokerStatus",

@@ -35,7 +35,8 @@ from mock_ft.brokers.common import (
 )
 from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import BROKER_ACTIONS
-from mock_ft.ingest.pipeline import Attempt, Pipeline, mask_headers
+from mock_ft.ingest.attempts import Attempt, mask_headers
+from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.settings import Settings
 
 __all__ = ["KafkaIngest"]

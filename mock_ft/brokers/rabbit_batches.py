@@ -31,7 +31,8 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from mock_ft.brokers.common import BrokerStatus, Settle, decide, settle, settle_rule
 from mock_ft.faults import FaultInjector
-from mock_ft.ingest.pipeline import Attempt, Pipeline, mask_headers
+from mock_ft.ingest.attempts import Attempt, mask_headers
+from mock_ft.ingest.pipeline import Pipeline
 
 __all__ = ["Batches", "Channel", "attempt_of"]
 

@@ -20,8 +20,9 @@ from mock_ft.contracts import EventRoute, IntegrationContract
 from mock_ft.crm.connection import client_gone, client_left_during, drop_connection
 from mock_ft.faults import FaultInjector, FaultRule
 from mock_ft.faultspec import CONNECTION_ACTIONS
+from mock_ft.ingest.attempts import MASK, Attempt, Outcome, is_secret_header
 from mock_ft.ingest.faulting import under_rule
-from mock_ft.ingest.pipeline import MASK, Attempt, Outcome, Pipeline, is_secret_header
+from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.problems import Problem
 from mock_ft.settings import Settings
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from mock_ft.faults import FaultRule
-from mock_ft.ingest.pipeline import Attempt, Outcome, Pipeline
+from mock_ft.ingest.attempts import Attempt, Outcome
+from mock_ft.ingest.pipeline import Pipeline
 
 __all__ = ["TAKES_EVENT", "under_rule"]
 
