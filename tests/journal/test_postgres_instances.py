@@ -149,7 +149,7 @@ def test_wake_waiter_of_one_writer_on_commit_of_another(url: str) -> None:
         with Journal(url) as a, Journal(url) as b:
             seen = a.changes
             waiting = asyncio.create_task(a.next_commit(HANG_GUARD, after=seen))
-            await asyncio.sleep(0)  # the waiter is registered
+            await asyncio.sleep(0)  # lets the task start; after=seen wakes it even if B wins
             await asyncio.to_thread(
                 b.run_sync, Journal.append(NewEntry("rest", 1.0, "accepted", 200))
             )
