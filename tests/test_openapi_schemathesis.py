@@ -7,6 +7,7 @@ from typing import Any
 import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.core.transport import Response
 
 from mock_ft.crm import create_app
 from mock_ft.journal import Journal
@@ -32,18 +33,26 @@ positive = _schema(GenerationMode.POSITIVE)
 negative = _schema(GenerationMode.NEGATIVE)
 
 
+def _call(case: schemathesis.Case[Any], headers: dict[str, str], **kwargs: Any) -> Response:
+    """Send one case, then drop any rule it added: the app is shared by the module, and a rule
+    a `/_mock/faults` case added (its contract examples are valid even in negative mode) would
+    answer the next ingest case 503 on whichever worker runs those operations in that order."""
+    try:
+        return case.call_and_validate(headers=headers, **kwargs)
+    finally:
+        _app.mock.faults.clear()
+        _app.mock.callbacks.clear()
+
+
 @positive.parametrize()
 def test_accept_generated_valid_requests(case: schemathesis.Case[Any]) -> None:
     """Every schema-valid request gets a documented answer; valid events get 200."""
     # A callback rule's templates and field paths must name what the contract defines, which
     # JSON Schema cannot say: a schema-valid rule may get the documented 422 `invalid_rule`.
     excluded = [positive_data_acceptance] if case.path.startswith("/_mock/callbacks/") else []
-    response = case.call_and_validate(headers=_HEADERS, excluded_checks=excluded)
-    if case.path.startswith("/_mock/faults"):
-        _app.mock.faults.clear()  # a generated rule would fail the ingest cases that follow
+    response = _call(case, _HEADERS, excluded_checks=excluded)
     if case.path.startswith("/_mock/callbacks/rules") and case.method == "POST":
         assert response.status_code in (201, 422), response.text
-        _app.mock.callbacks.clear()
     if case.path.startswith(("/v1/", "/v2/")):
         assert response.status_code == 200, response.text
 
@@ -52,8 +61,15 @@ def test_accept_generated_valid_requests(case: schemathesis.Case[Any]) -> None:
 def test_reject_generated_invalid_requests(case: schemathesis.Case[Any]) -> None:
     """Every schema-invalid request is rejected with a documented 4xx."""
     # Ingest cases keep the Content-Type Schemathesis chose: a wrong one is part of the test.
-    response = case.call_and_validate(headers=_HEADERS if case.path.startswith("/_mock/") else _KEY)
+    response = _call(case, _HEADERS if case.path.startswith("/_mock/") else _KEY)
     generated_invalid = case.meta is not None and case.meta.generation.mode.is_negative
     if generated_invalid and case.path.startswith(("/v1/", "/v2/")):
         # Explicit contract examples run in every mode and are valid; only generated cases count.
         assert response.status_code in (400, 401, 405, 415), (case.method, case.body, response.text)
+
+
+def test_drop_rules_each_case_added() -> None:
+    """A case that adds a fault rule leaves none behind for the cases after it."""
+    case = negative["/_mock/faults"]["POST"].Case(body={"action": "status", "status": 503})
+    assert _call(case, _HEADERS).status_code == 201
+    assert _app.mock.faults.rules() == []
