@@ -28,12 +28,12 @@ WORKDIR /src
 
 # Dependencies first, from pyproject.toml alone: this layer is rebuilt only when they change,
 # not on every source edit. The image is the whole tool: the base dependencies plus the extras
-# verify, brokers and scenarios (not dev; `mock-ft[...]` self-references are left out).
+# verify, brokers, scenarios and postgres (not dev; `mock-ft[...]` self-references are left out).
 COPY pyproject.toml ./
 RUN python -c "import tomllib; \
 project = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
 extras = project['optional-dependencies']; \
-wanted = project['dependencies'] + [r for name in ('verify', 'brokers', 'scenarios') \
+wanted = project['dependencies'] + [r for name in ('verify', 'brokers', 'scenarios', 'postgres') \
     for r in extras[name] if not r.startswith('mock-ft')]; \
 open('/tmp/requirements.txt', 'w').write('\n'.join(wanted) + '\n')" \
     && pip install --requirement /tmp/requirements.txt

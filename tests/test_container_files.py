@@ -81,6 +81,15 @@ def _expand(value: object) -> str:
     return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: m[2], str(value))
 
 
+def _default_services() -> dict[str, Any]:
+    """What `compose up` starts without a profile."""
+    return {n: s for n, s in _compose()["services"].items() if not s.get("profiles")}
+
+
+def _profile_services(profile: str) -> dict[str, Any]:
+    return {n: s for n, s in _compose()["services"].items() if profile in s.get("profiles", [])}
+
+
 def _service_env(service: str) -> dict[str, str]:
     env = _compose()["services"][service].get("environment", {})
     return {key: _expand(value) for key, value in env.items()}
@@ -188,9 +197,10 @@ def test_collect_runtime_requirements_from_pyproject(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, timeout=30)
     wanted = (tmp_path / "requirements.txt").read_text().split()
     names = {re.split(r"[\[<>=!~]", line)[0].lower() for line in wanted}
-    # The base dependencies and the extras verify, brokers, scenarios: the image is the whole tool.
+    # The base dependencies and the extras verify, brokers, scenarios, postgres: the whole tool.
     assert {"fastapi", "uvicorn", "fastapi-offline", "aio-pika", "aiokafka"} <= names
     assert {"schemathesis", "hypothesis", "faker", "jinja2"} <= names
+    assert {"psycopg", "psycopg-pool"} <= names  # compose's profile postgres journals there
     assert not [name for name in names if name.startswith("mock-ft")]
     assert "pytest-cov" not in names  # the rest of the dev extras stays out of the image
 
@@ -315,7 +325,7 @@ def test_send_only_copied_paths_to_build_context() -> None:
 
 
 def test_parse_compose_services() -> None:
-    services = _compose()["services"]
+    services = _default_services()
     assert set(services) == {"mock", "operator", "rabbitmq", "kafka"}
     assert services["operator"]["image"] == services["mock"]["image"]
     assert services["operator"]["entrypoint"] == ["reference-operator"]
