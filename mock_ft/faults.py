@@ -6,6 +6,10 @@ the first `first_attempts` attempts of each distinct event (identified by its bo
 attempt with a `probability` drawn from a seeded random generator, so the same seed gives the same
 fault sequence. The first matching rule that fires wins. Error answers, timeouts and resets come
 before authentication and validation, as a load balancer in front of FT would produce them.
+
+On a PostgreSQL journal (`shared`) the rules and their counters live in the journal, shared by
+every instance writing it (journal/rules.py): the rules here are a copy for matching, and `shared`
+(set by crm/rulesync.py) counts in the rule's row whether a matching rule fires.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 import random
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +97,21 @@ class FaultInjector:
         self._lock = threading.Lock()
         # Told the ids of removed rules: a pause in progress ends with its rule.
         self._on_removed: set[Callable[[frozenset[int]], None]] = set()
+        # Whether a rule fires, counted where the rules are shared: (rule, body digest) -> fires?
+        self.shared: Callable[[FaultRule, bytes | None], Awaitable[bool]] | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether there are rules at all (the hot path asks before `decide`)."""
+        return bool(self._rules)
+
+    def replace(self, rules: list[FaultRule]) -> None:
+        """Take the rules as the shared journal holds them now."""
+        with self._lock:
+            gone = frozenset(r.id for r in self._rules) - {r.id for r in rules}
+            self._rules = list(rules)
+            self._next_id = max((r.id for r in rules), default=0) + 1
+        self._removed(gone)
 
     def watch_removals(self, listener: Callable[[frozenset[int]], None]) -> Callable[[], None]:
         """Call `listener` with the ids of the rules each remove/clear takes away; returns the
@@ -145,36 +164,47 @@ class FaultInjector:
         self._removed(gone)
         return len(gone)
 
-    def decide(
+    async def decide(
         self, transport: str, path: str | None, event_type: str | None, body: bytes
     ) -> FaultRule | None:
         """The rule that fails this attempt, if any (and count the hit)."""
-        if not self._rules:  # the common case: no rules, no work
-            return None
-        with self._lock:
-            user_id: str | None = None
-            can_do = ACTIONS_BY_TRANSPORT[transport]
-            for rule in self._rules:
-                if rule.action not in can_do:
+        if self.shared is None:
+            with self._lock:
+                for rule in self._matching(transport, path, event_type, body):
+                    if self._fires(rule, body):
+                        rule.hits += 1
+                        return rule
+                return None
+        fires = self.shared
+        for rule in list(self._matching(transport, path, event_type, body)):
+            if await fires(rule, _digest(body) if rule.first_attempts is not None else None):
+                return rule
+        return None
+
+    def _matching(
+        self, transport: str, path: str | None, event_type: str | None, body: bytes
+    ) -> Iterator[FaultRule]:
+        """The rules whose transport, path, event type and user id match, first to act first."""
+        user_id: str | None = None
+        can_do = ACTIONS_BY_TRANSPORT[transport]
+        for rule in self._rules:
+            if rule.action not in can_do:
+                continue
+            if not _matches(rule.transport, transport) or not _matches(rule.path, path):
+                continue
+            if not _matches(rule.event_type, event_type):
+                continue
+            if rule.user_id is not None:
+                user_id = user_id if user_id is not None else _user_id(body)
+                if user_id != rule.user_id:
                     continue
-                if not _matches(rule.transport, transport) or not _matches(rule.path, path):
-                    continue
-                if not _matches(rule.event_type, event_type):
-                    continue
-                if rule.user_id is not None:
-                    user_id = user_id if user_id is not None else _user_id(body)
-                    if user_id != rule.user_id:
-                        continue
-                if self._fires(rule, body):
-                    rule.hits += 1
-                    return rule
-            return None
+            yield rule
 
     def _fires(self, rule: FaultRule, body: bytes) -> bool:
         if rule.times is not None and rule.times <= 0:
             return False
         if rule.first_attempts is not None:
-            digest = hashlib.blake2b(body, digest_size=16).digest()
+            digest = _digest(body)
             attempts = rule._seen.pop(digest, 0) + 1
             rule._seen[digest] = attempts
             if len(rule._seen) > _REMEMBERED_EVENTS:
@@ -186,6 +216,10 @@ class FaultInjector:
         if rule.times is not None:
             rule.times -= 1
         return True
+
+
+def _digest(body: bytes) -> bytes:
+    return hashlib.blake2b(body, digest_size=16).digest()
 
 
 def _matches(wanted: str | None, actual: str | None) -> bool:

@@ -73,9 +73,11 @@ async def hold_pause(faults: FaultInjector, done: Settle) -> None:
         stop_watching()
 
 
-def decide(faults: FaultInjector, attempt: Attempt) -> FaultRule | None:
+async def decide(faults: FaultInjector, attempt: Attempt) -> FaultRule | None:
     """The fault rule acting on this message, if any (counted as a hit)."""
-    return faults.decide(attempt.transport, None, attempt.event_type, attempt.body)
+    if not faults.active:  # the common case: no rules, no work
+        return None
+    return await faults.decide(attempt.transport, None, attempt.event_type, attempt.body)
 
 
 async def settle(pipeline: Pipeline, attempt: Attempt) -> Settle:

@@ -150,7 +150,7 @@ class KafkaIngest:
         cut: tuple[Attempt, Any] | None = None
         for record in records:
             attempt = self._attempt(record)
-            rule = decide(self.faults, attempt)
+            rule = await decide(self.faults, attempt)
             if rule is not None and rule.action in BROKER_ACTIONS:
                 cut = (attempt, rule)
                 break

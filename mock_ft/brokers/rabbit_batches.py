@@ -130,7 +130,7 @@ class Batches:
                 status.redeliveries_skipped += 1
                 acks.append(message)
                 continue
-            rule = decide(self.faults, attempt)
+            rule = await decide(self.faults, attempt)
             work = (
                 settle(self.pipeline, attempt)
                 if rule is None

@@ -32,6 +32,7 @@ from mock_ft.crm.routes import charts, events, live, pages, reports
 from mock_ft.crm.routes import faults as fault_routes
 from mock_ft.crm.routes import lookups as lookup_routes
 from mock_ft.crm.routes import players as player_routes
+from mock_ft.crm.rulesync import RuleSync
 from mock_ft.crm.web_guard import WebGuard
 from mock_ft.extras import require
 from mock_ft.faults import FaultInjector
@@ -140,16 +141,18 @@ def build_state(settings: Settings, journal: Journal | None = None) -> MockState
     compiler = RuleCompiler(settings, contract)
     rules = compiler.load(settings.callback_rules)
     faults = FaultInjector(seed=settings.fault_seed)
-    for spec in settings.faults:  # from --fault, MOCK_FT_FAULTS or the config file
-        faults.add(**spec.model_dump())
     owns_journal = journal is None
     if journal is None:
         journal = Journal(settings.journal, sync=settings.journal_sync)  # opened by the lifespan
     lookups = LookupRunner(settings, journal)
     players = PlayerModel(journal)
     callbacks = CallbackRunner(journal, players, lookups)
-    for rule in rules:
-        callbacks.add(rule)
+    instance_id = new_instance_id()
+    # --fault, MOCK_FT_FAULTS or the config file; and the callback rules: this process's rules,
+    # or, on a shared journal, the first instance's (crm/rulesync.py)
+    startup = (settings.faults, rules)
+    parts = (faults, callbacks, players, compiler)
+    rule_sync = RuleSync(journal, instance_id, parts, startup, settings.fault_seed)
     pipeline = Pipeline(
         journal,
         contract,
@@ -168,7 +171,8 @@ def build_state(settings: Settings, journal: Journal | None = None) -> MockState
         callbacks=callbacks,
         pipeline=pipeline,
         brokers=Brokers(settings, pipeline, faults),
-        heartbeat=Heartbeat(journal, new_instance_id(), settings.instance_lease_seconds),
+        heartbeat=Heartbeat(journal, instance_id, settings.instance_lease_seconds),
+        rules=rule_sync,
     )
 
 
@@ -182,6 +186,8 @@ async def running(state: MockState) -> AsyncIterator[None]:
             stack.callback(state.journal.close)
         await state.heartbeat.start()
         stack.push_async_callback(state.heartbeat.stop)
+        await state.rules.start()  # after the heartbeat: its row says which rules it holds
+        stack.push_async_callback(state.rules.stop)
         await state.lookups.start()
         stack.push_async_callback(state.lookups.stop)
         await state.callbacks.start()

@@ -15,6 +15,7 @@ from fastapi import Depends, Query, Request
 from mock_ft.brokers import Brokers
 from mock_ft.callbacks import CallbackRunner, RuleCompiler
 from mock_ft.contracts import IntegrationContract
+from mock_ft.crm.rulesync import RuleSync
 from mock_ft.faults import FaultInjector
 from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import EventFilter, Journal
@@ -34,6 +35,7 @@ __all__ = [
     "MockState",
     "PlayersDep",
     "RuleCompilerDep",
+    "RulesDep",
     "SettingsDep",
     "StateDep",
     "mock_state",
@@ -61,6 +63,7 @@ class MockState:
     pipeline: Pipeline
     brokers: Brokers
     heartbeat: Heartbeat  # this instance's id and row in the journal
+    rules: RuleSync  # the fault and callback rules and reset, shared on a PostgreSQL journal
 
 
 def mock_state(request: Request) -> MockState:
@@ -107,12 +110,17 @@ def _heartbeat(state: StateDep) -> Heartbeat:
     return state.heartbeat
 
 
+def _rules(state: StateDep) -> RuleSync:
+    return state.rules
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 JournalDep = Annotated[Journal, Depends(_journal)]
 FaultsDep = Annotated[FaultInjector, Depends(_faults)]
 PlayersDep = Annotated[PlayerModel, Depends(_players)]
 CallbacksDep = Annotated[CallbackRunner, Depends(_callbacks)]
 RuleCompilerDep = Annotated[RuleCompiler, Depends(_rule_compiler)]
+RulesDep = Annotated[RuleSync, Depends(_rules)]
 BrokersDep = Annotated[Brokers, Depends(_brokers)]
 HeartbeatDep = Annotated[Heartbeat, Depends(_heartbeat)]
 

@@ -86,8 +86,8 @@ class RestIngest:
         # would build a dict per request.
         attempt = Attempt("rest", received_at, body, event_type, headers.journaled, method, path)
         rule = None
-        if route is not None:
-            rule = self.faults.decide("rest", path, route.event_type, body)
+        if route is not None and self.faults.active:
+            rule = await self.faults.decide("rest", path, route.event_type, body)
         if rule is not None:
             await self._act(rule, attempt, (route, headers, too_large), pipeline, receive, send)
             return

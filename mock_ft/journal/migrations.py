@@ -26,6 +26,7 @@ from mock_ft.journal.ddl import (
     INSTANCES,
     POSTGRES_IDS,
     POSTGRES_INSTANCES,
+    POSTGRES_RULES,
     POSTGRES_V1,
     SQLITE_V1,
 )
@@ -82,6 +83,8 @@ STEPS: tuple[Step, ...] = (
     # SQLite keeps it in sqlite_sequence (AUTOINCREMENT); PostgreSQL in a row, locked per batch.
     Step(3, "the high-water mark of event ids", _nothing, _script(POSTGRES_IDS)),
     Step(4, "the instances writing the journal", _script(INSTANCES), _script(POSTGRES_INSTANCES)),
+    # SQLite's one process keeps its rules in memory; instances on PostgreSQL share them here.
+    Step(5, "fault and callback rules shared by instances", _nothing, _script(POSTGRES_RULES)),
 )
 LATEST = STEPS[-1].version
 

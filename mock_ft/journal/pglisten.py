@@ -4,7 +4,9 @@ Each batch that writes events sends `NOTIFY mock_ft_commits` inside its transact
 delivers it to every listening connection when, and only if, the transaction commits. A thread
 per journal listens on its own connection and calls `heard` for each commit of another
 connection (this instance's own commits already woke its waiters), so `/_mock/events/wait` and
-the live stream on any instance answer as soon as any instance journals an event.
+the live stream on any instance answer as soon as any instance journals an event. The same
+connection listens on `mock_ft_rules` (journal/rules.py) and calls `heard_rules` for another
+instance's change of the shared fault and callback rules.
 
 If the listening connection breaks (PostgreSQL restarted), the thread reconnects, and calls
 `heard` once it listens again: a commit made meanwhile was not heard, so waiters look again.
@@ -21,6 +23,7 @@ from typing import Any
 import psycopg
 
 from mock_ft.journal.pgconn import connection_options
+from mock_ft.journal.rules import RULES_CHANNEL
 
 __all__ = ["CHANNEL", "CommitListener"]
 
@@ -34,9 +37,16 @@ log = logging.getLogger(__name__)
 class CommitListener:
     """A thread that calls `heard()` for each commit of another writer of the database."""
 
-    def __init__(self, url: str, heard: Callable[[], None], own_pid: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        url: str,
+        heard: Callable[[], None],
+        own_pid: Callable[[], int],
+        heard_rules: Callable[[], None] = lambda: None,
+    ) -> None:
         self._url = url
         self._heard = heard
+        self._heard_rules = heard_rules
         self._own_pid = own_pid  # the writer connection's backend pid: its commits are skipped
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -67,6 +77,7 @@ class CommitListener:
         options = connection_options("mock-ft listener")
         conn: psycopg.Connection[Any] = psycopg.Connection.connect(self._url, **options)
         conn.execute(f"LISTEN {CHANNEL}")
+        conn.execute(f"LISTEN {RULES_CHANNEL}")
         return conn
 
     def _run(self) -> None:
@@ -76,11 +87,16 @@ class CommitListener:
                 if conn is None:
                     conn = self._conn = self._connect()
                     self._heard()  # what was committed while deaf
+                    self._heard_rules()
                 own = self._own_pid()
                 for note in conn.notifies(timeout=_POLL):
                     if self._stop.is_set():
                         return
-                    if note.pid != own:
+                    if note.pid == own:
+                        continue
+                    if note.channel == RULES_CHANNEL:
+                        self._heard_rules()
+                    else:
                         self._heard()
             except psycopg.Error as exc:
                 log.warning("journal commit listener: %s; reconnecting", type(exc).__name__)

@@ -57,9 +57,15 @@ class PgDatabase:
     dialect: Dialect = POSTGRES
     errors: tuple[type[Exception], ...] = (psycopg.Error,)
 
-    def __init__(self, url: str, shown: str, heard: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        url: str,
+        shown: str,
+        heard: Callable[[], None] = lambda: None,
+        heard_rules: Callable[[], None] = lambda: None,
+    ) -> None:
         self._url = url
-        self._listener = CommitListener(url, heard, self._backend_pid)
+        self._listener = CommitListener(url, heard, self._backend_pid, heard_rules)
         self.path = shown
         self._raw: psycopg.Connection[Any] | None = None
         self._conn: PgConnection | None = None

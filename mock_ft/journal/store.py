@@ -68,6 +68,7 @@ class Journal(Queries):
         self.changes = 0
         self._wrote_events = False  # the transactions since the last count journaled events
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._rule_watchers: list[Callable[[], None]] = []  # told of other instances' changes
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -81,7 +82,9 @@ class Journal(Queries):
             require("postgres", needed_by="a PostgreSQL journal (--journal postgresql://...)")
             from mock_ft.journal.postgres import PgDatabase  # an extra: loaded only here
 
-            self._db = PgDatabase(self._target, self.path, heard=self._heard)
+            self._db = PgDatabase(
+                self._target, self.path, heard=self._heard, heard_rules=self._heard_rules
+            )
         else:
             self._db = SqliteDatabase(
                 self.path,
@@ -91,6 +94,20 @@ class Journal(Queries):
             )
         self._db.open()
         return self
+
+    @property
+    def shared(self) -> bool:
+        """Whether other instances may write this journal (PostgreSQL): rules live in it."""
+        return self._db is not None and self._db.dialect.name == "postgresql"
+
+    def watch_rules(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (from the listening thread) when another instance changed the shared
+        rules or reset the journal (journal/rules.py)."""
+        self._rule_watchers.append(listener)
+
+    def _heard_rules(self) -> None:
+        for listener in list(self._rule_watchers):
+            listener()
 
     @property
     def migrated(self) -> list[Step]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -63,10 +64,13 @@ def test_fault_before_authentication(client: TestClient) -> None:
 def test_repeat_fault_sequence_under_one_seed() -> None:
     """The same seed gives the same sequence of failed and passed attempts."""
 
+    async def decisions(faults: FaultInjector) -> list[bool]:
+        return [await faults.decide("rest", "/p", "PAYMENT", b"{}") is not None for _ in range(200)]
+
     def sequence(seed: int) -> list[bool]:
         faults = FaultInjector(seed=seed)
         faults.add(status=503, probability=0.3)
-        return [faults.decide("rest", "/p", "PAYMENT", b"{}") is not None for _ in range(200)]
+        return asyncio.run(decisions(faults))
 
     assert sequence(42) == sequence(42)
     assert sequence(42) != sequence(43)

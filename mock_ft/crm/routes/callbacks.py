@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import JSONResponse
 
 from mock_ft.callbacks import Rule, RuleSpec, rule_set_names
-from mock_ft.crm.deps import MAX_ID, CallbacksDep, JournalDep, RuleCompilerDep
+from mock_ft.crm.deps import MAX_ID, JournalDep, RuleCompilerDep, RulesDep
 from mock_ft.crm.schemas import (
     CallbackPublic,
     CallbacksPublic,
@@ -48,23 +48,23 @@ async def list_callbacks(
 
 
 @router.get("/rules")
-async def list_rules(callbacks: CallbacksDep) -> RulesPublic:
+async def list_rules(rules: RulesDep) -> RulesPublic:
     """The loaded rules (keys masked) and the ready-made sets."""
-    rules = [_public(r) for r in callbacks.rules.values()]
-    return RulesPublic(data=rules, sets=rule_set_names())
+    loaded = [_public(r) for r in rules.callback_rules()]
+    return RulesPublic(data=loaded, sets=rule_set_names())
 
 
 @router.post("/rules", status_code=201, response_model=RulePublic, responses=_INVALID)
 async def add_rule(
-    callbacks: CallbacksDep, compiler: RuleCompilerDep, spec: Annotated[RuleSpec, Body()]
+    rules: RulesDep, compiler: RuleCompilerDep, spec: Annotated[RuleSpec, Body()]
 ) -> RulePublic | JSONResponse:
     """Load a rule (one with the same id is replaced). Its templates are checked now: an
     unknown placeholder, event field or player field is refused with its JSON path."""
     try:
         rule = compiler(spec)
+        await rules.add_callbacks([rule])
     except RuleError as exc:
         return _invalid(exc)
-    callbacks.add(rule)
     return _public(rule)
 
 
@@ -78,7 +78,7 @@ async def add_rule(
     },
 )
 async def load_set(
-    callbacks: CallbacksDep, compiler: RuleCompilerDep, name: Annotated[str, Path()]
+    rules: RulesDep, compiler: RuleCompilerDep, name: Annotated[str, Path()]
 ) -> RulesPublic | JSONResponse:
     """Load a ready-made rule set (`all` for every one)."""
     sets = rule_set_names()
@@ -86,18 +86,17 @@ async def load_set(
         message = f"no rule set {name!r}; known: {', '.join([*sets, 'all'])}"
         return JSONResponse(ErrorBody(error="not_found", message=message).model_dump(), 404)
     try:
-        rules = compiler.load([name])
+        loaded = compiler.load([name])
+        await rules.add_callbacks(loaded)
     except RuleError as exc:
         return _invalid(exc)
-    for rule in rules:
-        callbacks.add(rule)
-    return RulesPublic(data=[_public(r) for r in rules], sets=sets)
+    return RulesPublic(data=[_public(r) for r in loaded], sets=sets)
 
 
 @router.delete("/rules")
-async def clear_rules(callbacks: CallbacksDep) -> RulesRemoved:
+async def clear_rules(rules: RulesDep) -> RulesRemoved:
     """Unload every rule."""
-    return RulesRemoved(removed=callbacks.clear())
+    return RulesRemoved(removed=await rules.clear_callbacks())
 
 
 @router.delete(
@@ -106,10 +105,10 @@ async def clear_rules(callbacks: CallbacksDep) -> RulesRemoved:
     responses={404: {"model": ErrorBody, "description": "No such rule."}},
 )
 async def remove_rule(
-    callbacks: CallbacksDep, rule_id: Annotated[str, Path()]
+    rules: RulesDep, rule_id: Annotated[str, Path()]
 ) -> RulesRemoved | JSONResponse:
     """Unload one rule."""
-    if callbacks.remove(rule_id):
+    if await rules.remove_callback(rule_id):
         return RulesRemoved(removed=1)
     body = ErrorBody(
         error="not_found", message=f"no rule {rule_id!r}; GET /_mock/callbacks/rules lists them"

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from mock_ft._version import __version__
-from mock_ft.crm.deps import MAX_ID, BrokersDep, FilterDep, HeartbeatDep, JournalDep, PlayersDep
+from mock_ft.crm.deps import MAX_ID, BrokersDep, FilterDep, HeartbeatDep, JournalDep, RulesDep
 from mock_ft.crm.schemas import (
     BrokerHealth,
     DeliveryPublic,
@@ -83,12 +83,10 @@ async def delivery(
 
 
 @router.post("/reset")
-async def reset(journal: JournalDep, players: PlayersDep) -> ResetResult:
+async def reset(rules: RulesDep) -> ResetResult:
     """Delete every journaled attempt, lookup, callback and all stream-check state (the
-    loaded callback and fault rules stay)."""
-    removed = await journal.run(Journal.reset)
-    players.clear()
-    return ResetResult(removed=removed)
+    loaded callback and fault rules stay); on a shared journal, for every instance."""
+    return ResetResult(removed=await rules.reset())
 
 
 @router.get("/stats")
