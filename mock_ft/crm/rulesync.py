@@ -66,6 +66,7 @@ class RuleSync:
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reloads: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
     @property
     def shared(self) -> bool:
@@ -91,6 +92,7 @@ class RuleSync:
 
     async def stop(self) -> None:
         """Stop reloading."""
+        self._stopped = True
         for task in list(self._reloads):
             task.cancel()
         await asyncio.gather(*self._reloads, return_exceptions=True)
@@ -196,6 +198,8 @@ class RuleSync:
             loop.call_soon_threadsafe(self._spawn_reload)
 
     def _spawn_reload(self) -> None:
+        if self._stopped:  # the journal closes next
+            return
         task = asyncio.create_task(self.reload(), name="mock-ft rules reload")
         self._reloads.add(task)
         task.add_done_callback(self._reloads.discard)
