@@ -52,11 +52,13 @@ $(VENV)/.fuzz-stamp: $(STAMP)
 fuzz: $(VENV)/.fuzz-stamp
 	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
 
-## bench: REST ingest against a bare ASGI app side by side; broker ingest (RabbitMQ, Kafka) against
-## bare consumers; then the wall time of `mock-ft verify`.
+## bench: REST ingest against a bare ASGI app side by side; REST ingest on SQLite vs PostgreSQL with
+## one and two instances; broker ingest (RabbitMQ, Kafka) against bare consumers; then the wall
+## time of `mock-ft verify`.
 bench: $(STAMP)
 	bash bench/ensure-tools
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+	$(BIN)/python -m bench.instances $(BENCH_ARGS)
 	$(BIN)/python -m bench.brokers $(BENCH_ARGS)
 	$(BIN)/python -m bench.verify
 

@@ -2,10 +2,26 @@
 -- Usage: wrk -s bench/payment.lua URL -- <run-tag> <api-key>
 -- The run tag keeps payment ids unique across runs against the same journal, so every request
 -- takes the mock's first-sighting path (no duplicates).
+-- MOCK_FT_BENCH_PORTS="8001,8002" (bench.instances): thread i talks to 127.0.0.1 on the i-th port,
+-- round robin, so `-t2` splits the connections evenly over two instances of one journal.
 
 local counter = 0
 local tag = "run"
 local api_key = "mock-ft-local-key"
+
+local ports = os.getenv("MOCK_FT_BENCH_PORTS")
+local threads = 0
+thread_no = 0  -- set in each thread by setup(): payment ids stay unique with several threads
+
+function setup(thread)
+    thread:set("thread_no", threads)
+    if ports then
+        local list = {}
+        for port in string.gmatch(ports, "%d+") do list[#list + 1] = port end
+        thread.addr = wrk.lookup("127.0.0.1", list[threads % #list + 1])[1]
+    end
+    threads = threads + 1
+end
 
 function init(args)
     if args[1] then tag = args[1] end
@@ -15,7 +31,7 @@ end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 
-local template = '{"user_id":"7001","payment_id":"%s-%d","amount":25.5,"currency":"EUR",'
+local template = '{"user_id":"7001","payment_id":"%s-%d-%d","amount":25.5,"currency":"EUR",'
     .. '"exchange_rate":1.0,"fee_amount":0,"status":"Approved","type":"Credit",'
     .. '"vendor_id":"12","vendor_name":"Skrill","origin":"sub.example.com","timestamp":"%s"}'
 
@@ -24,7 +40,7 @@ function request()
     -- Lua's clock has whole seconds; stamping mid-second keeps the delivery-latency error within
     -- +/-500 ms, inside the mock's 1,000 ms freshness target, so no late/future warnings.
     local stamp = os.date("!%Y-%m-%dT%H:%M:%S.500Z")
-    local body = string.format(template, tag, counter, stamp)
+    local body = string.format(template, tag, thread_no, counter, stamp)
     wrk.headers["X-API-Key"] = api_key
     return wrk.format(nil, nil, nil, body)
 end

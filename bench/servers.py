@@ -69,8 +69,9 @@ def bare_command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def mock_command(port: int, journal: Path) -> list[str]:
-    """`mock-ft serve` with a durable SQLite journal, auth and validation on (the defaults)."""
+def mock_command(port: int, journal: Path | str) -> list[str]:
+    """`mock-ft serve` with a durable journal (a SQLite path or a postgresql:// URL), auth and
+    validation on (the defaults)."""
     return [
         "taskset", "-c", SERVER_CPU, sys.executable, "-m", "mock_ft", "serve",
         "--host", "127.0.0.1", "--port", str(port), "--journal", str(journal),
@@ -82,9 +83,16 @@ class Server:
     """One server subprocess: `with Server(name, command, port, log, health) as server:`."""
 
     def __init__(
-        self, name: str, command: list[str], port: int, log: Path, health: str | None = None
+        self,
+        name: str,
+        command: list[str],
+        port: int,
+        log: Path,
+        health: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
+        self.env = env  # added to this process's environment
         self.command = command
         self.port = port
         self.log = log
@@ -110,6 +118,7 @@ class Server:
                 self.command,
                 cwd=_ROOT,
                 stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env} if self.env else None,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us only; we stop it in order

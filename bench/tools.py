@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -165,10 +166,18 @@ def hey_command(
     return [*command, url]
 
 
-def run_tool(command: list[str], timeout: float) -> str:
-    """Run a load generator to completion and return its stdout; ToolError if it fails."""
+def run_tool(command: list[str], timeout: float, env: dict[str, str] | None = None) -> str:
+    """Run a load generator to completion and return its stdout; ToolError if it fails. `env`
+    adds to this process's environment (the wrk script reads MOCK_FT_BENCH_PORTS there)."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, **env} if env else None,
+        )
     except subprocess.TimeoutExpired as exc:
         raise ToolError(f"{command[3]} did not finish within {timeout:.0f} s") from exc
     if done.returncode != 0:

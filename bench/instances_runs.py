@@ -1,0 +1,228 @@
+"""One measured run of bench.instances: a setup (one or two mocks on one journal), the CPU its
+processes and its PostgreSQL backends spend, wrk at saturation and hey at a fixed rate.
+
+CPU is read from the processes themselves (psutil: user + system), before and after each run:
+the mocks with their threads, and the PostgreSQL backends serving the run's database (found in
+pg_stat_activity; the server's shared processes, the WAL writer and checkpointer, are not counted).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psutil
+
+from bench.servers import API_KEY, API_KEY_HEADER, Server, ServerError
+from bench.tools import LOAD_CPU, ToolError, parse_wrk, run_tool
+
+__all__ = ["Postgres", "PostgresAbsent", "Setup", "hey_csv_latencies", "paced_run", "wrk_run"]
+
+PAYMENT_PATH = "/v1/integration/payment"
+LOGIN_PATH = "/v2/integration/login"
+
+
+class PostgresAbsent(RuntimeError):
+    """No PostgreSQL to measure (the message says why); its rows are skipped."""
+
+
+class Postgres:
+    """The server at the maintenance URL: fresh databases, and the CPU of their backends."""
+
+    def __init__(self, admin_url: str) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise PostgresAbsent(
+                "psycopg is not installed (pip install 'mock-ft[postgres]')"
+            ) from exc
+        parts = urlsplit(admin_url)
+        try:
+            self.conn = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            where = f"{parts.hostname}:{parts.port or 5432}"
+            raise PostgresAbsent(
+                f"no PostgreSQL answers at {where} ({type(exc).__name__})"
+            ) from exc
+        self.admin_url = admin_url
+        self.version = str(self.conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+
+    @contextmanager
+    def database(self) -> Iterator[str]:
+        """A new database (its URL), dropped afterwards with whatever still connects to it."""
+        name = f"mockft_bench_{uuid.uuid4().hex[:10]}"
+        self.conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{name}"))
+        finally:
+            self.conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def backends(self, database_url: str) -> list[int]:
+        """The pids of the backends connected to that database."""
+        name = urlsplit(database_url).path.lstrip("/")
+        rows = self.conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))
+        return [int(row[0]) for row in rows]
+
+    def close(self) -> None:
+        """Close the maintenance connection."""
+        self.conn.close()
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    found = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        found[pid] = times.user + times.system
+    return found
+
+
+@dataclass(slots=True)
+class Setup:
+    """One row of the table: its mocks (one or two on one journal) and their database."""
+
+    name: str
+    servers: list[Server]
+    postgres: Postgres | None = None
+    database: str | None = None  # the PostgreSQL database URL, None on SQLite
+    runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def pids(self) -> list[int]:
+        """The processes this setup spends CPU in: its mocks and its database's backends."""
+        mocks = [s.pid for s in self.servers if s.alive()]
+        if self.postgres is None or self.database is None:
+            return mocks
+        return mocks + self.postgres.backends(self.database)
+
+    def cpu(self) -> tuple[dict[int, float], dict[int, float]]:
+        """CPU seconds so far of each mock and of each backend of its database."""
+        mocks = _cpu_seconds([s.pid for s in self.servers if s.alive()])
+        backends: dict[int, float] = {}
+        if self.postgres is not None and self.database is not None:
+            backends = _cpu_seconds(self.postgres.backends(self.database))
+        return mocks, backends
+
+    def accepted(self) -> int:
+        """Events journaled as accepted (the journal's counters: shared by its instances)."""
+        verdicts = self.servers[0].get_json("/_mock/stats")["by_verdict"]
+        return int(verdicts.get("accepted", 0))
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings (a process new since `before` counts from 0)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def _cpu_figures(setup: Setup, before: Any, after: Any, events: int) -> dict[str, Any]:
+    mock_s, db_s = _spent(before[0], after[0]), _spent(before[1], after[1])
+    figures: dict[str, Any] = {"mock_cpu_s": round(mock_s, 3), "db_cpu_s": None}
+    # Each mock's share: with two instances, both must have taken load (the split is real).
+    figures["mock_cpu_s_each"] = [
+        round(seconds - before[0].get(pid, 0.0), 3) for pid, seconds in after[0].items()
+    ]
+    figures["events_per_mock_cpu_s"] = round(events / mock_s, 1) if mock_s else None
+    figures["events_per_cpu_s"] = figures["events_per_mock_cpu_s"]  # SQLite: all in the mock
+    if setup.database is not None:
+        figures["db_cpu_s"] = round(db_s, 3)
+        total = mock_s + db_s
+        figures["events_per_cpu_s"] = round(events / total, 1) if total else None
+    return figures
+
+
+def wrk_run(
+    setup: Setup, *, seconds: float, connections: int, script: Path, tag: str
+) -> dict[str, Any]:
+    """wrk at saturation, two threads, each thread on one mock in turn (round robin)."""
+    first = setup.servers[0]
+    command = [
+        "taskset", "-c", LOAD_CPU, "wrk", "-t2", f"-c{connections}",
+        f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script),
+        first.url + PAYMENT_PATH, "--", tag, API_KEY,
+    ]  # fmt: skip
+    ports = ",".join(str(s.port) for s in setup.servers)
+    accepted, before = setup.accepted(), setup.cpu()
+    result = parse_wrk(run_tool(command, seconds + 60, env={"MOCK_FT_BENCH_PORTS": ports}))
+    after, journaled = setup.cpu(), setup.accepted() - accepted
+    figures = result.to_dict() | {"journaled": journaled}
+    return figures | _cpu_figures(setup, before, after, result.ok_requests)
+
+
+def hey_csv_latencies(output: str) -> tuple[list[float], dict[int, int]]:
+    """hey's `-o csv` rows: each response's time (ms) and the count of each status code."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    for line in output.splitlines()[1:]:
+        cells = line.split(",")
+        if len(cells) < 8:
+            continue
+        latencies.append(float(cells[0]) * 1000)
+        statuses[int(cells[6])] = statuses.get(int(cells[6]), 0) + 1
+    return latencies, statuses
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (0 < share <= 1) of `values`; 0.0 when there are none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _hey(url: str, seconds: float, workers: int, qps: float, body: Path) -> list[str]:
+    """hey on the load core, `workers` x `qps` requests/s, each response's time as CSV."""
+    return [
+        "taskset", "-c", LOAD_CPU, "hey", "-z", f"{max(1, round(seconds))}s", "-c", str(workers),
+        "-q", f"{qps:g}", "-m", "POST", "-T", "application/json", "-D", str(body),
+        "-H", f"{API_KEY_HEADER}: {API_KEY}", "-o", "csv", url + LOGIN_PATH,
+    ]  # fmt: skip
+
+
+def paced_run(
+    setup: Setup, *, seconds: float, rate: int, workers: int, body: Path
+) -> dict[str, Any]:
+    """hey at `rate` events/s in all, one hey per mock at its share, all at once; the latency
+    of every response, merged, gives p50 and p99."""
+    share, per = rate / len(setup.servers), max(1, workers // len(setup.servers))
+    commands = [_hey(server.url, seconds, per, share / per, body) for server in setup.servers]
+    before = setup.cpu()
+    started = time.monotonic()
+    procs = [
+        subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for c in commands
+    ]
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=seconds + 60)
+        if proc.returncode != 0:
+            raise ToolError(f"hey exited {proc.returncode}: {err.strip()[-400:]}")
+        outputs.append(out)
+    elapsed = time.monotonic() - started
+    after = setup.cpu()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    for out in outputs:
+        found, codes = hey_csv_latencies(out)
+        latencies += found
+        for code, count in codes.items():
+            statuses[code] = statuses.get(code, 0) + count
+    if not latencies:
+        raise ServerError(f"{setup.name}: hey got no response at {rate}/s")
+    ok = sum(n for code, n in statuses.items() if 200 <= code < 300)
+    figures: dict[str, Any] = {
+        "requests_per_sec": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "non_2xx": len(latencies) - ok,
+        "statuses": {str(code): n for code, n in sorted(statuses.items())},
+    }
+    return figures | _cpu_figures(setup, before, after, ok)
