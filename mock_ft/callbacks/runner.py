@@ -5,23 +5,33 @@ rule watches its type. One task evaluates queued events in order: it reads the e
 player as of that event, and starts a call for each rule that matches. Calls run concurrently
 (at most `_CONCURRENCY`), each retried on 5xx, 429, timeouts and connection errors with doubling
 back-off, carrying the same `X-Fasttrack-Id` every time so the receiver can drop repeats.
+
+On a shared (PostgreSQL) journal an event's evaluation is a claim (journal/claims.py): each action
+is journaled only while the claim is held, and the claim ends when every action is journaled. An
+instance that takes an evaluation over skips the rules already journaled for the event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import time
-import uuid
+from collections.abc import Coroutine
 from typing import Any
 
 import httpx
 
 from mock_ft.callbacks.rules import Rule
+from mock_ft.callbacks.sending import MAX_BACKOFF, ft_headers, send_once
 from mock_ft.callbacks.templates import Context, render, render_url
 from mock_ft.journal import Journal
-from mock_ft.journal.callbacks import CallAttempt, CallbackRecord, append_callback
+from mock_ft.journal.callbacks import (
+    CallbackFilter,
+    CallbackRecord,
+    append_callback,
+    query_callbacks,
+)
+from mock_ft.journal.claims import CALLBACKS, Claims
 from mock_ft.journal.jsontext import dumps
 from mock_ft.lookups import LookupRunner
 from mock_ft.players import PlayerModel
@@ -32,9 +42,7 @@ __all__ = ["CallbackRunner"]
 _QUEUE_SIZE = 10_000
 _CONCURRENCY = 16
 _EVIDENCE_BYTES = 4096
-_MAX_BACKOFF = 5.0
 _LOOKUP_WAIT = 2.0  # how long a rule on profile/consents/blocks waits for the lookups
-_ID_SPACE = uuid.UUID("5b0f0c2e-7a53-4d7e-9a3c-3c1f6f0f7f11")
 _SECRET_HEADERS = frozenset({"x-api-key"})
 
 _Job = tuple[int, str, str]  # event id, event type, user id
@@ -43,8 +51,15 @@ _Job = tuple[int, str, str]  # event id, event type, user id
 class CallbackRunner:
     """Holds the loaded rules and fires them; `start()` in the app's lifespan."""
 
-    def __init__(self, journal: Journal, players: PlayerModel, lookups: LookupRunner) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        players: PlayerModel,
+        lookups: LookupRunner,
+        claims: Claims | None = None,
+    ) -> None:
         self.journal = journal
+        self.claims = claims  # None: one instance on the journal (SQLite)
         self.players = players
         self.lookups = lookups
         self.rules: dict[str, Rule] = {}
@@ -93,16 +108,27 @@ class CallbackRunner:
             await self._client.aclose()
             self._client = None
 
+    def watches(self, event_type: str | None, user_id: str | None) -> bool:
+        """Whether a rule watches this event's type (then the event is evaluated)."""
+        if self._queue is None or not user_id or not event_type:
+            return False
+        return any(rule.event_type == event_type for rule in self.rules.values())
+
     def offer(self, event_id: int, event_type: str | None, user_id: str | None) -> None:
         """Queue an accepted event when a rule watches its type; never waits."""
-        if self._queue is None or not user_id or not event_type:
-            return
-        if not any(rule.event_type == event_type for rule in self.rules.values()):
-            return
+        if self.watches(event_type, user_id):
+            self.resume(event_id, event_type or "", user_id or "")
+
+    def resume(self, event_id: int, event_type: str, user_id: str) -> None:
+        """Queue an event's evaluation (also one taken over from another instance)."""
+        assert self._queue is not None  # noqa: S101 - only called once started
         try:
             self._queue.put_nowait((event_id, event_type, user_id))
         except asyncio.QueueFull:
-            self.dropped += 1
+            self.dropped += 1  # shared journal: not held, its lease runs out and a sweep takes it
+        else:
+            if self.claims is not None:
+                self.claims.hold(event_id, CALLBACKS)
 
     async def idle(self) -> None:
         """Wait until every queued event is evaluated and its calls journaled (for tests)."""
@@ -117,30 +143,65 @@ class CallbackRunner:
         assert self._queue is not None  # noqa: S101 - start() made it
         while True:
             job = await self._queue.get()
+            calls: list[asyncio.Task[None]] | None = None
             try:
-                await self._consider(*job)
+                calls = await self._consider(*job)
             finally:
                 self._queue.task_done()
+                if self.claims is not None:
+                    self._close(job[0], calls)
 
-    async def _consider(self, event_id: int, event_type: str, user_id: str) -> None:
+    async def _consider(
+        self, event_id: int, event_type: str, user_id: str
+    ) -> list[asyncio.Task[None]]:
+        """Start a call for each rule that matches the event; the calls started."""
         rules = [r for r in self.rules.values() if r.event_type == event_type and r.spec.enabled]
+        if self.claims is not None:  # a taken-over evaluation skips what was journaled
+            done = await self.journal.run(
+                query_callbacks(CallbackFilter(event_id=event_id), limit=1000)
+            )
+            rules = [r for r in rules if r.id not in {c.rule_id for c in done}]
         entry = await self.journal.run(Journal.get(event_id))
         payload = entry.payload_json() if entry is not None else None
         if not isinstance(payload, dict):
-            return  # gone in a reset
+            return []  # gone in a reset
         event = {**payload, "event_id": event_id, "event_type": event_type}
         event["amount_base"] = round(base_amount(payload), 6)
         matching = [r for r in rules if all(c.holds(event) for c in r.where)]
         if not matching:
-            return
+            return []
         if any(r.needs_lookups for r in matching):
             await self.lookups.settled(user_id, _LOOKUP_WAIT)
         player = await self.players.view(user_id, upto=event_id) or {"user_id": user_id}
+        calls = []
         for rule in matching:
             if all(c.holds(player) for c in rule.player):
-                task = asyncio.create_task(self._fire(rule, event, player, user_id))
-                self._calls.add(task)
-                task.add_done_callback(self._calls.discard)
+                calls.append(self._track(self._fire(rule, event, player, user_id)))
+        return calls
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+        return task
+
+    def _close(self, event_id: int, calls: list[asyncio.Task[None]] | None) -> None:
+        """End the event's claim once its calls are journaled; a failed evaluation (None) is
+        left for a sweep to take over."""
+        assert self.claims is not None  # noqa: S101 - only called with claims
+        claims = self.claims
+        if calls is None:
+            claims.drop(event_id, CALLBACKS)
+            return
+
+        async def close() -> None:
+            results = await asyncio.gather(*calls, return_exceptions=True)
+            if any(isinstance(r, BaseException) for r in results):
+                claims.drop(event_id, CALLBACKS)  # a call not journaled: a sweep retries it
+            else:
+                await claims.end(event_id, CALLBACKS)
+
+        self._track(close())
 
     # -- calling -------------------------------------------------------------------------
 
@@ -149,7 +210,12 @@ class CallbackRunner:
     ) -> None:
         async with self._slots:
             record = await self._call(rule, event, player, user_id)
-        await self.journal.run(append_callback(record))
+        if self.claims is None:
+            await self.journal.run(append_callback(record))
+        else:
+            await self.claims.finish(
+                record.event_id or 0, CALLBACKS, append_callback(record), last=False
+            )
 
     async def _call(
         self, rule: Rule, event: dict[str, Any], player: dict[str, Any], user_id: str
@@ -161,7 +227,7 @@ class CallbackRunner:
         url = render_url(rule.url, ctx)
         body = render(spec.request.body, ctx) if spec.request.method == "POST" else None
         content = None if body is None else dumps(body)
-        headers = _headers(rule, event["event_id"], user_id)
+        headers = ft_headers(rule, event["event_id"], user_id)
         if content is not None:
             headers["Content-Type"] = "application/json"
         shown = {k: ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
@@ -178,72 +244,14 @@ class CallbackRunner:
         )
         started = time.perf_counter()
         for number in range(spec.retries + 1):
-            attempt, response, wait = await self._attempt(rule, url, headers, content)
+            attempt, response, wait = await send_once(self._client, rule, url, headers, content)
             record.attempts.append(attempt)
             if response is not None:
                 record.response = response.text[:_EVIDENCE_BYTES]
             if wait is None or number == spec.retries:
                 break
             await asyncio.sleep(
-                wait if wait >= 0 else min(spec.backoff_seconds * 2**number, _MAX_BACKOFF)
+                wait if wait >= 0 else min(spec.backoff_seconds * 2**number, MAX_BACKOFF)
             )
         record.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         return record
-
-    async def _attempt(
-        self, rule: Rule, url: str, headers: dict[str, str], content: bytes | None
-    ) -> tuple[CallAttempt, httpx.Response | None, float | None]:
-        """One request; the wait before a retry (-1: the back-off; None: do not retry)."""
-        assert self._client is not None  # noqa: S101 - start() made it
-        attempt = CallAttempt(time.time())
-        started = time.perf_counter()
-        timeout = rule.spec.timeout_seconds
-        try:
-            response = await self._client.request(
-                rule.spec.request.method, url, headers=headers, content=content, timeout=timeout
-            )
-        except httpx.TimeoutException:
-            attempt.error = f"no answer within {timeout:g} s (the rule's timeout_seconds)"
-        except httpx.HTTPError as exc:
-            attempt.error = _describe(exc)
-        else:
-            attempt.status_code = response.status_code
-            attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
-            if response.is_success:
-                return attempt, response, None
-            attempt.error = f"answered {response.status_code}"
-            if response.status_code == 401:
-                attempt.error += "; check the rule's api_key (or MOCK_FT_CALLBACK_API_KEY)"
-            if response.status_code == 429:
-                return attempt, response, _retry_after(response)
-            return attempt, response, (-1.0 if response.status_code >= 500 else None)
-        attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        return attempt, None, -1.0
-
-
-def _headers(rule: Rule, event_id: int, user_id: str) -> dict[str, str]:
-    """FT's X-Fasttrack-* headers (facts file 3.8), the same on every attempt, and x-api-key."""
-    spec = rule.spec
-    trigger = f"{spec.activity_id}:{spec.action_id}:{user_id}:{event_id}"
-    headers = {
-        "X-Fasttrack-Id": str(uuid.uuid5(_ID_SPACE, f"{rule.id}:{trigger}")),
-        "X-Fasttrack-Activityid": str(spec.activity_id),
-        "X-Fasttrack-Actionid": str(spec.action_id),
-        "X-Fasttrack-Actiongroupid": str(spec.action_group_id),
-        "X-Fasttrack-Actioncommunicationprofileid": str(spec.action_communication_profile_id),
-        "X-Fasttrack-Triggerhash": hashlib.sha256(trigger.encode()).hexdigest()[:32],
-    }
-    if rule.api_key:
-        headers["x-api-key"] = rule.api_key
-    return headers
-
-
-def _retry_after(response: httpx.Response) -> float:
-    value = response.headers.get("retry-after", "")
-    return min(float(value), _MAX_BACKOFF) if value.isdigit() else -1.0
-
-
-def _describe(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        return "cannot connect to the receiver; check the rule's url and that it is up"
-    return f"{type(exc).__name__}: {exc}"

@@ -39,8 +39,10 @@ from mock_ft.faults import FaultInjector
 from mock_ft.faultspec import ACTIONS
 from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import Journal
+from mock_ft.journal.claims import CALLBACKS, Claimed, Claims
 from mock_ft.journal.instances import Heartbeat, new_instance_id
-from mock_ft.lookups import LookupRunner
+from mock_ft.journal.tx import Tx
+from mock_ft.lookups import ENDPOINTS, LookupRunner
 from mock_ft.players import PlayerModel
 from mock_ft.problems import json_path
 from mock_ft.settings import Settings
@@ -144,10 +146,13 @@ def build_state(settings: Settings, journal: Journal | None = None) -> MockState
     owns_journal = journal is None
     if journal is None:
         journal = Journal(settings.journal, sync=settings.journal_sync)  # opened by the lifespan
-    lookups = LookupRunner(settings, journal)
-    players = PlayerModel(journal)
-    callbacks = CallbackRunner(journal, players, lookups)
     instance_id = new_instance_id()
+    claims = None
+    if journal.shared:  # several instances may run it: lookups and actions are claimed
+        claims = Claims(journal, instance_id, settings.reaction_lease_seconds)
+    lookups = LookupRunner(settings, journal, claims)
+    players = PlayerModel(journal)
+    callbacks = CallbackRunner(journal, players, lookups, claims)
     # --fault, MOCK_FT_FAULTS or the config file; and the callback rules: this process's rules,
     # or, on a shared journal, the first instance's (crm/rulesync.py)
     startup = (settings.faults, rules)
@@ -158,6 +163,7 @@ def build_state(settings: Settings, journal: Journal | None = None) -> MockState
         contract,
         freshness_target_ms=settings.freshness_target_ms,
         on_accepted=_reactions(lookups, callbacks),
+        on_accepting=None if claims is None else _claiming(lookups, callbacks, claims),
     )
     return MockState(
         settings=settings,
@@ -173,6 +179,7 @@ def build_state(settings: Settings, journal: Journal | None = None) -> MockState
         brokers=Brokers(settings, pipeline, faults),
         heartbeat=Heartbeat(journal, instance_id, settings.instance_lease_seconds),
         rules=rule_sync,
+        claims=claims,
     )
 
 
@@ -188,10 +195,14 @@ async def running(state: MockState) -> AsyncIterator[None]:
         stack.push_async_callback(state.heartbeat.stop)
         await state.rules.start()  # after the heartbeat: its row says which rules it holds
         stack.push_async_callback(state.rules.stop)
+        if state.claims is not None:  # stopped after the runners: it hands what they held over
+            stack.push_async_callback(state.claims.stop)
         await state.lookups.start()
         stack.push_async_callback(state.lookups.stop)
         await state.callbacks.start()
         stack.push_async_callback(state.callbacks.stop)
+        if state.claims is not None:
+            state.claims.start(_resumer(state.lookups, state.callbacks), _kinds(state.lookups))
         await state.brokers.start()
         stack.push_async_callback(state.brokers.stop)
         yield
@@ -207,6 +218,38 @@ def _reactions(
         callbacks.offer(event_id, event_type, user_id)
 
     return accepted
+
+
+def _claiming(
+    lookups: LookupRunner, callbacks: CallbackRunner, claims: Claims
+) -> Callable[[Tx, int, str | None, str | None], None]:
+    """In the accepting transaction: claim for this instance what `_reactions` will set off."""
+
+    def accepting(tx: Tx, event_id: int, event_type: str | None, user_id: str | None) -> None:
+        kinds = list(lookups.endpoints(event_type, user_id))
+        if callbacks.watches(event_type, user_id):
+            kinds.append(CALLBACKS)
+        if kinds:
+            claims.stage(tx, event_id, kinds, event_type, user_id)
+
+    return accepting
+
+
+def _resumer(lookups: LookupRunner, callbacks: CallbackRunner) -> Callable[[Claimed], None]:
+    """Queue a reaction this instance took over from another."""
+
+    def resume(claim: Claimed) -> None:
+        if claim.kind == CALLBACKS:
+            callbacks.resume(claim.event_id, claim.event_type or "", claim.user_id or "")
+        else:
+            lookups.resume(claim.event_id, claim.user_id or "", claim.kind)
+
+    return resume
+
+
+def _kinds(lookups: LookupRunner) -> Callable[[], list[str]]:
+    """The reactions this instance can take over: lookups only with an operator URL."""
+    return lambda: [*(ENDPOINTS if lookups.enabled else ()), CALLBACKS]
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

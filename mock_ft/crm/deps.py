@@ -19,6 +19,7 @@ from mock_ft.crm.rulesync import RuleSync
 from mock_ft.faults import FaultInjector
 from mock_ft.ingest.pipeline import Pipeline
 from mock_ft.journal import EventFilter, Journal
+from mock_ft.journal.claims import Claims
 from mock_ft.journal.instances import Heartbeat
 from mock_ft.lookups import LookupRunner
 from mock_ft.players import PlayerModel
@@ -28,6 +29,7 @@ __all__ = [
     "MAX_ID",
     "BrokersDep",
     "CallbacksDep",
+    "ClaimsDep",
     "FaultsDep",
     "FilterDep",
     "HeartbeatDep",
@@ -64,6 +66,7 @@ class MockState:
     brokers: Brokers
     heartbeat: Heartbeat  # this instance's id and row in the journal
     rules: RuleSync  # the fault and callback rules and reset, shared on a PostgreSQL journal
+    claims: Claims | None = None  # lookups and actions claimed on a shared journal (PostgreSQL)
 
 
 def mock_state(request: Request) -> MockState:
@@ -114,6 +117,10 @@ def _rules(state: StateDep) -> RuleSync:
     return state.rules
 
 
+def _claims(state: StateDep) -> Claims | None:
+    return state.claims
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 JournalDep = Annotated[Journal, Depends(_journal)]
 FaultsDep = Annotated[FaultInjector, Depends(_faults)]
@@ -123,6 +130,7 @@ RuleCompilerDep = Annotated[RuleCompiler, Depends(_rule_compiler)]
 RulesDep = Annotated[RuleSync, Depends(_rules)]
 BrokersDep = Annotated[Brokers, Depends(_brokers)]
 HeartbeatDep = Annotated[Heartbeat, Depends(_heartbeat)]
+ClaimsDep = Annotated[Claims | None, Depends(_claims)]
 
 
 def _filters(

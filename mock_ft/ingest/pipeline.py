@@ -57,6 +57,7 @@ class Pipeline:
         *,
         freshness_target_ms: float,
         on_accepted: Callable[[int, str | None, str | None], None] | None = None,
+        on_accepting: Callable[[Tx, int, str | None, str | None], None] | None = None,
     ) -> None:
         self.journal = journal
         self.routes = contract.by_type()
@@ -65,6 +66,9 @@ class Pipeline:
         # Told of each accepted first sighting (event id, type, user id), after its commit:
         # the app's lookups and callback rules. It must not block.
         self.on_accepted = on_accepted
+        # Told the same inside the accepting transaction (a shared journal's claims); None on
+        # SQLite, so its hot path is as it was.
+        self.on_accepting = on_accepting
 
     async def reject(
         self,
@@ -214,7 +218,10 @@ class Pipeline:
             # Re-runnable: a batch that fails is retried job by job.
             entry.warnings, entry.duplicate_of = list(base_warnings), None
             apply_stream_checks(tx, entry, route, payload, key, tx.next_id())
-            return tx.insert(entry)
+            event_id = tx.insert(entry)
+            if self.on_accepting is not None and entry.duplicate_of is None:
+                self.on_accepting(tx, event_id, entry.event_type, entry.user_id)
+            return event_id
 
         event_id = await self.journal.run(job, stream_reads(route, payload, key, entry.user_id))
         if self.on_accepted is not None and entry.duplicate_of is None:

@@ -15,8 +15,10 @@ __all__ = [
     "INSTANCES",
     "POSTGRES_IDS",
     "POSTGRES_INSTANCES",
+    "POSTGRES_REACTIONS",
     "POSTGRES_RULES",
     "POSTGRES_V1",
+    "REACTIONS",
     "SQLITE_V1",
 ]
 
@@ -168,3 +170,18 @@ CREATE TABLE IF NOT EXISTS callback_rules (
 );
 ALTER TABLE instances ADD COLUMN IF NOT EXISTS rules_generation BIGINT NOT NULL DEFAULT 0
 """
+# The lookups and callback actions of accepted events, each claimed by one instance with a lease
+# until its outcome is journaled (journal/claims.py). Used on PostgreSQL; SQLite has it empty.
+REACTIONS = """
+CREATE TABLE IF NOT EXISTS reactions (
+    event_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,  -- a lookup's endpoint (userdetails, ...) or 'callbacks'
+    event_type TEXT,
+    user_id TEXT,
+    claimed_by TEXT NOT NULL,  -- an instance id (journal/instances.py)
+    lease_until REAL NOT NULL,
+    PRIMARY KEY (event_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reactions_lease ON reactions (lease_until)
+"""
+POSTGRES_REACTIONS = _postgres(REACTIONS)

@@ -26,8 +26,10 @@ from mock_ft.journal.ddl import (
     INSTANCES,
     POSTGRES_IDS,
     POSTGRES_INSTANCES,
+    POSTGRES_REACTIONS,
     POSTGRES_RULES,
     POSTGRES_V1,
+    REACTIONS,
     SQLITE_V1,
 )
 from mock_ft.journal.sql import Connection
@@ -85,6 +87,12 @@ STEPS: tuple[Step, ...] = (
     Step(4, "the instances writing the journal", _script(INSTANCES), _script(POSTGRES_INSTANCES)),
     # SQLite's one process keeps its rules in memory; instances on PostgreSQL share them here.
     Step(5, "fault and callback rules shared by instances", _nothing, _script(POSTGRES_RULES)),
+    Step(
+        6,
+        "lookups and callback actions claimed with a lease",
+        _script(REACTIONS),
+        _script(POSTGRES_REACTIONS),
+    ),
 )
 LATEST = STEPS[-1].version
 

@@ -88,7 +88,7 @@ class Queries:
         conn = tx.conn  # writes the batch's held-back events first, so they go too
         removed: int = conn.execute("DELETE FROM events").rowcount
         # Kafka offsets stay: the broker will not send the deleted events again.
-        for table in ("marks", "users", "counters", "lookups", "callbacks"):
+        for table in ("marks", "users", "counters", "lookups", "callbacks", "reactions"):
             conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         tx.forget_state()
         return removed

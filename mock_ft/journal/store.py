@@ -97,8 +97,9 @@ class Journal(Queries):
 
     @property
     def shared(self) -> bool:
-        """Whether other instances may write this journal (PostgreSQL): rules live in it."""
-        return self._db is not None and self._db.dialect.name == "postgresql"
+        """Whether other instances may write this journal (PostgreSQL): rules and claims live in
+        it. Known before `start`, from the journal's URL."""
+        return journal_scheme(self._target) is not None
 
     def watch_rules(self, listener: Callable[[], None]) -> None:
         """Call `listener` (from the listening thread) when another instance changed the shared

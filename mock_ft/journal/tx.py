@@ -67,6 +67,7 @@ class Tx:
         "_dirty_users",
         "_fetched",
         "_found",
+        "_later",
         "_marks",
         "_next_id",
         "_offsets",
@@ -91,6 +92,7 @@ class Tx:
         self._users: dict[str, UserState | None] = {}
         self._dirty_users: set[str] = set()
         self._offsets: dict[str, int] = {}  # Kafka source: next offset
+        self._later: dict[str, list[tuple[Any, ...]]] = {}  # other rows, by their statement
 
     @property
     def conn(self) -> Connection:
@@ -146,6 +148,14 @@ class Tx:
             bumps["warning", warning.code] += 1
         result: int = event_id
         return result
+
+    def later(self, sql: str, row: tuple[Any, ...]) -> None:
+        """Write `row` with `sql` at the end of the batch, in one executemany per statement."""
+        rows = self._later.get(sql)
+        if rows is None:
+            self._later[sql] = [row]
+        else:
+            rows.append(row)
 
     def warm(self, reads: Iterable[Reads]) -> None:
         """Fetch what the batch's jobs will read: one query per kind of mark, one for players.
@@ -245,6 +255,10 @@ class Tx:
         if self._offsets:
             conn.executemany(self._dialect.set_offset, list(self._offsets.items()))
             self._offsets.clear()
+        if self._later:
+            for sql, rows in self._later.items():
+                conn.executemany(sql, rows)
+            self._later.clear()
         if self.bumps:
             conn.executemany(BUMP, [(k, key, n) for (k, key), n in self.bumps.items()])
             self.bumps.clear()

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from mock_ft.lookups.auth import OperatorAuth
-from mock_ft.lookups.runner import LOOKUPS_AFTER, LookupRunner
+from mock_ft.lookups.runner import ENDPOINTS, LOOKUPS_AFTER, LookupRunner
 
-__all__ = ["LOOKUPS_AFTER", "LookupRunner", "OperatorAuth"]
+__all__ = ["ENDPOINTS", "LOOKUPS_AFTER", "LookupRunner", "OperatorAuth"]

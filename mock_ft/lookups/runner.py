@@ -4,7 +4,8 @@ After an accepted user event the pipeline calls `schedule()`, which only queues 
 would make (facts file, section 3.2); worker tasks call the operator with the configured auth
 and FT's `X-Fasttrack-*` headers, check status, content type and FT's strict shape, and journal
 each lookup linked to its event. A full queue drops the lookup and counts it, rather than slow
-ingest down.
+ingest down. On a shared (PostgreSQL) journal each lookup is a claim (journal/claims.py): the
+accepting transaction claims it, and its outcome is journaled only while the claim is held.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from mock_ft.journal import Journal
+from mock_ft.journal.claims import Claims
 from mock_ft.journal.lookups import LookupRecord, append_lookup
 from mock_ft.lookups.auth import OperatorAuth, TokenError
 from mock_ft.lookups.shapes import shape_problems
@@ -50,9 +52,10 @@ _Job = tuple[int, str, str]  # event id, user id, endpoint
 class LookupRunner:
     """Queues and performs lookups for one mock; `start()` in the app's lifespan."""
 
-    def __init__(self, settings: Settings, journal: Journal) -> None:
+    def __init__(self, settings: Settings, journal: Journal, claims: Claims | None = None) -> None:
         self.settings = settings
         self.journal = journal
+        self.claims = claims  # None: one instance on the journal (SQLite)
         self.base_url = (settings.operator_url or "").rstrip("/")
         secret = settings.operator_auth.get_secret_value() if settings.operator_auth else None
         self.auth = OperatorAuth(secret, oauth_method=settings.operator_oauth_method)
@@ -88,18 +91,28 @@ class LookupRunner:
             await self._client.aclose()
             self._client = None
 
+    def endpoints(self, event_type: str | None, user_id: str | None) -> tuple[str, ...]:
+        """The lookups FT makes after this event (none when lookups are off)."""
+        if self._queue is None or not user_id:
+            return ()
+        return LOOKUPS_AFTER.get(event_type or "", ())
+
     def schedule(self, event_id: int, event_type: str | None, user_id: str | None) -> None:
         """Queue the lookups FT makes after this event; never waits."""
-        endpoints = LOOKUPS_AFTER.get(event_type or "")
-        if self._queue is None or not endpoints or not user_id:
-            return
-        for endpoint in endpoints:
-            try:
-                self._queue.put_nowait((event_id, user_id, endpoint))
-            except asyncio.QueueFull:
-                self.dropped += 1
-            else:
-                self._pending[user_id] = self._pending.get(user_id, 0) + 1
+        for endpoint in self.endpoints(event_type, user_id):
+            self.resume(event_id, user_id or "", endpoint)
+
+    def resume(self, event_id: int, user_id: str, endpoint: str) -> None:
+        """Queue one lookup (also one taken over from another instance); never waits."""
+        assert self._queue is not None  # noqa: S101 - only called once started
+        try:
+            self._queue.put_nowait((event_id, user_id, endpoint))
+        except asyncio.QueueFull:
+            self.dropped += 1  # shared journal: not held, its lease runs out and a sweep takes it
+        else:
+            self._pending[user_id] = self._pending.get(user_id, 0) + 1
+            if self.claims is not None:
+                self.claims.hold(event_id, endpoint)
 
     async def settled(self, user_id: str, timeout: float) -> bool:
         """Wait (at most `timeout` s) until no lookup of this user is queued or running.
@@ -137,8 +150,13 @@ class LookupRunner:
             event_id, user_id, endpoint = await self._queue.get()
             try:
                 record = await self.lookup(endpoint, user_id, event_id)
-                await self.journal.run(append_lookup(record))
+                if self.claims is None:
+                    await self.journal.run(append_lookup(record))
+                else:
+                    await self.claims.finish(event_id, endpoint, append_lookup(record))
             finally:
+                if self.claims is not None:  # ended by finish(), or left for a sweep on a failure
+                    self.claims.drop(event_id, endpoint)
                 self._done(user_id)
                 self._queue.task_done()
 

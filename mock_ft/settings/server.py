@@ -109,6 +109,14 @@ class Settings(CommonSettings, BrokerSettings):
         description="How long other instances on the journal see this one after its last "
         "heartbeat (it beats every third of it); see /_mock/health.",
     )
+    reaction_lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=86_400,
+        description="On a PostgreSQL journal: how long a lookup or callback action stays claimed "
+        "by the instance running it (renewed every third of it) before another instance takes "
+        "it over; see docs/several-instances.md.",
+    )
     wait_max_seconds: float = Field(
         60.0, gt=0, description="Upper bound for /_mock/events/wait timeout."
     )

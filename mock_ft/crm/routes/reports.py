@@ -13,9 +13,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from mock_ft._version import __version__
-from mock_ft.crm.deps import MAX_ID, BrokersDep, FilterDep, HeartbeatDep, JournalDep, RulesDep
+from mock_ft.crm.deps import (
+    MAX_ID,
+    BrokersDep,
+    ClaimsDep,
+    FilterDep,
+    HeartbeatDep,
+    JournalDep,
+    RulesDep,
+)
 from mock_ft.crm.schemas import (
     BrokerHealth,
+    ClaimsPublic,
     DeliveryPublic,
     Health,
     InstancePublic,
@@ -35,9 +44,12 @@ router = APIRouter(prefix="/_mock", tags=["mock control"])
 
 
 @open_router.get("/health")
-async def health(journal: JournalDep, brokers: BrokersDep, heartbeat: HeartbeatDep) -> Health:
+async def health(
+    journal: JournalDep, brokers: BrokersDep, heartbeat: HeartbeatDep, claims: ClaimsDep
+) -> Health:
     """Report that the mock is up, where its journal is, how its brokers are doing, this
-    instance's id and the instances writing the journal (several on one PostgreSQL journal)."""
+    instance's id, the instances writing the journal (several on one PostgreSQL journal) and,
+    on such a journal, this instance's claims on lookups and callback actions."""
     found = [BrokerHealth.model_validate(b.public()) for b in brokers.status()]
     seen = [InstancePublic.model_validate(i, from_attributes=True) for i in await heartbeat.seen()]
     return Health(
@@ -47,6 +59,9 @@ async def health(journal: JournalDep, brokers: BrokersDep, heartbeat: HeartbeatD
         brokers=found,
         instance=heartbeat.instance_id,
         instances=seen,
+        claims=None
+        if claims is None
+        else ClaimsPublic(held=len(claims.held), sweeps=claims.sweeps, taken=claims.taken),
     )
 
 

@@ -130,6 +130,14 @@ class InstancePublic(BaseModel):
     )
 
 
+class ClaimsPublic(BaseModel):
+    """This instance's claims on lookups and callback actions (a shared PostgreSQL journal)."""
+
+    held: int = Field(description="Claims queued or running on this instance now.")
+    sweeps: int = Field(description="Sweeps for expired claims done since it started.")
+    taken: int = Field(description="Claims its sweeps took over (their claimer died or stalled).")
+
+
 class Health(BaseModel):
     """Liveness, where the journal is, the broker consumers, and the instances on the journal."""
 
@@ -142,6 +150,9 @@ class Health(BaseModel):
         default_factory=list,
         description="The instances writing the journal now (this one included), oldest first; "
         "several share one PostgreSQL journal.",
+    )
+    claims: ClaimsPublic | None = Field(
+        None, description="On a PostgreSQL journal: this instance's claims; null on SQLite."
     )
 
 
