@@ -150,11 +150,19 @@ class Claims:
             with contextlib.suppress(JournalError):  # the next beat may get through
                 if self.held:
                     await self.journal.run(self._renew(list({e for e, _ in self.held})))
-                for claim in await self.journal.run(self._sweep(kinds())):
-                    if (claim.event_id, claim.kind) not in self.held:  # else: still running here
-                        self.taken += 1
-                        resume(claim)
+                for claim in await self.sweep(kinds()):
+                    resume(claim)
+
+    async def sweep(self, kinds: list[str]) -> list[Claimed]:
+        """Take over the claims of these kinds whose lease ran out; those to run here now."""
+        try:
+            taken = await self.journal.run(self._sweep(kinds))
+        finally:
             self.sweeps += 1
+        # One this instance still runs (its renewal came late) keeps running as it is.
+        fresh = [c for c in taken if (c.event_id, c.kind) not in self.held]
+        self.taken += len(fresh)
+        return fresh
 
     def _renew(self, event_ids: list[int]) -> Callable[[Tx], None]:
         def job(tx: Tx) -> None:
