@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ import pytest
 from aio_pika.exceptions import ChannelNotFoundEntity
 
 from mock_ft.scenarios.stack import _sigterm_unwinds
+from tests.terminal import python_module
 from tests.waiting import HANG_GUARD
 
 pytestmark = pytest.mark.slow
@@ -92,13 +92,14 @@ Start = Callable[[list[str], Path], subprocess.Popen[str]]
 
 @pytest.fixture
 def start() -> Iterator[Start]:
-    """Run `python -m mock_ft ARGS`; whatever a failed test leaves running is killed after it."""
+    """Run `python -m mock_ft ARGS` as from a terminal (Ctrl-C heard even when this runner ignores
+    it); whatever a failed test leaves running is killed after it."""
     started: list[subprocess.Popen[str]] = []
 
     def run(args: list[str], cwd: Path) -> subprocess.Popen[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_FT_")}
         process = subprocess.Popen(
-            [sys.executable, "-m", "mock_ft", *args],
+            python_module("mock_ft", *args),
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
@@ -190,3 +191,27 @@ def test_leave_signals_alone_in_other_threads() -> None:
     worker.start()
     worker.join()
     assert failures == []
+
+
+def test_hear_sigint_in_child_of_runner_that_ignores_it() -> None:
+    """A child started from a runner that ignores SIGINT (a background job) still stops on it."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the child
+    try:
+        child = subprocess.Popen(
+            python_module("http.server", "0", "--bind", "127.0.0.1"),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert child.stdout is not None
+    try:
+        assert "Serving HTTP" in child.stdout.readline()  # its handlers are in place by now
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=HANG_GUARD) == 0  # KeyboardInterrupt: http.server exits 0
+    finally:
+        child.kill()  # a no-op once it has exited
+        child.wait()
+        child.stdout.close()
