@@ -18,6 +18,7 @@ from mock_ft.journal.jsontext import MAX_DEPTH
 from mock_ft.samples import ft_timestamp
 from tests.conftest import KEY_HEADERS
 from tests.crm.views import stream_first
+from tests.waiting import HANG_GUARD
 
 pytestmark = pytest.mark.slow
 JSON_HEADERS = {**KEY_HEADERS, "Content-Type": "application/json"}
@@ -74,7 +75,7 @@ def _assert_every_view_renders(client: httpx.Client, event_id: int) -> dict[str,
 
 @pytest.fixture
 def client(mock_url: str) -> Any:
-    with httpx.Client(base_url=mock_url, timeout=10) as http:
+    with httpx.Client(base_url=mock_url, timeout=HANG_GUARD) as http:
         yield http
 
 

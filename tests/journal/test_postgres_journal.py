@@ -19,6 +19,7 @@ from mock_ft.journal import EventFilter, Journal, NewEntry
 from tests.conftest import KEY_HEADERS
 from tests.postgres import empty_schema
 from tests.serve_process import run_cli
+from tests.waiting import HANG_GUARD
 
 SECRET = "pw-never-shown-7"
 
@@ -59,17 +60,17 @@ def test_keep_password_out_of_banner_health_logs_and_journal(url: str) -> None:
         banner = [process.stderr.readline() for _ in range(2)]
         served = banner[0].split("listening on ")[1].strip()
         assert "***" in banner[1]
-        health = httpx.get(f"{served}/_mock/health", timeout=10).json()
+        health = httpx.get(f"{served}/_mock/health", timeout=HANG_GUARD).json()
         sent = httpx.post(
             f"{served}/v2/integration/login",
             json={"user_id": "1", "timestamp": "2026-01-01T00:00:00Z", "origin": "a.example"},
             headers=KEY_HEADERS,
-            timeout=10,
+            timeout=HANG_GUARD,
         )
         assert sent.status_code == 200
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        out, err = process.communicate(timeout=HANG_GUARD)
     assert health["journal"] == secret_url.replace(SECRET, "***")
     assert SECRET not in "".join(banner) + out + err + str(health)
     with Journal(url) as journal:

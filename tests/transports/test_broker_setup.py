@@ -12,6 +12,7 @@ from mock_ft.settings import Settings, load_settings
 from tests.brokers import free_port
 from tests.serve_process import run_cli, serve_process
 from tests.transports.conftest import wait_until
+from tests.waiting import HANG_GUARD
 
 
 def test_split_kafka_topics_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,6 +76,6 @@ def test_keep_serving_rest_while_brokers_are_away() -> None:
         process.send_signal(signal.SIGINT)
         assert process.stderr is not None
         logs = process.stderr.read()  # the retry warnings, up to the shutdown
-        process.wait(timeout=20)
+        process.wait(timeout=HANG_GUARD)
     assert "cannot consume" in logs
     assert "hunter2" not in logs
