@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
@@ -161,6 +162,7 @@ def summarise(setups: list[Setup]) -> dict[str, Any]:
         for phase, runs in setup.runs.items():
             row[phase] = {key: _median(runs, key) for key in (*keys, "mock_cpu_s", "db_cpu_s")}
             row[phase]["non_2xx"] = sum(run["non_2xx"] for run in runs)
+            row[phase]["warnings"] = _sum_counts(run["warnings"] for run in runs)
             row[phase]["foreign_cores_max"] = max(run["foreign_cores"] for run in runs)
             row[phase]["ratios"] = {
                 key: _round_ratio(base[phase], runs, key)
@@ -176,6 +178,14 @@ def summarise(setups: list[Setup]) -> dict[str, Any]:
         }
         found[setup.name] = row
     return found
+
+
+def _sum_counts(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for each in counts:
+        for code, n in each.items():
+            total[code] = total.get(code, 0) + n
+    return total
 
 
 def _round_ratio(base: list[dict[str, Any]], runs: list[dict[str, Any]], key: str) -> float | None:

@@ -37,6 +37,13 @@ def _rows(setups: dict[str, Any], rate: int) -> list[tuple[str, list[str]]]:
             cells.append("-" if value is None else f"{value:,.0f} µs")
         return cells
 
+    def findings(phase: str) -> list[str]:
+        return [
+            ", ".join(f"{code} {n:,}" for code, n in sorted(row[phase]["warnings"].items()))
+            or "none"
+            for row in setups.values()
+        ]
+
     check = [
         f"{row['journal_check']['journaled']:,} / {row['journal_check']['wrk_2xx']:,}"
         for row in setups.values()
@@ -53,6 +60,8 @@ def _rows(setups: dict[str, Any], rate: int) -> list[tuple[str, list[str]]]:
         (f"p50 at {rate:,}/s (ms)", each("paced", "p50_ms", 2)),
         (f"p99 at {rate:,}/s (ms)", each("paced", "p99_ms", 2)),
         (f"non-2xx at {rate:,}/s", [str(row["paced"]["non_2xx"]) for row in setups.values()]),
+        ("findings journaled at saturation", findings("throughput")),
+        (f"findings journaled at {rate:,}/s (one body)", findings("paced")),
         ("other CPU load, worst run (cores)", [_worst_load(row) for row in setups.values()]),
     ]
 

@@ -112,10 +112,15 @@ class Setup:
             backends = _cpu_seconds(self.postgres.backends(self.database))
         return mocks, backends
 
-    def accepted(self) -> int:
-        """Events journaled as accepted (the journal's counters: shared by its instances)."""
-        verdicts = self.servers[0].get_json("/_mock/stats")["by_verdict"]
-        return int(verdicts.get("accepted", 0))
+    def counts(self) -> tuple[int, dict[str, int]]:
+        """Events journaled as accepted, and the findings by code (the journal's counters,
+        shared by its instances)."""
+        stats = self.servers[0].get_json("/_mock/stats")
+        return int(stats["by_verdict"].get("accepted", 0)), dict(stats["warnings"])
+
+
+def _new(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {code: n - before.get(code, 0) for code, n in after.items() if n > before.get(code, 0)}
 
 
 def _spent(before: dict[int, float], after: dict[int, float]) -> float:
@@ -150,10 +155,11 @@ def wrk_run(
         first.url + PAYMENT_PATH, "--", tag, API_KEY,
     ]  # fmt: skip
     ports = ",".join(str(s.port) for s in setup.servers)
-    accepted, before = setup.accepted(), setup.cpu()
+    (accepted, warned), before = setup.counts(), setup.cpu()
     result = parse_wrk(run_tool(command, seconds + 60, env={"MOCK_FT_BENCH_PORTS": ports}))
-    after, journaled = setup.cpu(), setup.accepted() - accepted
-    figures = result.to_dict() | {"journaled": journaled}
+    after, (accepted_after, warned_after) = setup.cpu(), setup.counts()
+    figures = result.to_dict() | {"journaled": accepted_after - accepted}
+    figures["warnings"] = _new(warned, warned_after)
     return figures | _cpu_figures(setup, before, after, result.ok_requests)
 
 
@@ -194,7 +200,7 @@ def paced_run(
     of every response, merged, gives p50 and p99."""
     share, per = rate / len(setup.servers), max(1, workers // len(setup.servers))
     commands = [_hey(server.url, seconds, per, share / per, body) for server in setup.servers]
-    before = setup.cpu()
+    (_, warned), before = setup.counts(), setup.cpu()
     started = time.monotonic()
     procs = [
         subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -207,7 +213,7 @@ def paced_run(
             raise ToolError(f"hey exited {proc.returncode}: {err.strip()[-400:]}")
         outputs.append(out)
     elapsed = time.monotonic() - started
-    after = setup.cpu()
+    after, (_, warned_after) = setup.cpu(), setup.counts()
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     for out in outputs:
@@ -224,5 +230,6 @@ def paced_run(
         "p99_ms": round(percentile(latencies, 0.99), 2),
         "non_2xx": len(latencies) - ok,
         "statuses": {str(code): n for code, n in sorted(statuses.items())},
+        "warnings": _new(warned, warned_after),
     }
     return figures | _cpu_figures(setup, before, after, ok)

@@ -33,7 +33,7 @@ def _tools() -> None:
 @pytest.mark.slow
 def test_compare_sqlite_and_postgres_instances_at_tiny_size(tmp_path: Path) -> None:
     """One 1 s round of each setup: every row is measured, the two instances both take load,
-    every 2xx is journaled, and the SQLite row is its own baseline."""
+    every 2xx is journaled, no payment id repeats, and the SQLite row is its own baseline."""
     _tools()
     admin = maintenance_url()  # skips without PostgreSQL (fails under CI=true)
     out = tmp_path / "instances.json"
@@ -47,6 +47,7 @@ def test_compare_sqlite_and_postgres_instances_at_tiny_size(tmp_path: Path) -> N
         assert row["throughput"]["requests_per_sec"] > 0, name
         assert row["throughput"]["non_2xx"] == 0, name
         assert row["paced"]["non_2xx"] == 0, name
+        assert row["throughput"]["warnings"].get("duplicate", 0) == 0, f"{name}: ids repeated"
         check = row["journal_check"]
         assert check["journaled"] >= check["wrk_2xx"] > 0, name
     assert setups["sqlite x1"]["throughput"]["ratios"]["requests_per_sec"] == 1.0
