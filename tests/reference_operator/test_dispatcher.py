@@ -1,14 +1,18 @@
-"""Retry timing rules of the dispatcher."""
+"""Retry timing rules of the dispatcher, and how it writes outcomes."""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from reference_operator.db import Database
-from reference_operator.ft.dispatcher import Dispatcher, retry_after_seconds
+from reference_operator.ft.dispatcher import _DELIVERED, Dispatcher, retry_after_seconds
 from reference_operator.settings import OperatorSettings
 
 
@@ -39,3 +43,41 @@ def test_back_off_exponentially_with_jitter() -> None:
         assert ceiling / 2 <= min(delays)
         assert max(delays) <= ceiling
         assert len(set(delays)) > 100  # jittered, not fixed
+
+
+class _CountingDatabase(Database):
+    """The real database, counting its write transactions."""
+
+    commits = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with super().transaction() as conn:
+            yield conn
+        self.commits += 1
+
+
+def test_commit_outcomes_arriving_together_in_one_transaction() -> None:
+    """Attempts that end together cost one commit, and each waits until its outcome is written."""
+    db = _CountingDatabase(":memory:")
+    with db.transaction() as conn:
+        for user in ("a", "b", "c"):
+            conn.execute(
+                "INSERT INTO outbox (user_id, event_type, method, path, payload, created_at, "
+                "due_at) VALUES (?, 'LOGIN_V2', 'POST', '/v2/integration/login', '{}', 0, 0)",
+                (user,),
+            )
+    settings = OperatorSettings(database=":memory:")
+    dispatcher = Dispatcher(db, settings, httpx.AsyncClient())
+    db.commits = 0
+
+    async def deliver_all() -> None:
+        recorder = asyncio.create_task(dispatcher._record_outcomes())
+        await asyncio.gather(*(dispatcher._record(_DELIVERED, (1.0, i)) for i in (1, 2, 3)))
+        recorder.cancel()
+
+    asyncio.run(deliver_all())
+    with db.read() as conn:
+        delivered = conn.execute("SELECT COUNT(*) FROM outbox WHERE delivered_at = 1.0")
+        assert delivered.fetchone()[0] == 3
+    assert db.commits == 1
