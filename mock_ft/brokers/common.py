@@ -105,6 +105,7 @@ class BrokerStatus:
     consumed: int = 0
     redeliveries_skipped: int = 0
     batches: int = 0  # RabbitMQ deliveries / Kafka fetches journaled, one group commit each
+    partitions: list[str] = dataclasses.field(default_factory=list)  # Kafka: `topic:partition`
 
     def public(self) -> dict[str, object]:
         return dataclasses.asdict(self)

@@ -3,12 +3,14 @@
 The event type is the record header `type`; without one, a record on a topic named after an
 event type (`PAYMENT`, or `<prefix>.PAYMENT`) is that event: one topic per type, as some operators
 publish (`kafka_type_from_topic`).
-The journal keeps, with the events, the next offset of each partition, and a consumer that is
-assigned a partition starts there: after a crash between the journal commit and the offset
-commit nothing is journaled twice. Records of one
+The journal keeps, with the events, the next offset of each partition per consumer group, and a
+consumer that is assigned a partition starts there: after a crash between the journal commit and
+the offset commit, or when a partition moves to another instance of the group, nothing is
+journaled twice. The journal's transaction also refuses a record below its partition's journaled
+offset (`Tx.covered`): an instance that lost a partition during a rebalance while journaling its
+records, and the instance that took it over, never both journal one record. Records of one
 partition are journaled in offset order; partitions are independent. A fault rule stops a batch
-at the record it hits: the records before it are taken, it and the rest are fetched again.
-"""
+at the record it hits: the records before it are taken, it and the rest are fetched again."""
 
 from __future__ import annotations
 
@@ -21,7 +23,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    KafkaError,
+    TopicAlreadyExistsError,
+)
 
 from mock_ft.brokers.common import (
     BrokerStatus,
@@ -140,7 +147,8 @@ class KafkaIngest:
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=_MAX_RECORDS)
             for partition, records in batches.items():
-                await self._take(consumer, partition, records)
+                if partition in consumer.assignment():  # not revoked since the fetch
+                    await self._take(consumer, partition, records)
 
     async def _take(
         self, consumer: AIOKafkaConsumer, partition: TopicPartition, records: list[ConsumerRecord]
@@ -162,12 +170,13 @@ class KafkaIngest:
         done = await asyncio.gather(*pending)  # tasks start in order: journal order = offsets
         self.status.consumed += len(done)
         self.status.batches += 1 if done else 0
+        self.status.redeliveries_skipped += sum(d.outcome.already for d in done)
         hold = max((d.hold for d in done), default=0.0)
         if hold:
             await asyncio.sleep(hold)  # a `delay` rule: the commit comes late
         if done:
-            await consumer.commit({partition: records[len(done) - 1].offset + 1})
-        if cut is None:
+            await self._commit(consumer, partition, records[len(done) - 1].offset + 1)
+        if cut is None or partition not in consumer.assignment():
             return
         attempt, rule = cut
         verdict = await settle_rule(self.pipeline, attempt, rule)
@@ -180,6 +189,19 @@ class KafkaIngest:
         elif verdict.action == "close":
             raise _Rejoin
 
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int
+    ) -> None:
+        """Commit a journaled batch's offset, unless the partition was revoked meanwhile: its
+        new owner starts at the journal's offset, and a late commit could only move the
+        group's offset backwards (or fail on the new generation)."""
+        if partition not in consumer.assignment():
+            return
+        try:
+            await consumer.commit({partition: offset})
+        except (CommitFailedError, IllegalStateError) as exc:  # revoked while committing
+            log.info("kafka: %s moved to another consumer before its commit (%s)", partition, exc)
+
     async def _resume_after(
         self, consumer: AIOKafkaConsumer, partition: TopicPartition, done: Settle
     ) -> None:
@@ -188,6 +210,11 @@ class KafkaIngest:
         if partition in consumer.assignment():
             consumer.resume(partition)
         self.status.state = "connected"
+
+    def source(self, topic: str, partition: int) -> str:
+        """The journal's name of a partition's offsets: per consumer group, since each group
+        reads the whole topic (`topic:partition@group`; `:` and `@` are not in topic names)."""
+        return f"{topic}:{partition}@{self.settings.kafka_group}"
 
     def _topic_type(self, topic: str) -> str | None:
         """The event type a topic is named after (`PAYMENT`, `prod.PAYMENT`), if any."""
@@ -220,7 +247,7 @@ class KafkaIngest:
             body=record.value or b"",
             event_type=event_type,
             headers=headers,
-            offset=(f"{record.topic}:{record.partition}", record.offset),
+            offset=(self.source(record.topic, record.partition), record.offset),
         )
 
 
@@ -229,7 +256,9 @@ class _Rejoin(Exception):
 
 
 class _StartAtJournal(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On assignment, start each partition after the last record the journal holds."""
+    """On assignment, start each partition after the last record the journal holds for the group
+    (the broker's committed offset may lag: the instance that had it may have died before its
+    commit)."""
 
     def __init__(self, ingest: KafkaIngest, consumer: AIOKafkaConsumer) -> None:
         self.ingest = ingest
@@ -237,11 +266,15 @@ class _StartAtJournal(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         """Nothing is in flight here: each batch is journaled and committed before the next."""
+        self.ingest.status.partitions = []
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.ingest.status.partitions = sorted(f"{p.topic}:{p.partition}" for p in assigned)
         journaled = await self.ingest.pipeline.next_offsets()
         for partition in assigned:
-            position = journaled.get(f"{partition.topic}:{partition.partition}")
+            position = journaled.get(self.ingest.source(partition.topic, partition.partition))
+            if position is None:  # journals from before groups were part of the name
+                position = journaled.get(f"{partition.topic}:{partition.partition}")
             if position is None:
                 continue
             committed = await self.consumer.committed(partition)

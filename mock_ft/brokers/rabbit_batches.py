@@ -140,6 +140,9 @@ class Batches:
         # Tasks start in order: journal order = delivery order, all in one group commit.
         results = await asyncio.gather(*(work for _, work in jobs), return_exceptions=True)
         outcomes = [(m, r) for (m, _), r in zip(jobs, results, strict=True)]
+        status.redeliveries_skipped += sum(
+            isinstance(r, Settle) and r.outcome.already for r in results
+        )
         if any(isinstance(r, Settle) and r.action == "close" for _, r in outcomes):
             await self.channel.close()
             return
@@ -148,7 +151,10 @@ class Batches:
     async def _journaled(
         self, messages: list[AbstractIncomingMessage], attempts: list[Attempt]
     ) -> list[bool]:
-        """Which deliveries are redeliveries of what the journal already holds."""
+        """Which deliveries are redeliveries of what the journal already holds: they are acked
+        before any fault rule sees them. A redelivery whose first delivery another instance is
+        still journaling is not found here; the journal's transaction finds it (Tx.delivered,
+        under a lock its first delivery's batch holds until it ends)."""
         redelivered = [
             i for i, m in enumerate(messages) if m.redelivered and attempts[i].broker_ref
         ]
@@ -255,4 +261,5 @@ def attempt_of(message: AbstractIncomingMessage, secret_header: str) -> Attempt:
         event_type=event_type,
         headers=headers,
         broker_ref="amqp:" + identity.hexdigest(),
+        redelivered=bool(message.redelivered),
     )

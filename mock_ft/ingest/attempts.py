@@ -47,7 +47,8 @@ class Attempt:
     path: str | None = None
     fault: dict[str, Any] | None = None  # the fault rule acting on this attempt, for the journal
     broker_ref: str | None = None  # a broker delivery's identity, to know its redeliveries
-    offset: tuple[str, int] | None = None  # Kafka: (topic/partition, offset) of this record
+    redelivered: bool = False  # the broker says it delivered this before (RabbitMQ)
+    offset: tuple[str, int] | None = None  # Kafka: (topic:partition@group, offset) of this record
 
 
 @dataclass(slots=True)
@@ -62,6 +63,9 @@ class Outcome:
     warnings: tuple[Problem, ...] = ()
     duplicate_of: int | None = None
     retry_after: int | None = None  # set by a fault rule
+    # A broker delivery the journal held already (journaled before a crash, or by another
+    # instance that had the partition or the message first): nothing was written.
+    already: bool = False
 
     @property
     def accepted(self) -> bool:

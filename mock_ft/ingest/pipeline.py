@@ -21,7 +21,7 @@ from mock_ft.ingest.validation import EventValidator
 from mock_ft.journal import Journal, NewEntry
 from mock_ft.journal.delivery import note_lost_answer
 from mock_ft.journal.jsontext import Refusal, decode_event
-from mock_ft.journal.tx import Tx
+from mock_ft.journal.tx import Reads, Tx
 from mock_ft.problems import Problem
 
 __all__ = ["ERROR_STATUS", "Pipeline"]
@@ -83,7 +83,16 @@ class Pipeline:
         entry = self._entry(attempt, "rejected", status, payload)
         entry.error_code = error_code
         entry.errors = list(problems)
-        event_id = await self.journal.run(Journal.append(entry))
+
+        def job(tx: Tx) -> int:
+            return ALREADY if _already(tx, attempt) else tx.insert(entry)
+
+        delivery = attempt.offset is not None or attempt.broker_ref is not None
+        event_id = await self.journal.run(
+            job, _delivery_reads(attempt, Reads()) if delivery else None
+        )
+        if event_id == ALREADY:
+            return Outcome(200, 0, already=True)
         return Outcome(status, event_id, error_code, message, problems)
 
     async def fault(
@@ -122,7 +131,8 @@ class Pipeline:
         return await self.journal.run(Journal.delivery(broker_ref))
 
     async def next_offsets(self) -> dict[str, int]:
-        """Kafka: per `topic:partition`, the offset after the last record the journal holds."""
+        """Kafka: per `topic:partition@group`, the offset after the last record the journal
+        holds."""
         return await self.journal.run(Journal.offsets)
 
     def ingest(self, attempt: Attempt) -> Coroutine[Any, Any, Outcome]:
@@ -216,6 +226,8 @@ class Pipeline:
 
         def job(tx: Tx) -> int:
             # Re-runnable: a batch that fails is retried job by job.
+            if _already(tx, attempt):
+                return ALREADY
             entry.warnings, entry.duplicate_of = list(base_warnings), None
             apply_stream_checks(tx, entry, route, payload, key, tx.next_id())
             event_id = tx.insert(entry)
@@ -223,7 +235,10 @@ class Pipeline:
                 self.on_accepting(tx, event_id, entry.event_type, entry.user_id)
             return event_id
 
-        event_id = await self.journal.run(job, stream_reads(route, payload, key, entry.user_id))
+        reads = stream_reads(route, payload, key, entry.user_id)
+        event_id = await self.journal.run(job, _delivery_reads(attempt, reads))
+        if event_id == ALREADY:
+            return Outcome(200, 0, already=True)
         if self.on_accepted is not None and entry.duplicate_of is None:
             self.on_accepted(event_id, entry.event_type, entry.user_id)
         if not entry.warnings and entry.duplicate_of is None:
@@ -257,6 +272,29 @@ class Pipeline:
             attempt.broker_ref,
             attempt.offset,
         )
+
+
+ALREADY = 0  # a job's answer for a delivery the journal holds (event ids start at 1)
+
+
+def _delivery_reads(attempt: Attempt, reads: Reads) -> Reads:
+    """`reads` plus the broker delivery the job looks for (`_already`), so that it is locked."""
+    if attempt.offset is not None:
+        reads.sources.append(attempt.offset[0])
+    if attempt.broker_ref is not None:
+        reads.refs.append(attempt.broker_ref)  # every delivery: its redelivery waits for it
+    return reads
+
+
+def _already(tx: Tx, attempt: Attempt) -> bool:
+    """True when the journal holds this broker delivery: a Kafka record below its partition's
+    journaled offset, or a redelivered RabbitMQ message journaled before. Checked in the
+    transaction, under the locks `_delivery_reads` named, so two instances never both journal
+    it (one that took over a partition or a message waits for the other's batch to end)."""
+    if attempt.offset is not None:
+        return tx.covered(*attempt.offset)
+    ref = attempt.broker_ref
+    return attempt.redelivered and ref is not None and tx.delivered(ref) is not None
 
 
 def _is_id(value: Any) -> bool:

@@ -65,20 +65,12 @@ class Queries:
     @staticmethod
     def delivery(broker_ref: str) -> Callable[[Tx], int | None]:
         """Job factory: the first accepted or rejected entry of a broker delivery, if any."""
-
-        def job(tx: Tx) -> int | None:
-            row = tx.conn.execute(
-                "SELECT id FROM events WHERE broker_ref = ? AND verdict != 'faulted' "
-                "ORDER BY id LIMIT 1",
-                (broker_ref,),
-            ).fetchone()
-            return None if row is None else int(row[0])
-
-        return job
+        return lambda tx: tx.delivered(broker_ref)
 
     @staticmethod
     def offsets(tx: Tx) -> dict[str, int]:
-        """Job: each Kafka source (`topic:partition`) and the next offset the journal expects."""
+        """Job: each Kafka source (`topic:partition@group`) and the next offset the journal
+        expects."""
         rows = tx.conn.execute("SELECT source, next_offset FROM broker_offsets")
         return {row[0]: int(row[1]) for row in rows}
 

@@ -44,6 +44,8 @@ def lock_keys(reads: Iterable[Reads]) -> list[int]:
     """
     names = {f"{kind}\x00{key}" for read in reads for kind, key in read.marks}
     names.update(f"user\x00{user}" for read in reads for user in read.users)
+    names.update(f"source\x00{source}" for read in reads for source in read.sources)
+    names.update(f"ref\x00{ref}" for read in reads for ref in read.refs)
     return sorted(
         int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
         for name in names
@@ -52,10 +54,15 @@ def lock_keys(reads: Iterable[Reads]) -> list[int]:
 
 @dataclass(slots=True)
 class Reads:
-    """The stream-check state a job will read: marks as (kind, key), and players by user id."""
+    """The stream-check state a job will read: marks as (kind, key), and players by user id;
+    and the broker deliveries it will look for: Kafka sources (`Tx.covered`), and broker refs
+    (`Tx.delivered`), locked so that an instance taking over another's deliveries waits for the
+    other's batch to end before it looks."""
 
     marks: list[tuple[str, str]] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
 
 
 class Tx:
@@ -73,6 +80,7 @@ class Tx:
         "_offsets",
         "_recorded_id",
         "_rows",
+        "_stored",
         "_users",
         "bumps",
         "wrote_events",
@@ -93,6 +101,7 @@ class Tx:
         self._dirty_users: set[str] = set()
         self._offsets: dict[str, int] = {}  # Kafka source: next offset
         self._later: dict[str, list[tuple[Any, ...]]] = {}  # other rows, by their statement
+        self._stored: dict[str, int] = {}  # Kafka source: next offset the journal holds
 
     @property
     def conn(self) -> Connection:
@@ -169,6 +178,9 @@ class Tx:
         reads = list(reads)
         if self._dialect.lock_keys is not None and reads:
             self._conn.execute(self._dialect.lock_keys, (lock_keys(reads),))
+        sources = {source for read in reads for source in read.sources}
+        if sources:
+            self._fetch_offsets(sources)
         by_kind: dict[str, list[str]] = {}
         users: list[str] = []
         for read in reads:
@@ -189,6 +201,33 @@ class Tx:
             self._users.update(dict.fromkeys(wanted))  # None: known to be absent
             rows = conn.execute(self._dialect.warm_users, (orjson.dumps(list(wanted)).decode(),))
             self._users.update((row[0], UserState(bool(row[1]), row[2], row[3])) for row in rows)
+
+    def _fetch_offsets(self, sources: Iterable[str]) -> None:
+        wanted = [s for s in sources if s not in self._stored]
+        if wanted:
+            self._stored.update(dict.fromkeys(wanted, 0))
+            sql = "SELECT source, next_offset FROM broker_offsets WHERE source = ?"
+            for source in wanted:
+                row = self._conn.execute(sql, (source,)).fetchone()
+                if row is not None:
+                    self._stored[source] = int(row[1])
+
+    def covered(self, source: str, offset: int) -> bool:
+        """True when the journal already holds Kafka record `offset` of `source`: another
+        instance journaled it before the partition moved here (fetch its source with `Reads`
+        first, so that it is locked)."""
+        self._fetch_offsets((source,))
+        return offset < max(self._stored[source], self._offsets.get(source, 0))
+
+    def delivered(self, broker_ref: str) -> int | None:
+        """The id of the first accepted or rejected entry of a broker delivery, if any (fetch its
+        ref with `Reads` first, so that a batch journaling it elsewhere has ended)."""
+        row = self.conn.execute(
+            "SELECT id FROM events WHERE broker_ref = ? AND verdict != 'faulted' "
+            "ORDER BY id LIMIT 1",
+            (broker_ref,),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def mark(self, kind: str, key: str) -> Mark | None:
         """A stream-check mark: (value, id of the event that set it), or None."""
@@ -254,6 +293,9 @@ class Tx:
             self._dirty_users.clear()
         if self._offsets:
             conn.executemany(self._dialect.set_offset, list(self._offsets.items()))
+            for source, offset in self._offsets.items():
+                if source in self._stored:
+                    self._stored[source] = max(offset, self._stored[source])
             self._offsets.clear()
         if self._later:
             for sql, rows in self._later.items():

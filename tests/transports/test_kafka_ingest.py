@@ -90,7 +90,7 @@ def test_commit_offset_after_journal(kafka: Settings, running, kafka_bootstrap) 
     wait_until(lambda: count(kafka.journal) == 3, "three records journaled")
     wait_until(lambda: committed(kafka_bootstrap, kafka) == 3, "offset 3 committed")
     [(source, next_offset)] = rows(kafka.journal, "SELECT source, next_offset FROM broker_offsets")
-    assert (source, next_offset) == (f"{kafka.kafka_topics[0]}:0", 3)
+    assert (source, next_offset) == (f"{kafka.kafka_topics[0]}:0@{kafka.kafka_group}", 3)
 
 
 def test_reject_record_without_type_header(kafka: Settings, running, kafka_bootstrap) -> None:

@@ -117,6 +117,11 @@ class BrokerHealth(BaseModel):
         "arrived, acked at once; Kafka: one partition's share of a fetch); consumed / batches is "
         "the events per commit.",
     )
+    partitions: list[str] = Field(
+        default_factory=list,
+        description="Kafka: the partitions (`topic:partition`) assigned to this instance in its "
+        "consumer group; several instances of one group split them. Empty for RabbitMQ.",
+    )
 
 
 class InstancePublic(BaseModel):
