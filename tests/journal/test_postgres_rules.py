@@ -127,6 +127,19 @@ def test_fail_exactly_three_attempts_across_instances_with_times_three(pair: Pai
         assert (listed["id"], listed["times"], listed["hits"]) == (rule["id"], 0, 3)
 
 
+def test_count_first_attempts_of_one_event_across_instances(pair: Pair) -> None:
+    """`first_attempts: 1` (posted to A) fails an event's first attempt, sent to B; its retry,
+    sent to A, passes: attempts are counted per event across the cluster, not per instance."""
+    user = _user("first")
+    _post_rule(pair[0], "/_mock/faults", {"status": 503, "user_id": user, "first_attempts": 1})
+    path, body = ft_event("LOGIN_V2", user_id=user)
+    statuses = [
+        httpx.post(f"{base}{path}", json=body, headers=KEY_HEADERS, timeout=60).status_code
+        for base in (pair[1], pair[0])
+    ]
+    assert statuses == [503, 200]
+
+
 def test_list_same_fault_and_callback_rules_on_both_instances(pair: Pair) -> None:
     """Rules posted to A are listed alike by A and B."""
     user = _user("list")
@@ -189,6 +202,18 @@ def test_fire_callback_rule_posted_to_a_for_event_accepted_by_b(
     with receiver.called:
         called = receiver.called.wait_for(lambda: f"/hook/{user}" in receiver.paths, HANG_GUARD)
     assert called, f"no callback for {user} (hang guard of {HANG_GUARD:g} s)"
+
+
+def test_refuse_callback_rule_with_own_api_key_on_shared_journal(pair: Pair) -> None:
+    """A rule's own api_key would be stored in the shared journal: refused, saying what to do."""
+    rule = _callback_rule(_user("secret"))
+    rule["request"]["api_key"] = "not-for-the-journal"
+    answer = httpx.post(f"{pair[0]}/_mock/callbacks/rules", json=rule, timeout=60)
+    assert answer.status_code == 422
+    [problem] = answer.json()["problems"]
+    assert (problem["path"], problem["code"]) == ("request.api_key", "secret_not_shared")
+    assert "MOCK_FT_CALLBACK_API_KEY" in problem["message"]
+    assert httpx.get(f"{pair[1]}/_mock/callbacks/rules", timeout=60).json()["data"] == []
 
 
 def test_seed_start_up_rules_once_for_two_instances() -> None:
