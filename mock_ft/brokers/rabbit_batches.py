@@ -153,7 +153,7 @@ class Batches:
     ) -> list[bool]:
         """Which deliveries are redeliveries of what the journal already holds: they are acked
         before any fault rule sees them. A redelivery whose first delivery another instance is
-        still journaling is not found here; the journal's transaction finds it (Tx.delivered,
+        still journaling is not found here; the journal's transaction finds it (pipeline._already,
         under a lock its first delivery's batch holds until it ends)."""
         redelivered = [
             i for i, m in enumerate(messages) if m.redelivered and attempts[i].broker_ref

@@ -294,7 +294,7 @@ def _already(tx: Tx, attempt: Attempt) -> bool:
     if attempt.offset is not None:
         return tx.covered(*attempt.offset)
     ref = attempt.broker_ref
-    return attempt.redelivered and ref is not None and tx.delivered(ref) is not None
+    return attempt.redelivered and ref is not None and Journal.delivery(ref)(tx) is not None
 
 
 def _is_id(value: Any) -> bool:

@@ -64,8 +64,18 @@ class Queries:
 
     @staticmethod
     def delivery(broker_ref: str) -> Callable[[Tx], int | None]:
-        """Job factory: the first accepted or rejected entry of a broker delivery, if any."""
-        return lambda tx: tx.delivered(broker_ref)
+        """Job factory: the first accepted or rejected entry of a broker delivery, if any (in a
+        batch that names the ref in its `Reads`, after any batch journaling it elsewhere)."""
+
+        def job(tx: Tx) -> int | None:
+            row = tx.conn.execute(
+                "SELECT id FROM events WHERE broker_ref = ? AND verdict != 'faulted' "
+                "ORDER BY id LIMIT 1",
+                (broker_ref,),
+            ).fetchone()
+            return None if row is None else int(row[0])
+
+        return job
 
     @staticmethod
     def offsets(tx: Tx) -> dict[str, int]:

@@ -56,7 +56,7 @@ def lock_keys(reads: Iterable[Reads]) -> list[int]:
 class Reads:
     """The stream-check state a job will read: marks as (kind, key), and players by user id;
     and the broker deliveries it will look for: Kafka sources (`Tx.covered`), and broker refs
-    (`Tx.delivered`), locked so that an instance taking over another's deliveries waits for the
+    (`Journal.delivery`), locked so that an instance taking over another's deliveries waits for the
     other's batch to end before it looks."""
 
     marks: list[tuple[str, str]] = field(default_factory=list)
@@ -203,14 +203,10 @@ class Tx:
             self._users.update((row[0], UserState(bool(row[1]), row[2], row[3])) for row in rows)
 
     def _fetch_offsets(self, sources: Iterable[str]) -> None:
-        wanted = [s for s in sources if s not in self._stored]
-        if wanted:
-            self._stored.update(dict.fromkeys(wanted, 0))
-            sql = "SELECT source, next_offset FROM broker_offsets WHERE source = ?"
-            for source in wanted:
-                row = self._conn.execute(sql, (source,)).fetchone()
-                if row is not None:
-                    self._stored[source] = int(row[1])
+        sql = "SELECT next_offset FROM broker_offsets WHERE source = ?"
+        for source in [s for s in sources if s not in self._stored]:
+            row = self._conn.execute(sql, (source,)).fetchone()
+            self._stored[source] = 0 if row is None else int(row[0])
 
     def covered(self, source: str, offset: int) -> bool:
         """True when the journal already holds Kafka record `offset` of `source`: another
@@ -218,16 +214,6 @@ class Tx:
         first, so that it is locked)."""
         self._fetch_offsets((source,))
         return offset < max(self._stored[source], self._offsets.get(source, 0))
-
-    def delivered(self, broker_ref: str) -> int | None:
-        """The id of the first accepted or rejected entry of a broker delivery, if any (fetch its
-        ref with `Reads` first, so that a batch journaling it elsewhere has ended)."""
-        row = self.conn.execute(
-            "SELECT id FROM events WHERE broker_ref = ? AND verdict != 'faulted' "
-            "ORDER BY id LIMIT 1",
-            (broker_ref,),
-        ).fetchone()
-        return None if row is None else int(row[0])
 
     def mark(self, kind: str, key: str) -> Mark | None:
         """A stream-check mark: (value, id of the event that set it), or None."""
