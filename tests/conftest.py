@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
@@ -14,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 
 from mock_ft.crm import create_app
 from mock_ft.settings import DEFAULT_API_KEY, Settings
+from tests import web
 from tests.brokers import kafka_broker, shared_rabbitmq_url
 from tests.postgres import empty_schema, scratch_database
 from tests.serve_process import serve_process
@@ -83,8 +83,8 @@ def mock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def mock_url(mock_server: str) -> str:
     """The mock, emptied and without fault rules for this test."""
-    httpx.post(f"{mock_server}/_mock/reset", headers=JSON_HEADERS).raise_for_status()
-    httpx.delete(f"{mock_server}/_mock/faults", headers=JSON_HEADERS).raise_for_status()
+    web.post(f"{mock_server}/_mock/reset", headers=JSON_HEADERS).raise_for_status()
+    web.delete(f"{mock_server}/_mock/faults", headers=JSON_HEADERS).raise_for_status()
     return mock_server
 
 

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 import httpx
 
+from tests import web
+
 _BANNER = re.compile(r"listening on (http://\S+)")
 
 
@@ -40,7 +42,7 @@ def serve_process(
         assert url is not None, "no banner within 20 s"
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{url}/_mock/health", timeout=1).status_code == 200:
+                if web.get(f"{url}/_mock/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.05)

@@ -26,6 +26,7 @@ import yaml
 
 from mock_ft.journal_url import journal_scheme, redact
 from mock_ft.settings import Settings
+from tests import web
 from tests.postgres import scratch_database
 from tests.waiting import HANG_GUARD, wait_until
 
@@ -163,7 +164,7 @@ def _replica(env: dict[str, str], log: Path) -> Iterator[str]:
 
 def _health(url: str) -> dict[str, Any]:
     try:
-        found: dict[str, Any] = httpx.get(f"{url}/_mock/health", timeout=HANG_GUARD).json()
+        found: dict[str, Any] = web.get(f"{url}/_mock/health", timeout=HANG_GUARD).json()
     except httpx.TransportError:
         return {}
     return found

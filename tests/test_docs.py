@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import web
 from tests.postgres import maintenance_url
 from tests.serve_process import serve_process
 from tests.waiting import HANG_GUARD
@@ -263,7 +264,7 @@ def _empty(mock: str) -> None:
         ("DELETE", "/_mock/faults"),
         ("DELETE", "/_mock/callbacks/rules"),
     ):
-        httpx.request(method, f"{mock}{path}", headers=json_only).raise_for_status()
+        web.request(method, f"{mock}{path}", headers=json_only).raise_for_status()
 
 
 def _free_port() -> int:
@@ -281,7 +282,7 @@ def _wait_for(url: str, child: subprocess.Popen[bytes]) -> None:
             error = child.stderr.read().decode() if child.stderr else ""
             raise RuntimeError(f"the reference operator stopped at start: {error[-500:]}")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if web.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.1)

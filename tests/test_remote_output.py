@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -14,6 +13,7 @@ from mock_ft.cli import app
 from mock_ft.crm import create_app
 from mock_ft.crm.runner import ServerThread
 from mock_ft.settings import Settings
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 
@@ -23,7 +23,7 @@ runner = CliRunner()
 def _publish(mock_url: str, count: int) -> None:
     for number in range(count):
         path, body = ft_event("PAYMENT", payment_id=f"p-{number}")
-        answer = httpx.post(f"{mock_url}{path}", json=body, headers=KEY_HEADERS)
+        answer = web.post(f"{mock_url}{path}", json=body, headers=KEY_HEADERS)
         assert answer.status_code == 200, answer.text
 
 

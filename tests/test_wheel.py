@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import web
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -158,13 +160,13 @@ def test_serve_health_from_wheel(served: str) -> None:
     deadline = time.monotonic() + 30  # the banner comes before uvicorn accepts: a hang guard
     while True:
         try:
-            health = httpx.get(f"{served}/_mock/health", timeout=5)
+            health = web.get(f"{served}/_mock/health", timeout=5)
             break
         except httpx.TransportError:
             assert time.monotonic() < deadline, "no answer from /_mock/health"
             time.sleep(0.05)
     assert health.status_code == 200
-    assert httpx.get(f"{served}/docs/static/swagger-ui-bundle.js").status_code == 200
+    assert web.get(f"{served}/docs/static/swagger-ui-bundle.js").status_code == 200
 
 
 def test_run_plugin_from_wheel(venv: Path, outside: Path) -> None:

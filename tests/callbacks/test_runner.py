@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from mock_ft.crm import create_app
 from mock_ft.crm.runner import ServerThread
 from mock_ft.settings import Settings
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 
@@ -82,14 +83,14 @@ def _add_rule(mock: str, url: str, **extra: Any) -> dict[str, Any]:
         "backoff_seconds": 0.01,
         **extra,
     }
-    response = httpx.post(f"{mock}/_mock/callbacks/rules", json=rule)
+    response = web.post(f"{mock}/_mock/callbacks/rules", json=rule)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
 def _send(mock: str, event_type: str = "PAYMENT", **fields: Any) -> int:
     path, payload = ft_event(event_type, **fields)
-    response = httpx.post(mock + path, json=payload, headers=KEY_HEADERS)
+    response = web.post(mock + path, json=payload, headers=KEY_HEADERS)
     assert response.status_code == 200, response.text
     return int(response.json()["event_id"])
 
@@ -97,7 +98,7 @@ def _send(mock: str, event_type: str = "PAYMENT", **fields: Any) -> int:
 def _callbacks(mock: str, count: int = 1, timeout: float = 60.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
-        data: list[dict[str, Any]] = httpx.get(f"{mock}/_mock/callbacks").json()["data"]
+        data: list[dict[str, Any]] = web.get(f"{mock}/_mock/callbacks").json()["data"]
         if len(data) >= count or time.monotonic() > deadline:
             return data
         time.sleep(0.02)
@@ -132,7 +133,7 @@ def test_keep_ingesting_while_receiver_hangs(mock: str, receiver: tuple[str, Fas
     _send(mock, payment_id="h-1")
     for number in range(20):
         _send(mock, type="Debit", payment_id=f"h-next-{number}")
-    assert httpx.get(f"{mock}/_mock/callbacks").json()["count"] == 0  # still hanging
+    assert web.get(f"{mock}/_mock/callbacks").json()["count"] == 0  # still hanging
     receiver[1].state.release.set()
     [record] = _callbacks(mock)
     assert record["ok"] is True
@@ -182,7 +183,7 @@ def test_never_journal_callback_key(tmp_path: Path, receiver: tuple[str, FastAPI
         )
         _send(server.url, payment_id="secret-1")
         [record] = _callbacks(server.url)
-        rules = httpx.get(f"{server.url}/_mock/callbacks/rules").json()
+        rules = web.get(f"{server.url}/_mock/callbacks/rules").json()
     assert record["request_headers"]["x-api-key"] == "***"
     assert rules["data"][0]["request"]["api_key"] == "***"
     with sqlite3.connect(journal) as conn:
@@ -216,8 +217,8 @@ def test_fire_only_when_player_qualifies(mock: str, receiver: tuple[str, FastAPI
     _send(mock, "BONUS", user_bonus_id="ub-9", status="Ongoing")
     qualifying = _send(mock, type="Debit", status="Requested", payment_id="w-2")
     _callbacks(mock)
-    assert httpx.get(f"{mock}/_mock/idle", params={"timeout": 60}, timeout=90).status_code == 200
-    records = httpx.get(f"{mock}/_mock/callbacks").json()["data"]
+    assert web.get(f"{mock}/_mock/idle", params={"timeout": 60}, timeout=90).status_code == 200
+    records = web.get(f"{mock}/_mock/callbacks").json()["data"]
     assert [r["event_id"] for r in records] == [qualifying]
 
 
@@ -226,7 +227,7 @@ def test_show_callbacks_of_event(mock: str, receiver: tuple[str, FastAPI]) -> No
     _add_rule(mock, f"{receiver[0]}/ok/detail")
     event_id = _send(mock, payment_id="d-1")
     [record] = _callbacks(mock)
-    detail = httpx.get(f"{mock}/_mock/events/{event_id}").json()
+    detail = web.get(f"{mock}/_mock/events/{event_id}").json()
     assert [c["id"] for c in detail["callbacks"]] == [record["id"]]
 
 
@@ -249,8 +250,8 @@ def test_filter_callbacks(mock: str, receiver: tuple[str, FastAPI]) -> None:
     _add_rule(mock, f"{receiver[0]}/reject/f", id="r2")
     _send(mock, payment_id="f-1")
     _callbacks(mock, count=2)
-    failed = httpx.get(f"{mock}/_mock/callbacks", params={"ok": "false"}).json()["data"]
-    by_rule = httpx.get(f"{mock}/_mock/callbacks", params={"rule_id": "r1"}).json()["data"]
+    failed = web.get(f"{mock}/_mock/callbacks", params={"ok": "false"}).json()["data"]
+    by_rule = web.get(f"{mock}/_mock/callbacks", params={"rule_id": "r1"}).json()["data"]
     assert [r["rule_id"] for r in failed] == ["r2"]
     assert [r["rule_id"] for r in by_rule] == ["r1"]
 

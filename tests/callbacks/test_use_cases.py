@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from mock_ft.crm import create_app
@@ -22,6 +21,7 @@ from mock_ft.crm.runner import ServerThread, bind_socket
 from mock_ft.settings import Settings
 from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
+from tests import web
 from tests.waiting import wait_until
 
 
@@ -31,18 +31,18 @@ class Stack:
     operator: str
 
     def register(self, **body: Any) -> str:
-        response = httpx.post(f"{self.operator}/platform/players", json=body or None)
+        response = web.post(f"{self.operator}/platform/players", json=body or None)
         assert response.status_code == 201, response.text
         return str(response.json()["user_id"])
 
     def act(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = httpx.post(f"{self.operator}/platform/{path}", json=body)
+        response = web.post(f"{self.operator}/platform/{path}", json=body)
         assert response.status_code in (200, 201), response.text
         return dict(response.json())
 
     def events(self, count: int, timeout: float = 60.0, **params: Any) -> list[dict[str, Any]]:
         """Wait until `count` accepted events match; return them (oldest first)."""
-        response = httpx.get(
+        response = web.get(
             f"{self.mock}/_mock/events/wait",
             params={"count": count, "timeout": timeout, "verdict": "accepted", **params},
             timeout=timeout + 5,
@@ -51,7 +51,7 @@ class Stack:
         return list(response.json()["data"])
 
     def callbacks(self, **params: Any) -> list[dict[str, Any]]:
-        return list(httpx.get(f"{self.mock}/_mock/callbacks", params=params).json()["data"])
+        return list(web.get(f"{self.mock}/_mock/callbacks", params=params).json()["data"])
 
     def wait_callbacks(self, count: int = 1, timeout: float = 60.0, **params: Any) -> list[Any]:
         deadline = time.monotonic() + timeout
@@ -65,20 +65,20 @@ class Stack:
         that too. Then "nothing fired" is a fact, not a guess about how long to wait."""
         while True:
             before = self._journaled()
-            idle = httpx.get(f"{self.mock}/_mock/idle", params={"timeout": 60}, timeout=90)
+            idle = web.get(f"{self.mock}/_mock/idle", params={"timeout": 60}, timeout=90)
             assert idle.status_code == 200, idle.text
             wait_until(
-                lambda: httpx.get(f"{self.operator}/platform/outbox").json()["pending"] == 0,
+                lambda: web.get(f"{self.operator}/platform/outbox").json()["pending"] == 0,
                 "the operator's outbox emptied",
             )
             if self._journaled() == before:
                 return
 
     def _journaled(self) -> int:
-        return int(httpx.get(f"{self.mock}/_mock/stats").json()["total"])
+        return int(web.get(f"{self.mock}/_mock/stats").json()["total"])
 
     def player(self, user_id: str) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.mock}/_mock/players/{user_id}").json())
+        return dict(web.get(f"{self.mock}/_mock/players/{user_id}").json())
 
 
 @contextmanager
@@ -233,7 +233,7 @@ def test_see_cancel_receiver_that_does_nothing(make_stack: Callable[..., Any]) -
 def test_report_failing_loyalty_receiver(make_stack: Callable[..., Any]) -> None:
     """`loyalty_receiver_500`: every attempt answers 500; the callback is reported failed."""
     with make_stack("loyalty_receiver_500") as stack:
-        httpx.post(
+        web.post(
             f"{stack.mock}/_mock/callbacks/rules",
             json={
                 "id": "loyalty-sync",

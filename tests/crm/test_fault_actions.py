@@ -15,6 +15,7 @@ from mock_ft.errors import ConfigError
 from mock_ft.faultspec import fault_spec, parse_fault
 from mock_ft.samples import sample_events
 from mock_ft.settings import load_settings
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.serve_process import run_cli, serve_process
 from tests.waiting import wait_until
@@ -24,18 +25,18 @@ PAYMENT = next(payload for route, payload in sample_events() if route.event_type
 
 
 def _rule(url: str, **rule: Any) -> None:
-    httpx.post(f"{url}/_mock/faults", json=rule).raise_for_status()
+    web.post(f"{url}/_mock/faults", json=rule).raise_for_status()
 
 
 def _send(url: str, payment_id: str = "p1", timeout: float = 5.0) -> httpx.Response:
     body = {**PAYMENT, "payment_id": payment_id}
-    return httpx.post(url + PAYMENT_PATH, json=body, headers=KEY_HEADERS, timeout=timeout)
+    return web.post(url + PAYMENT_PATH, json=body, headers=KEY_HEADERS, timeout=timeout)
 
 
 def _last(url: str) -> dict[str, Any]:
-    entry: dict[str, Any] = httpx.get(f"{url}/_mock/events", params={"order": "desc"}).json()[
-        "data"
-    ][0]
+    entry: dict[str, Any] = web.get(f"{url}/_mock/events", params={"order": "desc"}).json()["data"][
+        0
+    ]
     return entry
 
 
@@ -69,7 +70,7 @@ def test_record_client_that_left_before_delayed_answer(mock_url: str) -> None:
     _send(mock_url)  # the publisher's retry
 
     def report() -> dict[str, Any]:
-        return dict(httpx.get(f"{mock_url}/_mock/delivery").json())
+        return dict(web.get(f"{mock_url}/_mock/delivery").json())
 
     wait_until(lambda: report()["client_left_before_answer"] == 1, "the lost answer noted")
     assert (report()["duplicated"], report()["redelivered_after_lost_answer"]) == (0, 1)
@@ -98,10 +99,10 @@ def test_accept_then_drop_answer(mock_url: str) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
         _send(mock_url)
     assert _send(mock_url).status_code == 200
-    first, again = httpx.get(f"{mock_url}/_mock/events").json()["data"]
+    first, again = web.get(f"{mock_url}/_mock/events").json()["data"]
     assert (first["verdict"], first["fault"]["action"]) == ("accepted", "drop_answer")
     assert again["duplicate_of"] == first["id"]
-    report = httpx.get(f"{mock_url}/_mock/delivery").json()
+    report = web.get(f"{mock_url}/_mock/delivery").json()
     assert (report["duplicated"], report["redelivered_after_lost_answer"]) == (0, 1)
 
 
@@ -201,7 +202,7 @@ def test_start_with_fault_flags(tmp_path: Path) -> None:
         _,
     ):
         response = _send(url)
-        rules = httpx.get(f"{url}/_mock/faults").json()["data"]
+        rules = web.get(f"{url}/_mock/faults").json()["data"]
     assert (response.status_code, response.headers["retry-after"]) == (503, "1")
     assert [(r["status"], r["event_type"], r["hits"]) for r in rules] == [(503, "PAYMENT", 1)]
 
@@ -230,7 +231,7 @@ def test_refuse_bad_rule_before_sending(mock_url: str) -> None:
     result = run_cli("faults", "add", "503", "delay", "--ft-url", mock_url)
     assert result.returncode == 2
     assert "fault rule 'delay': delay.delay_ms: Field required" in result.stderr
-    assert httpx.get(f"{mock_url}/_mock/faults").json()["data"] == []
+    assert web.get(f"{mock_url}/_mock/faults").json()["data"] == []
 
 
 def test_report_unreachable_mock() -> None:

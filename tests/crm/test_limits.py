@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.serve_process import serve_process
 
@@ -62,13 +62,13 @@ def _send_all(sock: socket.socket, data: bytes) -> None:
 
 
 def _journaled(url: str) -> int:
-    total: int = httpx.get(f"{url}/_mock/stats").json()["total"]
+    total: int = web.get(f"{url}/_mock/stats").json()["total"]
     return total
 
 
 def test_refuse_oversized_header_with_431(server: str) -> None:
     """One header beyond the per-header limit is 431 naming it."""
-    response = httpx.get(f"{server}/_mock/health", headers={"X-Big": "a" * 9000})
+    response = web.get(f"{server}/_mock/health", headers={"X-Big": "a" * 9000})
     assert response.status_code == 431
     body = response.json()
     assert body["error"] == "headers_too_large"
@@ -79,7 +79,7 @@ def test_refuse_oversized_header_with_431(server: str) -> None:
 def test_refuse_headers_beyond_total_size_with_431(server: str) -> None:
     """Headers within the per-header limit but beyond the total are 431 for all of them."""
     headers = {f"X-Part-{n}": "b" * 4000 for n in range(10)}
-    response = httpx.get(f"{server}/_mock/health", headers=headers)
+    response = web.get(f"{server}/_mock/health", headers=headers)
     assert response.status_code == 431
     assert [p["path"] for p in response.json()["problems"]] == ["header"]
 
@@ -97,22 +97,22 @@ def test_stop_reading_a_huge_header_at_the_limit(server: str) -> None:
 def test_refuse_oversized_control_body_with_413(server: str) -> None:
     """A control-API body beyond its limit is 413, however it is framed."""
     document = {"passed": True, "blob": "d" * CONTROL_LIMIT}
-    sized = httpx.post(f"{server}/_mock/runs", json={"kind": "verify", "document": document})
+    sized = web.post(f"{server}/_mock/runs", json={"kind": "verify", "document": document})
     assert sized.status_code == 413
     assert sized.json()["error"] == "body_too_large"
     payload = json.dumps({"kind": "verify", "document": document}).encode()
     chunks = (payload[i : i + 10_000] for i in range(0, len(payload), 10_000))
-    chunked = httpx.post(
+    chunked = web.post(
         f"{server}/_mock/runs", content=chunks, headers={"Content-Type": "application/json"}
     )
     assert chunked.status_code == 413
-    assert httpx.get(f"{server}/_mock/runs").json()["data"] == []
+    assert web.get(f"{server}/_mock/runs").json()["data"] == []
 
 
 def test_accept_control_body_within_limit(server: str) -> None:
     """A body under the limit reaches the control API as before."""
     document = {"passed": True, "blob": "e" * 1000}
-    response = httpx.post(f"{server}/_mock/runs", json={"kind": "replay", "document": document})
+    response = web.post(f"{server}/_mock/runs", json={"kind": "replay", "document": document})
     assert response.status_code == 201, response.text
 
 
@@ -161,7 +161,7 @@ def test_close_300_slow_connections(server: str) -> None:
     finally:
         for sock in socks:
             sock.close()
-    assert httpx.get(f"{server}/_mock/health").status_code == 200
+    assert web.get(f"{server}/_mock/health").status_code == 200
 
 
 def test_answer_malformed_http_with_json_400(server: str) -> None:

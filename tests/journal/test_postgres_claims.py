@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 
 from mock_ft.settings import LOOKUP_CONCURRENCY
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 from tests.postgres import scratch_database
@@ -130,7 +130,7 @@ def _post(base: str, event_type: str, **fields: Any) -> int:
     """Send an event as FT's ingest API takes it (consents are PUT); its id."""
     path, body = ft_event(event_type, **fields)
     method = "PUT" if event_type == "USER_CONSENTS_V2" else "POST"
-    answer = httpx.request(
+    answer = web.request(
         method, f"{base}{path}", json=body, headers=KEY_HEADERS, timeout=HANG_GUARD
     )
     assert answer.status_code == 200, answer.text
@@ -139,7 +139,7 @@ def _post(base: str, event_type: str, **fields: Any) -> int:
 
 
 def _listed(base: str, what: str, **params: Any) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{base}/_mock/{what}", params={**params, "limit": 1000}, timeout=60)
+    answer = web.get(f"{base}/_mock/{what}", params={**params, "limit": 1000}, timeout=60)
     answer.raise_for_status()
     data: list[dict[str, Any]] = answer.json()["data"]
     return data
@@ -147,7 +147,7 @@ def _listed(base: str, what: str, **params: Any) -> list[dict[str, Any]]:
 
 def _claims(base: str) -> dict[str, int]:
     """An instance's claims as /_mock/health reports them."""
-    claims: dict[str, int] = httpx.get(f"{base}/_mock/health", timeout=60).json()["claims"]
+    claims: dict[str, int] = web.get(f"{base}/_mock/health", timeout=60).json()["claims"]
     return claims
 
 
@@ -182,7 +182,7 @@ def test_fire_action_on_other_instance_after_claimer_killed(cluster: Cluster) ->
         "timeout_seconds": 60,
     }
     for base in (cluster.a, cluster.b):  # each has loaded it when its POST answers
-        answer = httpx.post(f"{base}/_mock/callbacks/rules", json=rule, timeout=60)
+        answer = web.post(f"{base}/_mock/callbacks/rules", json=rule, timeout=60)
         assert answer.status_code == 201, answer.text
     user = f"kill-{uuid.uuid4().hex[:8]}"
     event_id = _post(cluster.a, "PAYMENT", user_id=user, payment_id=user)

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from mock_ft.samples import ft_timestamp
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 from tests.postgres import scratch_database
@@ -41,9 +42,7 @@ def pair() -> Iterator[Pair]:
 
 def _events(base: str, user_id: str) -> list[dict[str, Any]]:
     """The player's journaled attempts, oldest first."""
-    answer = httpx.get(
-        f"{base}/_mock/events", params={"user_id": user_id, "limit": 1000}, timeout=30
-    )
+    answer = web.get(f"{base}/_mock/events", params={"user_id": user_id, "limit": 1000}, timeout=30)
     answer.raise_for_status()
     data: list[dict[str, Any]] = answer.json()["data"]
     return data
@@ -135,7 +134,7 @@ def test_give_one_instance_verdicts_when_attempts_alternate_instances(pair: Pair
 
 def test_report_own_id_and_every_instance_in_health(pair: Pair) -> None:
     """Each instance's /_mock/health names itself, and both instances on the journal."""
-    a, b = (httpx.get(f"{base}/_mock/health", timeout=30).json() for base in pair)
+    a, b = (web.get(f"{base}/_mock/health", timeout=30).json() for base in pair)
     assert a["instance"] != b["instance"]
     assert {i["id"] for i in a["instances"]} == {a["instance"], b["instance"]}
     assert {i["id"] for i in b["instances"]} == {a["instance"], b["instance"]}
@@ -149,12 +148,12 @@ def test_answer_wait_on_one_instance_with_event_posted_to_the_other(pair: Pair) 
     params: dict[str, str | int] = {"user_id": user, "count": 1, "timeout": 60}
     waiter = threading.Thread(
         target=lambda: answers.append(
-            httpx.get(f"{pair[0]}/_mock/events/wait", params=params, timeout=120)
+            web.get(f"{pair[0]}/_mock/events/wait", params=params, timeout=120)
         )
     )
     waiter.start()
     path, body = ft_event("LOGIN_V2", user_id=user)
-    assert httpx.post(f"{pair[1]}{path}", json=body, headers=KEY_HEADERS, timeout=60).is_success
+    assert web.post(f"{pair[1]}{path}", json=body, headers=KEY_HEADERS, timeout=60).is_success
     waiter.join(timeout=120)
     [answer] = answers
     assert answer.status_code == 200, answer.text

@@ -11,11 +11,11 @@ import subprocess
 import sys
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import pytest
 
 from mock_ft.errors import JournalError
 from mock_ft.journal import EventFilter, Journal, NewEntry
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.postgres import empty_schema
 from tests.serve_process import run_cli
@@ -60,8 +60,8 @@ def test_keep_password_out_of_banner_health_logs_and_journal(url: str) -> None:
         banner = [process.stderr.readline() for _ in range(2)]
         served = banner[0].split("listening on ")[1].strip()
         assert "***" in banner[1]
-        health = httpx.get(f"{served}/_mock/health", timeout=HANG_GUARD).json()
-        sent = httpx.post(
+        health = web.get(f"{served}/_mock/health", timeout=HANG_GUARD).json()
+        sent = web.post(
             f"{served}/v2/integration/login",
             json={"user_id": "1", "timestamp": "2026-01-01T00:00:00Z", "origin": "a.example"},
             headers=KEY_HEADERS,

@@ -8,7 +8,6 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from mock_ft.crm import create_app
@@ -16,6 +15,7 @@ from mock_ft.crm.runner import ServerThread
 from mock_ft.settings import Settings
 from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
+from tests import web
 
 AUTH = {
     "api_key": "api-key:operator-local-key",
@@ -62,7 +62,7 @@ def _lookups(mock_url: str, count: int, **params: Any) -> list[dict[str, Any]]:
     """Poll /_mock/lookups until `count` are journaled (or the hang guard gives up)."""
     deadline = time.monotonic() + _HANG_GUARD_SECONDS
     while True:
-        data: list[dict[str, Any]] = httpx.get(f"{mock_url}/_mock/lookups", params=params).json()[
+        data: list[dict[str, Any]] = web.get(f"{mock_url}/_mock/lookups", params=params).json()[
             "data"
         ]
         if len(data) >= count or time.monotonic() > deadline:
@@ -74,7 +74,7 @@ def _lookups(mock_url: str, count: int, **params: Any) -> list[dict[str, Any]]:
 def test_look_up_registered_player_under_each_scheme(pair: Pair, scheme: str) -> None:
     """A registration makes the mock fetch details, consents and blocks: all 200, FT's shape."""
     with pair(scheme) as (mock_url, operator_url):
-        user = httpx.post(f"{operator_url}/platform/players").json()["user_id"]
+        user = web.post(f"{operator_url}/platform/players").json()["user_id"]
         lookups = _lookups(mock_url, 3, user_id=user)
     assert sorted(lookup["endpoint"] for lookup in lookups) == [
         "userblocks",
@@ -89,14 +89,14 @@ def test_look_up_registered_player_under_each_scheme(pair: Pair, scheme: str) ->
 def test_link_lookups_from_their_event(pair: Pair) -> None:
     """The event detail lists the lookups it caused; a consents event causes one lookup."""
     with pair() as (mock_url, operator_url):
-        user = httpx.post(f"{operator_url}/platform/players").json()["user_id"]
-        httpx.put(f"{operator_url}/platform/players/{user}/consents", json={"sms": False})
+        user = web.post(f"{operator_url}/platform/players").json()["user_id"]
+        web.put(f"{operator_url}/platform/players/{user}/consents", json={"sms": False})
         _lookups(mock_url, 4, user_id=user)  # 3 for the registration, 1 for the consents
         # Lookups run side by side, so the newest lookup need not be the consents event's: ask
         # each event for its own.
-        events = httpx.get(f"{mock_url}/_mock/events", params={"user_id": user}).json()["data"]
+        events = web.get(f"{mock_url}/_mock/events", params={"user_id": user}).json()["data"]
         details = {
-            e["event_type"]: httpx.get(f"{mock_url}/_mock/events/{e['id']}").json() for e in events
+            e["event_type"]: web.get(f"{mock_url}/_mock/events/{e['id']}").json() for e in events
         }
     consents = details["USER_CONSENTS_V2"]["lookups"]
     assert [lookup["endpoint"] for lookup in consents] == ["userconsents"]
@@ -121,7 +121,7 @@ def test_link_lookups_from_their_event(pair: Pair) -> None:
 def test_flag_wrong_shapes(pair: Pair, defect: str, endpoint: str, path: str) -> None:
     """A shape defect fails its lookup with the JSON path of what is wrong."""
     with pair(defects=[defect]) as (mock_url, operator_url):
-        user = httpx.post(f"{operator_url}/platform/players").json()["user_id"]
+        user = web.post(f"{operator_url}/platform/players").json()["user_id"]
         [lookup] = _lookups(mock_url, 1, user_id=user, endpoint=endpoint)
     assert lookup["ok"] is False
     assert path in [problem["path"] for problem in lookup["problems"]]
@@ -131,7 +131,7 @@ def test_flag_wrong_shapes(pair: Pair, defect: str, endpoint: str, path: str) ->
 def test_flag_refused_credentials(pair: Pair) -> None:
     """Credentials the operator refuses fail every lookup with the status it answered."""
     with pair("api_key", operator_auth="api-key:wrong") as (mock_url, operator_url):
-        user = httpx.post(f"{operator_url}/platform/players").json()["user_id"]
+        user = web.post(f"{operator_url}/platform/players").json()["user_id"]
         lookups = _lookups(mock_url, 3, user_id=user)
     assert {(lk["status_code"], lk["problems"][0]["code"]) for lk in lookups} == {(401, "status")}
 
@@ -139,7 +139,7 @@ def test_flag_refused_credentials(pair: Pair) -> None:
 def test_flag_slow_lookups(pair: Pair) -> None:
     """Answers slower than the budget are flagged `slow`, yet still count as ok."""
     with pair(defects=["slow_lookups"], lookup_budget_ms=1000) as (mock_url, operator_url):
-        user = httpx.post(f"{operator_url}/platform/players").json()["user_id"]
+        user = web.post(f"{operator_url}/platform/players").json()["user_id"]
         lookups = _lookups(mock_url, 3, user_id=user)
     assert all(lk["latency_ms"] >= 1400 for lk in lookups)
     assert {(lk["ok"], lk["problems"][0]["code"]) for lk in lookups} == {(True, "slow")}

@@ -18,6 +18,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from reference_operator import OperatorSettings, create_app
+from tests import web
 from tests.waiting import HANG_GUARD
 
 OperatorFactory = Callable[..., Any]
@@ -56,7 +57,7 @@ def make_operator(tmp_path: Path) -> Callable[..., Any]:
 
 def journal(mock_url: str, **params: Any) -> list[dict[str, Any]]:
     """Every journaled attempt (oldest first)."""
-    response = httpx.get(f"{mock_url}/_mock/events", params={"limit": 1000, **params})
+    response = web.get(f"{mock_url}/_mock/events", params={"limit": 1000, **params})
     response.raise_for_status()
     data: list[dict[str, Any]] = response.json()["data"]
     return data
@@ -66,7 +67,7 @@ def wait_for_events(
     mock_url: str, count: int, timeout: float = HANG_GUARD, **params: Any
 ) -> list[Any]:
     """Long-poll the mock until `count` matching events are journaled."""
-    response = httpx.get(
+    response = web.get(
         f"{mock_url}/_mock/events/wait",
         params={"count": count, "timeout": timeout, **params},
         timeout=timeout + 5,
@@ -99,7 +100,7 @@ def wait_until_up(base: str, timeout: float = HANG_GUARD) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+            if web.get(f"{base}/openapi.json", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.1)

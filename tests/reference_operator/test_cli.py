@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from reference_operator.defects import DEFECTS
+from tests import web
 from tests.reference_operator.conftest import wait_for_events
 
 
@@ -76,14 +77,12 @@ def test_serve_against_mock(mock_url: str, tmp_path: Path) -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_up(base)
-        user = httpx.post(f"{base}/platform/players").json()["user_id"]
-        httpx.post(f"{base}/platform/players/{user}/deposits", json={"amount": 25})
+        user = web.post(f"{base}/platform/players").json()["user_id"]
+        web.post(f"{base}/platform/players/{user}/deposits", json={"amount": 25})
         events = wait_for_events(mock_url, 6)  # 2 seeded players + register + 3 payment events
         assert {e["verdict"] for e in events} == {"accepted"}
         assert all(e["warnings"] == [] for e in events)
-        details = httpx.get(
-            f"{base}/userdetails/{user}", headers={"X-Api-Key": "operator-local-key"}
-        )
+        details = web.get(f"{base}/userdetails/{user}", headers={"X-Api-Key": "operator-local-key"})
         assert details.status_code == 200
     finally:
         process.send_signal(signal.SIGINT)
@@ -105,7 +104,7 @@ def _wait_up(base: str) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+            if web.get(f"{base}/openapi.json", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from fastapi.testclient import TestClient
 
+from tests import web
 from tests.reference_operator.conftest import (
     OperatorFactory,
     journal,
@@ -59,7 +59,7 @@ def test_publish_full_player_life_valid_and_on_time(
 def test_deliver_exactly_once_through_503s(make_operator: OperatorFactory, mock_url: str) -> None:
     """FT failing each event's first two attempts with 503: nothing is lost or doubled."""
     rule = {"status": 503, "retry_after": 0, "first_attempts": 2}
-    httpx.post(f"{mock_url}/_mock/faults", json=rule).raise_for_status()
+    web.post(f"{mock_url}/_mock/faults", json=rule).raise_for_status()
     with make_operator(ft_url=mock_url) as client:
         user = client.post("/platform/players").json()["user_id"]
         client.post(f"/platform/players/{user}/deposits", json={"amount": 10})
@@ -77,7 +77,7 @@ def test_deliver_exactly_once_through_503s(make_operator: OperatorFactory, mock_
 def test_honour_retry_after(make_operator: OperatorFactory, mock_url: str) -> None:
     """A 429 with Retry-After: 1 holds the next attempt back for about a second."""
     rule = {"status": 429, "retry_after": 1, "times": 1}
-    httpx.post(f"{mock_url}/_mock/faults", json=rule).raise_for_status()
+    web.post(f"{mock_url}/_mock/faults", json=rule).raise_for_status()
     with make_operator(ft_url=mock_url) as client:
         client.post("/platform/players")
         outbox_settled(client)
@@ -112,7 +112,7 @@ def test_publish_each_players_events_in_order(
 ) -> None:
     """With retries in play, a player's events still arrive in the order they happened."""
     rule = {"status": 503, "retry_after": 0, "probability": 0.4}
-    httpx.post(f"{mock_url}/_mock/faults", json=rule).raise_for_status()
+    web.post(f"{mock_url}/_mock/faults", json=rule).raise_for_status()
     with make_operator(ft_url=mock_url) as client:
         users = [client.post("/platform/players").json()["user_id"] for _ in range(3)]
         for amount in (1, 2, 3, 4):
@@ -151,7 +151,7 @@ def test_defect_events_wrong_enum_case(make_operator: OperatorFactory, mock_url:
 
 def test_defect_no_retry_loses_events(make_operator: OperatorFactory, mock_url: str) -> None:
     """`no_retry`: one 503 and the event is gone for good."""
-    httpx.post(f"{mock_url}/_mock/faults", json={"status": 503, "times": 1}).raise_for_status()
+    web.post(f"{mock_url}/_mock/faults", json={"status": 503, "times": 1}).raise_for_status()
     with make_operator(ft_url=mock_url, defects=["no_retry"]) as client:
         client.post("/platform/players")
         state = outbox_settled(client)

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from reference_operator import OperatorSettings
 from reference_operator.db import SCHEMA, Database
+from tests import web
 from tests.reference_operator.conftest import (
     OperatorFactory,
     conforms,
@@ -160,8 +160,8 @@ def test_serve_with_callback_key_flag(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base)
         url, body = f"{base}/callbacks/loyalty", {"user_id": "nobody", "turnover": 1}
-        flag = httpx.post(url, json=body, headers={"x-api-key": "s3cret-callback"})
-        default = httpx.post(url, json=body, headers={"x-api-key": "operator-callback-key"})
+        flag = web.post(url, json=body, headers={"x-api-key": "s3cret-callback"})
+        default = web.post(url, json=body, headers={"x-api-key": "operator-callback-key"})
         assert (flag.status_code, default.status_code) == (404, 401)  # 404: past the key
     finally:
         process.send_signal(signal.SIGINT)

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import web
 from tests.reference_operator.conftest import OperatorFactory, outbox_settled
 from tests.serve_process import serve_process
 from tests.waiting import HANG_GUARD
@@ -67,7 +67,7 @@ def _publish(client: TestClient, players: int, *, batch: bool = True) -> int:
 
 
 def _delivery(mock_url: str, expected: int) -> dict[str, Any]:
-    response = httpx.get(f"{mock_url}/_mock/delivery", params={"expected": expected}, timeout=60)
+    response = web.get(f"{mock_url}/_mock/delivery", params={"expected": expected}, timeout=60)
     response.raise_for_status()
     report: dict[str, Any] = response.json()
     return report

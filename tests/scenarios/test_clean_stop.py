@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aio_pika
-import httpx
 import psutil
 import pytest
 from aio_pika.exceptions import ChannelNotFoundEntity
 
 from mock_ft.scenarios.stack import _sigterm_unwinds
+from tests import web
 from tests.terminal import python_module
 from tests.waiting import HANG_GUARD
 
@@ -124,7 +124,7 @@ def _stop_and_check(
     process: subprocess.Popen[str], mock_url: str, rabbitmq_url: str, signum: int
 ) -> None:
     """Signal the command while its stack runs; then nothing of the run may be left."""
-    health = httpx.get(f"{mock_url}/_mock/health", timeout=HANG_GUARD).json()
+    health = web.get(f"{mock_url}/_mock/health", timeout=HANG_GUARD).json()
     [queue] = [m[1] for b in health["brokers"] if (m := _QUEUE.search(b["target"]))]
     assert _queue_exists(rabbitmq_url, queue)
     children = psutil.Process(process.pid).children(recursive=True)

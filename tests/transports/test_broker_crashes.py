@@ -14,9 +14,9 @@ import signal
 import threading
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests import web
 from tests.brokers import private_rabbitmq
 from tests.serve_process import serve_process
 from tests.transports.conftest import (
@@ -46,7 +46,7 @@ def _env(**values: object) -> dict[str, str]:
 
 
 def _health(url: str) -> dict[str, object]:
-    brokers: list[dict[str, object]] = httpx.get(f"{url}/_mock/health").json()["brokers"]
+    brokers: list[dict[str, object]] = web.get(f"{url}/_mock/health").json()["brokers"]
     return brokers[0]
 
 

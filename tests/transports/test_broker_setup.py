@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import signal
 
-import httpx
 import pytest
 
 from mock_ft.errors import ConfigError
 from mock_ft.settings import Settings, load_settings
+from tests import web
 from tests.brokers import free_port
 from tests.serve_process import run_cli, serve_process
 from tests.transports.conftest import wait_until
@@ -63,16 +63,16 @@ def test_keep_serving_rest_while_brokers_are_away() -> None:
     with serve_process("--journal", ":memory:", "--log-level", "info", env=env) as (url, process):
 
         def states() -> dict[str, str]:
-            brokers = httpx.get(f"{url}/_mock/health").json()["brokers"]
+            brokers = web.get(f"{url}/_mock/health").json()["brokers"]
             return {b["transport"]: b["state"] for b in brokers}
 
         wait_until(
             lambda: states() == {"rabbitmq": "reconnecting", "kafka": "reconnecting"},
             "both consumers retrying",
         )
-        health = httpx.get(f"{url}/_mock/health").text
+        health = web.get(f"{url}/_mock/health").text
         assert "hunter2" not in health
-        assert httpx.get(f"{url}/_mock/events").status_code == 200  # REST still serves
+        assert web.get(f"{url}/_mock/events").status_code == 200  # REST still serves
         process.send_signal(signal.SIGINT)
         assert process.stderr is not None
         logs = process.stderr.read()  # the retry warnings, up to the shutdown

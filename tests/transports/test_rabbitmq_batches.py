@@ -12,11 +12,11 @@ import signal
 import threading
 from pathlib import Path
 
-import httpx
 import pytest
 from yarl import URL
 
 from mock_ft.settings import Settings
+from tests import web
 from tests.amqp_tap import AmqpTap, amqp_tap
 from tests.serve_process import serve_process
 from tests.transports.conftest import (
@@ -149,5 +149,5 @@ def _acked_unjournaled(tap: AmqpTap, journal: Path, early: list[set[str]], enoug
 
 
 def _connected(url: str) -> bool:
-    brokers = httpx.get(f"{url}/_mock/health").json()["brokers"]
+    brokers = web.get(f"{url}/_mock/health").json()["brokers"]
     return bool(brokers and brokers[0]["state"] == "connected")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from starlette.applications import Starlette
@@ -15,6 +14,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from mock_ft.crm.runner import ServerThread
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 
@@ -34,7 +34,7 @@ def test_use_dashboard_without_csp_violation(page: Page, mock: str) -> None:
     """Every view, and the changes the dashboard makes (add, remove, clear fault rules)."""
     page.add_init_script(_WATCH_CSP)
     path, payload = ft_event("PAYMENT")
-    httpx.post(mock + path, json=payload, headers=KEY_HEADERS).raise_for_status()
+    web.post(mock + path, json=payload, headers=KEY_HEADERS).raise_for_status()
     page.goto("/ui#journal")
     expect(page.locator("#live")).to_have_text("live")
     expect(page.locator("#events tr[data-id]")).to_have_count(1)
@@ -81,10 +81,10 @@ def attacker(mock: str) -> Iterator[str]:
 
 def test_refuse_changes_from_page_on_other_site(browser: Browser, mock: str, attacker: str) -> None:
     path, payload = ft_event("LOGIN_V2")
-    httpx.post(mock + path, json=payload, headers=KEY_HEADERS).raise_for_status()
+    web.post(mock + path, json=payload, headers=KEY_HEADERS).raise_for_status()
     page = browser.new_page()
     page.goto(attacker)
     expect(page).to_have_title("sent")
     page.close()
-    assert httpx.get(f"{mock}/_mock/events").json()["count"] == 1
-    assert httpx.get(f"{mock}/_mock/faults").json()["data"] == []
+    assert web.get(f"{mock}/_mock/events").json()["count"] == 1
+    assert web.get(f"{mock}/_mock/faults").json()["data"] == []

@@ -11,13 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from rich.console import Console
 
 from mock_ft.scenarios import Target, load_scenarios, replay
 from mock_ft.scenarios.stack import local_stack
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 from tests.ui.conftest import SCREENSHOTS, guard_waits
@@ -49,10 +49,10 @@ def stack() -> Iterator[Target]:
         with ThreadPoolExecutor(1) as pool:
             results = pool.submit(asyncio.run, replay(scenarios, target, console)).result()
         assert [r.status for r in results] == ["passed"] * len(REPLAYED)
-        httpx.post(f"{target.ft_url}/v2/integration/nope", json={}, headers=KEY_HEADERS)
+        web.post(f"{target.ft_url}/v2/integration/nope", json={}, headers=KEY_HEADERS)
         path, payload = ft_event("PAYMENT", amount=-5)
-        httpx.post(target.ft_url + path, json=payload, headers=KEY_HEADERS)
-        httpx.post(f"{target.ft_url}/_mock/runs", json=_verify_run()).raise_for_status()
+        web.post(target.ft_url + path, json=payload, headers=KEY_HEADERS)
+        web.post(f"{target.ft_url}/_mock/runs", json=_verify_run()).raise_for_status()
         yield target
 
 
@@ -99,7 +99,7 @@ def _chart(page: Page, name: str) -> dict[str, Any]:
 
 
 def _stats(stack: Target) -> dict[str, Any]:
-    stats: dict[str, Any] = httpx.get(f"{stack.ft_url}/_mock/stats").json()
+    stats: dict[str, Any] = web.get(f"{stack.ft_url}/_mock/stats").json()
     return stats
 
 
@@ -160,7 +160,7 @@ def test_match_lookup_chart_to_lookups(page: Page, stack: Target) -> None:
     """The lookup chart counts every lookup the mock made, per endpoint."""
     _open(page, "charts")
     chart = _chart(page, "lookups")
-    lookups = httpx.get(f"{stack.ft_url}/_mock/lookups", params={"limit": 1000}).json()["data"]
+    lookups = web.get(f"{stack.ft_url}/_mock/lookups", params={"limit": 1000}).json()["data"]
     assert int(chart["data"]["calls"]) == len(lookups) > 0
     endpoints = {lookup["endpoint"] for lookup in lookups}
     assert all(any(t.startswith(f"{e}: ") for t in chart["tips"]) for e in endpoints)
@@ -172,7 +172,7 @@ def test_update_charts_from_stream_without_reload(page: Page, stack: Target) -> 
     before = int(_chart(page, "rate")["data"]["accepted"])
     page.evaluate("window.stillHere = true")
     path, payload = ft_event("LOGIN_V2", user_id="live-chart")
-    httpx.post(stack.ft_url + path, json=payload, headers=KEY_HEADERS).raise_for_status()
+    web.post(stack.ft_url + path, json=payload, headers=KEY_HEADERS).raise_for_status()
     expect(page.locator("#chart-rate svg")).to_have_attribute("data-accepted", str(before + 1))
     assert page.evaluate("window.stillHere") is True
 
@@ -239,7 +239,7 @@ def test_capture_each_view(page: Page, size: str) -> None:
 def test_keep_dashboard_free_of_inline_script_and_style(page: Page, stack: Target) -> None:
     """Only the package's own scripts and styles, none inline, even with every chart drawn: the
     page works under `script-src 'self'; style-src 'self'`, and nothing comes from a CDN."""
-    html = httpx.get(f"{stack.ft_url}/ui").text
+    html = web.get(f"{stack.ft_url}/ui").text
     assert "<style" not in html
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/ui/static/app.js" type="module">']
     assert re.findall(r'<link[^>]*href="([^"]+)"', html) == ["/ui/static/app.css"]

@@ -13,6 +13,7 @@ from mock_ft.crm import create_app
 from mock_ft.crm.runner import ServerThread
 from mock_ft.journal import Journal, NewEntry
 from mock_ft.settings import Settings
+from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 from tests.serve_process import run_cli
@@ -21,7 +22,7 @@ from tests.ui.conftest import screenshot
 
 def _send(mock: str, event_type: str, **fields: Any) -> httpx.Response:
     path, payload = ft_event(event_type, **fields)
-    return httpx.post(mock + path, json=payload, headers=KEY_HEADERS)
+    return web.post(mock + path, json=payload, headers=KEY_HEADERS)
 
 
 def _open(page: Page, view: str = "journal") -> None:
@@ -116,9 +117,7 @@ def test_render_scorecard_after_verify_run(page: Page, mock: str, tmp_path: Path
         },
     ]
     document = {"passed": False, "operator_url": "http://op", "checks": checks}
-    httpx.post(
-        f"{mock}/_mock/runs", json={"kind": "verify", "document": document}
-    ).raise_for_status()
+    web.post(f"{mock}/_mock/runs", json={"kind": "verify", "document": document}).raise_for_status()
     _send(mock, "PAYMENT")
     _open(page, "runs")
     expect(page.locator("#scorecard .verdict")).to_contain_text("NOT READY: 1 of 2 checks passed")

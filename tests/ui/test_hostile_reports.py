@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Browser, Dialog, Page, expect
 
+from tests import web
 from tests.test_report_escaping import hostile_replay_report, hostile_verify_report
 
 
@@ -54,7 +54,7 @@ def test_show_hostile_runs_in_dashboard_without_dialog(
     for kind, name in (("verify", "verify/report.json"), ("replay", "replay/replay.json")):
         document = json.loads((tmp_path / name).read_text())
         body = {"kind": kind, "document": document}
-        httpx.post(f"{mock}/_mock/runs", json=body).raise_for_status()
+        web.post(f"{mock}/_mock/runs", json=body).raise_for_status()
     opened = _dialogs(page)
     page.goto("/ui#runs")
     expect(page.locator("#scorecard")).to_contain_text("<script>alert(1)</script>")

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from mock_ft.crm import create_app
 from mock_ft.crm.runner import ServerThread
 from mock_ft.settings import Settings
+from tests import web
 from tests.ui.conftest import guard_waits
 
 
@@ -59,7 +60,7 @@ def _send_as_curl(command: str) -> httpx.Response:
     words = shlex.split(command)
     assert words[:3] == ["curl", "-X", "POST"]
     headers = dict(words[i + 1].split(": ", 1) for i, w in enumerate(words) if w == "-H")
-    return httpx.post(words[3], content=words[words.index("-d") + 1], headers=headers)
+    return web.post(words[3], content=words[words.index("-d") + 1], headers=headers)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import httpx
 from mock_ft.settings import DEFAULT_API_KEY
 from mock_ft.verify.feed import check_event_feed
 from mock_ft.verify.model import CheckResult, VerifyOptions
+from tests import web
 
 
 def _feed(mock_url: str, opt_outs: list[tuple[str, float]]) -> dict[str, CheckResult]:
@@ -39,7 +40,7 @@ def test_explain_invalid_logins_apart_from_missing_ones(mock_url: str) -> None:
     """LOGIN_V2 that arrived but was refused points at the validation check instead."""
     body = {"user_id": "1001", "timestamp": "not a time", "origin": "example.com"}
     headers = {"X-API-Key": DEFAULT_API_KEY}
-    httpx.post(f"{mock_url}/v2/integration/login", json=body, headers=headers)
+    web.post(f"{mock_url}/v2/integration/login", json=body, headers=headers)
     login = _feed(mock_url, [])["LOGIN_V2 events reach FT valid"]
     assert login.message.startswith("1 LOGIN_V2 arrived, none valid: fix what")
 
@@ -56,7 +57,7 @@ def test_explain_missing_consent_event(mock_url: str) -> None:
 def test_name_refused_request_to_unknown_endpoint(mock_url: str) -> None:
     """A refusal without an event type shows its method, path and error code, not `None:`."""
     headers = {"X-API-Key": DEFAULT_API_KEY}
-    httpx.post(f"{mock_url}/v2/integration/logn", json={"user_id": "1"}, headers=headers)
+    web.post(f"{mock_url}/v2/integration/logn", json={"user_id": "1"}, headers=headers)
     message = _feed(mock_url, [])["every event passes FT's validation"].message
     assert "None" not in message
     assert " POST /v2/integration/logn: " in message

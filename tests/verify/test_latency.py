@@ -20,6 +20,7 @@ from mock_ft.verify.latency import (
 from mock_ft.verify.operator import OperatorClient
 from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
+from tests import web
 from tests.serve_process import run_cli
 from tests.waiting import HANG_GUARD
 
@@ -91,7 +92,7 @@ def test_drive_each_read_endpoint_concurrently(tmp_path: Path) -> None:
     """
     settings = OperatorSettings(database=str(tmp_path / "platform.sqlite3"))
     with ServerThread(create_operator(settings)) as operator:
-        user = httpx.post(f"{operator.url}/platform/players").json()["user_id"]
+        user = web.post(f"{operator.url}/platform/players").json()["user_id"]
         options = VerifyOptions(
             operator_url=operator.url,
             auth="api-key:operator-local-key",

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mock_ft.crm import create_app
@@ -19,6 +18,7 @@ from mock_ft.settings import Settings
 from mock_ft.verify import CheckResult, VerifyOptions, run_verification
 from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
+from tests import web
 from tests.waiting import HANG_GUARD, wait_until
 
 # defect: (a failing check's name contains this, the steps that run)
@@ -103,10 +103,10 @@ def _operator(
         retry_max_seconds=0.2,
     )
     with ServerThread(create_operator(settings)) as operator:
-        users = [httpx.post(f"{operator.url}/platform/players").json()["user_id"] for _ in "ab"]
+        users = [web.post(f"{operator.url}/platform/players").json()["user_id"] for _ in "ab"]
         for user in users:
-            httpx.post(f"{operator.url}/platform/players/{user}/deposits", json={"amount": 20})
-        sid = httpx.post(f"{operator.url}/platform/players/{users[0]}/login").json()["sid"]
+            web.post(f"{operator.url}/platform/players/{user}/deposits", json={"amount": 20})
+        sid = web.post(f"{operator.url}/platform/players/{users[0]}/login").json()["sid"]
         if "Event feed" in steps:  # the players' own events in first
             _settle(operator.url)
         yield VerifyOptions(
@@ -121,7 +121,7 @@ def _operator(
 
 def _settle(operator_url: str) -> None:
     wait_until(
-        lambda: httpx.get(f"{operator_url}/platform/outbox").json()["pending"] == 0,
+        lambda: web.get(f"{operator_url}/platform/outbox").json()["pending"] == 0,
         "the operator's outbox emptied",
     )
 

@@ -8,7 +8,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from mock_ft.crm import create_app
@@ -21,6 +20,7 @@ from mock_ft.verify.resilience import EXPIRY_CHECK
 from reference_operator import OperatorSettings
 from reference_operator import create_app as create_operator
 from reference_operator.defects import DEFECTS
+from tests import web
 from tests.serve_process import run_cli
 from tests.waiting import HANG_GUARD, wait_until
 
@@ -79,10 +79,10 @@ def _integration(
         mock = stack.enter_context(ServerThread(create_app(settings)))
         if {"no_retry", "no_backoff"} & set(defects):  # FT refuses each event once
             rule = {"status": 503, "first_attempts": 1}
-            httpx.post(f"{mock.url}/_mock/faults", json=rule).raise_for_status()
+            web.post(f"{mock.url}/_mock/faults", json=rule).raise_for_status()
         if "ignores_retry_after" in defects:  # ... asking for a second's pause
             rule = {"status": 429, "retry_after": 1, "first_attempts": 1}
-            httpx.post(f"{mock.url}/_mock/faults", json=rule).raise_for_status()
+            web.post(f"{mock.url}/_mock/faults", json=rule).raise_for_status()
         operator_settings = OperatorSettings(
             database=str(tmp_path / "platform.sqlite3"),
             ft_url=mock.url,
@@ -95,11 +95,11 @@ def _integration(
         operator = stack.enter_context(ServerThread(create_operator(operator_settings)))
         users = []
         for _ in range(players):
-            user = httpx.post(f"{operator.url}/platform/players").json()["user_id"]
-            httpx.post(f"{operator.url}/platform/players/{user}/login")
-            httpx.post(f"{operator.url}/platform/players/{user}/deposits", json={"amount": 20})
+            user = web.post(f"{operator.url}/platform/players").json()["user_id"]
+            web.post(f"{operator.url}/platform/players/{user}/login")
+            web.post(f"{operator.url}/platform/players/{user}/deposits", json={"amount": 20})
             users.append(user)
-        sid = httpx.post(f"{operator.url}/platform/players/{users[0]}/login").json()["sid"]
+        sid = web.post(f"{operator.url}/platform/players/{users[0]}/login").json()["sid"]
         _settle(operator.url, refused=bool(REFUSED_EVENTS & set(defects)))
         options = VerifyOptions(
             operator_url=operator.url,
@@ -124,7 +124,7 @@ def _settle(operator_url: str, refused: bool) -> None:
     the events, until each player's first refused one was sent (the rest wait behind it)."""
 
     def settled() -> bool:
-        outbox = httpx.get(f"{operator_url}/platform/outbox").json()
+        outbox = web.get(f"{operator_url}/platform/outbox").json()
         return bool(outbox["next_unsent"] == 0 if refused else outbox["pending"] == 0)
 
     wait_until(settled, "the operator's outbox emptied (or each player's refused event sent)")
@@ -252,7 +252,7 @@ def test_report_failed_lookups_of_the_mock(tmp_path: Path) -> None:
     """When the mock could not look users up at the operator, the event side says so."""
     with _integration(tmp_path, operator_url="http://127.0.0.1:9") as options:
         assert options.ft_url is not None
-        idle = httpx.get(f"{options.ft_url}/_mock/idle", params={"timeout": 60}, timeout=90)
+        idle = web.get(f"{options.ft_url}/_mock/idle", params={"timeout": 60}, timeout=90)
         assert idle.status_code == 200  # the failed lookups are journaled
         options.steps = ("Event feed",)
         results = run_verification(options)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from mock_ft.verify import run_verification
+from tests import web
 from tests.brokers import unique_name
 from tests.transports.conftest import delete_rabbit_topology, wait_until
 from tests.verify.test_verify import _failed, _integration
@@ -62,12 +62,12 @@ def test_pass_event_feed_over_broker(
             ft_url = options.ft_url
             wait_until(
                 lambda: (
-                    httpx.get(f"{ft_url}/_mock/stats").json()["by_transport"].get(transport, 0) >= 9
+                    web.get(f"{ft_url}/_mock/stats").json()["by_transport"].get(transport, 0) >= 9
                 ),
                 f"the players' events consumed over {transport}",
             )
             results = run_verification(options)
-            stats = httpx.get(f"{ft_url}/_mock/stats").json()
+            stats = web.get(f"{ft_url}/_mock/stats").json()
     finally:
         if transport == "rabbitmq":
             from mock_ft.settings import Settings
