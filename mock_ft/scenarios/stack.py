@@ -165,16 +165,18 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 
 def _wait_up(base: str, child: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            error = (child.stderr.read() if child.stderr else b"").decode(errors="replace")
-            last = error.strip().splitlines()[-1:] or ["(no output)"]
-            msg = f"the reference operator stopped at start: {last[0]}"
-            raise ConfigError(msg)
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
-                return
-        time.sleep(0.05)
+    # One client for all the polls: each `httpx.get` would build one, SSL context and all.
+    with httpx.Client(timeout=1) as client:
+        while time.monotonic() < deadline:
+            if child.poll() is not None:
+                error = (child.stderr.read() if child.stderr else b"").decode(errors="replace")
+                last = error.strip().splitlines()[-1:] or ["(no output)"]
+                msg = f"the reference operator stopped at start: {last[0]}"
+                raise ConfigError(msg)
+            with contextlib.suppress(httpx.TransportError):
+                if client.get(f"{base}/openapi.json").status_code == 200:
+                    return
+            time.sleep(0.05)
     msg = f"the reference operator did not start at {base} within 30 s"
     raise ConfigError(msg)
 
@@ -182,11 +184,12 @@ def _wait_up(base: str, child: subprocess.Popen[bytes]) -> None:
 def _wait_consuming(mock_url: str) -> None:
     """Until the mock's RabbitMQ consumer has declared its exchange (publishing needs it)."""
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        health = httpx.get(f"{mock_url}/_mock/health").json()
-        if all(b.get("state") == "connected" for b in health.get("brokers", [])):
-            return
-        time.sleep(0.05)
+    with httpx.Client() as client:
+        while time.monotonic() < deadline:
+            health = client.get(f"{mock_url}/_mock/health").json()
+            if all(b.get("state") == "connected" for b in health.get("brokers", [])):
+                return
+            time.sleep(0.05)
 
 
 def _delete_rabbit(url: str, settings: Settings) -> None:
