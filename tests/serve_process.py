@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import httpx
 
 from tests import web
+from tests.waiting import HANG_GUARD, wait_until
 
 _BANNER = re.compile(r"listening on (http://\S+)")
 
@@ -32,20 +33,15 @@ def serve_process(
     try:
         assert process.stderr is not None
         url = None
-        deadline = time.monotonic() + 20
-        while url is None and time.monotonic() < deadline:
+        deadline = time.monotonic() + HANG_GUARD  # a hang guard: starting takes what it takes
+        while url is None:
+            assert time.monotonic() < deadline, f"no banner within {HANG_GUARD:g} s"
             line = process.stderr.readline()
             if not line:
                 raise RuntimeError(f"server exited with {process.wait()}")
             match = _BANNER.search(line)
             url = match.group(1) if match else None
-        assert url is not None, "no banner within 20 s"
-        while time.monotonic() < deadline:
-            try:
-                if web.get(f"{url}/_mock/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until(lambda: _answers(f"{url}/_mock/health"), f"{url} answering /_mock/health")
         yield url, process
     finally:
         if process.poll() is None:
@@ -59,7 +55,14 @@ def serve_process(
             process.stderr.close()
 
 
-def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _answers(url: str) -> bool:
+    try:
+        return web.get(url, timeout=HANG_GUARD).status_code == 200
+    except httpx.TransportError:  # not listening yet
+        return False
+
+
+def run_cli(*args: str, timeout: float = HANG_GUARD) -> subprocess.CompletedProcess[str]:
     """Run `python -m mock_ft ARGS` to completion, capturing its text output."""
     return subprocess.run(
         [sys.executable, "-m", "mock_ft", *args],

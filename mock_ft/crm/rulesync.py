@@ -57,6 +57,9 @@ class RuleSync:
         self.fault_seed = fault_seed
         # Held here as this process's rules until `start` finds the journal shared.
         self._startup = startup
+        if journal.shared:  # known from the URL: a rule that cannot be shared stops the start
+            for rule in startup[1]:
+                _callback_row(rule)
         for spec in startup[0]:
             self.faults.add(**spec.model_dump())
         for rule in startup[1]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -98,3 +99,25 @@ def test_store_nul_of_a_rejected_body_as_replacement_character(url: str) -> None
         journal.run_sync(Journal.append(entry))
         [row] = journal.run_sync(Journal.query(EventFilter(), limit=1))
     assert row.payload == '{"a": "\ufffd"}'
+
+
+def test_refuse_start_up_callback_rule_with_own_key_cleanly(url: str, tmp_path: Path) -> None:
+    """A rule file whose rule carries its own api_key cannot be shared: exit 2 before the banner,
+    one headline and the fix, no traceback, and the key not echoed."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: with-key\n"
+        "    trigger: {event: LOGIN_V2}\n"
+        "    request:\n"
+        "      url: '{operator_url}/callbacks/x'\n"
+        f"      api_key: {SECRET}\n"
+        "      body: {a: 1}\n"
+    )
+    args = ("--journal", url, "--callbacks", str(rules), "--operator-url", "http://127.0.0.1:9")
+    run = run_cli("serve", "--port", "0", *args)
+    assert (run.returncode, run.stderr.splitlines()[0]) == (2, "Invalid callback rule")
+    assert "callback_api_key" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "listening on" not in run.stderr
+    assert SECRET not in run.stdout + run.stderr
