@@ -4,6 +4,7 @@
 about 50 ms of CPU, paid again on every poll of a wait loop, for plain-HTTP calls that never use
 it. These share one client that keeps no connection alive, so each call still opens (and closes)
 its own connection, as `httpx.get` does: no test can reach another's server through a pooled one.
+A call waits as long as the hang guard unless it says otherwise.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from typing import Any
 
 import httpx
 
+from tests.waiting import HANG_GUARD
+
 __all__ = ["delete", "get", "patch", "post", "put", "request"]
 
 
 @functools.cache
 def _client() -> httpx.Client:
-    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
+    # httpx's default 5 s would make a loaded machine's slow answer a failure: the hang guard
+    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=HANG_GUARD)
 
 
 def request(method: str, url: str, **kwargs: Any) -> httpx.Response:
