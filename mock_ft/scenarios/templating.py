@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from faker import Faker
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError
+from jinja2.environment import TemplateExpression
 from jinja2.sandbox import SandboxedEnvironment
 
 from mock_ft.errors import TemplateError
@@ -62,6 +63,10 @@ class Templates:
     def __init__(self) -> None:
         self.env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
         self.env.globals["now"] = ft_timestamp
+        # Compiled once per distinct string: a step repeated for each of N events renders the
+        # same strings N times, and Jinja compiles (generates and byte-compiles Python) each time.
+        self._templates: dict[str, Template] = {}
+        self._expressions: dict[str, TemplateExpression] = {}
 
     def check(self, text: str) -> str | None:
         """Why `text` does not parse as a template, or None."""
@@ -89,13 +94,11 @@ class Templates:
         lone = _LONE.match(value)
         try:
             if lone:
-                result = self.env.compile_expression(lone["expr"], undefined_to_none=False)(
-                    variables
-                )
+                result = self._expression(lone["expr"])(variables)
                 if isinstance(result, Undefined):
                     result._fail_with_undefined_error()
             else:
-                result = self.env.from_string(value).render(variables)
+                result = self._template(value).render(variables)
         except UndefinedError as exc:
             defined = ", ".join(sorted(k for k in variables if k not in ("faker", "now")))
             msg = f"{value!r}: {exc.message}; defined here: {defined or 'nothing'}"
@@ -106,3 +109,16 @@ class Templates:
         if isinstance(result, _Fake):
             return result()
         return result
+
+    def _expression(self, expr: str) -> TemplateExpression:
+        compiled = self._expressions.get(expr)
+        if compiled is None:
+            compiled = self.env.compile_expression(expr, undefined_to_none=False)
+            self._expressions[expr] = compiled
+        return compiled
+
+    def _template(self, text: str) -> Template:
+        compiled = self._templates.get(text)
+        if compiled is None:
+            compiled = self._templates[text] = self.env.from_string(text)
+        return compiled

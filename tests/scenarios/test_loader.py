@@ -164,6 +164,25 @@ def test_render_lone_expression_keeps_type() -> None:
     assert templates.render("p-{{ index }}", variables) == "p-3"
 
 
+def test_render_same_string_with_each_call_s_variables() -> None:
+    """A string rendered again (a repeated step) uses that call's variables and fresh Faker
+    values: what is reused between calls is the compiled template, never a result."""
+    templates = Templates()
+    faker = FakerProxy(seed=7)
+    rendered = [
+        templates.render(
+            ["{{ index * 10 }}", "p-{{ index }}", "{{ faker.uuid4 }}"],
+            {
+                "index": index,
+                "faker": faker,
+            },
+        )
+        for index in (1, 2)
+    ]
+    assert [r[:2] for r in rendered] == [[10, "p-1"], [20, "p-2"]]
+    assert rendered[0][2] != rendered[1][2]
+
+
 def test_repeat_faker_values_under_seed() -> None:
     """The same seed gives the same Faker data; `faker.email` works with or without a call."""
     templates = Templates()
