@@ -1,14 +1,13 @@
 """REST ingest benchmark: the mock (validation + durable journal) against a bare ASGI app.
 
 `python -m bench.ingest [--quick]` (or `make bench`). Both servers run pinned to core 0 under the
-mock's uvicorn settings; wrk and hey run pinned to core 1. Prints a table, writes JSON, exits 0
+mock's uvicorn settings; wrk runs pinned to core 1. Prints a table, writes JSON, exits 0
 whatever the figures (it is a report); exits 2 if a tool is missing or a server will not start.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import statistics
 import sys
@@ -26,7 +25,6 @@ from bench.quiet import Load, Meter
 from bench.report import code_version, machine_info, render, run_and_report
 from bench.servers import (
     API_KEY,
-    API_KEY_HEADER,
     Server,
     ServerError,
     bare_command,
@@ -35,12 +33,10 @@ from bench.servers import (
     uvicorn_settings,
 )
 from bench.tools import (
-    HeyResult,
     ToolError,
     WrkResult,
-    hey_command,
     missing_tools,
-    parse_hey,
+    pace_ms,
     parse_wrk,
     run_tool,
     wrk_command,
@@ -51,8 +47,6 @@ __all__ = ["main", "paired_ratios"]
 BENCH = Path(__file__).resolve().parent
 SCRIPT = BENCH / "payment.lua"
 PAYMENT_PATH = "/v1/integration/payment"
-LOGIN_PATH = "/v2/integration/login"
-ORIGIN = "sub.example.com"
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
@@ -62,8 +56,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run [10]")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections [32]")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per server [5]")
-    parser.add_argument("--rate", type=int, default=1000, help="fixed rate for hey, events/s")
-    parser.add_argument("--workers", type=int, default=10, help="hey workers sharing --rate [10]")
+    parser.add_argument("--rate", type=int, default=1000, help="paced rate, events/s [1000]")
+    parser.add_argument(
+        "--paced-connections", type=int, default=50, help="wrk connections at --rate [50]"
+    )
     parser.add_argument(
         "--memory-events", type=int, default=1_000_000, help="journal size for the RSS check [1M]"
     )
@@ -80,6 +76,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def _accepted(server: Server) -> tuple[int, int]:
     verdicts = server.get_json("/_mock/stats")["by_verdict"]
     return int(verdicts.get("accepted", 0)), int(verdicts.get("rejected", 0))
+
+
+def _journal(server: Server) -> dict[str, int]:
+    """The mock's journal counters a paced run is checked against (the bare app has none)."""
+    if server.name != "mock":
+        return {}
+    stats = server.get_json("/_mock/stats")
+    verdicts, warnings = stats["by_verdict"], stats["warnings"]
+    return {
+        "accepted": int(verdicts.get("accepted", 0)),
+        "rejected": int(verdicts.get("rejected", 0)),
+        "duplicate": int(warnings.get("duplicate", 0)),
+        "warned": sum(int(n) for n in warnings.values()),
+    }
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:
@@ -177,40 +187,46 @@ def _wrk(server: Server, args: argparse.Namespace, tag: str, seconds: float) -> 
 
 
 def measure_latency(
-    servers: list[Server], args: argparse.Namespace, tmp: Path, meter: Meter
+    servers: list[Server], args: argparse.Namespace, meter: Meter
 ) -> dict[str, Any]:
-    """hey at a fixed total rate against each server, alternating; p50/p99 and achieved rate."""
-    from mock_ft.samples import ft_timestamp
-
-    body = tmp / "login.json"
+    """wrk paced at a fixed total rate (unique PAYMENT events, as at saturation) against each
+    server, alternating; p50/p99, the achieved rate, and what the mock journaled meanwhile."""
     runs: dict[str, list[dict[str, Any]]] = {s.name: [] for s in servers}
+    tag = f"p{int(time.time())}"
     for round_no in range(1, args.rounds + 1):
         for server in servers:
             label = f"{args.rate:,}/s {round_no}/{args.rounds} {server.name:>4}"
-            command = hey_command(
-                server.url + LOGIN_PATH,
-                seconds=args.duration,
-                workers=args.workers,
-                qps_per_worker=args.rate / args.workers,
-                body=body,
-                headers=[f"{API_KEY_HEADER}: {API_KEY}"],
-            )
 
-            def one_run(command: list[str] = command) -> HeyResult:
-                event = {"user_id": "7001", "timestamp": ft_timestamp(), "origin": ORIGIN}
-                body.write_text(json.dumps(event))
-                return parse_hey(run_tool(command, timeout=args.duration + 60))
+            def one_run(server: Server = server) -> tuple[WrkResult, dict[str, int]]:
+                command = wrk_command(
+                    server.url + PAYMENT_PATH,
+                    seconds=args.duration,
+                    connections=args.paced_connections,
+                    script=SCRIPT,
+                    args=[f"{tag}-{time.monotonic_ns()}", API_KEY, pace_ms(args.rate, 1)],
+                )
+                before = _journal(server)
+                result = parse_wrk(run_tool(command, timeout=args.duration + 60))
+                after = _journal(server)
+                return result, {key: after[key] - before[key] for key in after}
 
-            result, load = meter.measure(label, one_run)
-            runs[server.name].append(result.to_dict() | {"non_2xx": result.non_2xx} | _load(load))
+            (result, journaled), load = meter.measure(label, one_run)
+            run = result.to_dict() | {"journaled": journaled} | _load(load)
+            runs[server.name].append(run)
             console.print(
                 f"  {label}: {result.requests_per_sec:>7,.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
                 f"p99 {result.p99_ms:6.2f} ms  non-2xx {result.non_2xx}  "
-                f"other load {load.foreign_cores:.2f} cores"
+                f"journaled {journaled or '-'}  other load {load.foreign_cores:.2f} cores"
             )
-    summary: dict[str, Any] = {"rate": args.rate, "workers": args.workers, "runs": runs}
+    summary: dict[str, Any] = {"rate": args.rate, "connections": args.paced_connections}
+    summary["runs"] = runs
     for name, results in runs.items():
         summary[name] = _summarise(results)
+    mock = runs["mock"]
+    summary["journal_check"] = {
+        key: sum(r["journaled"][key] for r in mock)
+        for key in ("accepted", "rejected", "duplicate", "warned")
+    } | {"wrk_ok": sum(r["requests"] - r["non_2xx"] for r in mock)}
     return summary
 
 
@@ -227,7 +243,7 @@ def run(args: argparse.Namespace, command_line: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="mock-ft-bench-") as name, ExitStack() as stack:
         tmp = Path(name)
         bare_port, mock_port = free_port(), free_port()
-        console.print("[bold]starting the servers[/] (core 0; wrk and hey on core 1)")
+        console.print("[bold]starting the servers[/] (core 0; wrk on core 1)")
         bare = stack.enter_context(
             Server("bare", bare_command(bare_port), bare_port, tmp / "bare.log")
         )
@@ -245,8 +261,11 @@ def run(args: argparse.Namespace, command_line: str) -> dict[str, Any]:
         meter = Meter(lambda: [s.pid for s in servers if s.alive()], console)
         console.print(f"[bold]throughput[/]: wrk -t1 -c{args.connections}, {args.duration:g} s")
         results["throughput"] = measure_throughput(servers, args, tag, meter)
-        console.print(f"[bold]latency at a fixed {args.rate:,} events/s[/]: hey")
-        results["latency"] = measure_latency(servers, args, tmp, meter)
+        console.print(
+            f"[bold]latency at a fixed {args.rate:,} events/s[/]: wrk -t1 "
+            f"-c{args.paced_connections}, paced by payment.lua"
+        )
+        results["latency"] = measure_latency(servers, args, meter)
         stack.close()  # free core 0 for the memory phase
         console.print(f"[bold]memory[/]: fresh mock, fill to {args.memory_events:,} events")
         results["memory"] = measure_memory(
@@ -270,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(
             f"bench: {', '.join(missing)} not found; run `bash bench/ensure-tools` "
-            "(apt-get install -y wrk hey)",
+            "(apt-get install -y wrk)",
             file=sys.stderr,
         )
         return 2

@@ -2,20 +2,19 @@
 
 `python -m bench.instances [--quick] [--no-wait]` (part of `make bench`). Three setups, each with
 a fresh journal, alternating in each round: `mock-ft serve` on a SQLite file; one on a new
-PostgreSQL database; two on another new database (two real processes on one journal, wrk's two
-threads and one hey per instance splitting the load between them). Per setup: events/s at
-saturation (wrk, unique PAYMENT events), events per CPU-second of the mocks and of the mocks plus
-their PostgreSQL backends, and p50/p99 at a paced 1,000 events/s (hey, LOGIN_V2). Ratios are
-against SQLite with one instance, round by round. The mocks run on core 0, wrk and hey on core 1,
-PostgreSQL where the system puts it. The PostgreSQL databases are created on the server at
---postgres-url (trust auth) and dropped at the end; without one, its rows are skipped with the
-reason. Prints a table, writes JSON, exits 0 whatever the figures; 2 when it cannot run.
+PostgreSQL database; two on another new database (two real processes on one journal, wrk's
+threads splitting the load between them). Per setup: events/s at saturation (wrk, unique PAYMENT
+events), events per CPU-second of the mocks and of the mocks plus their PostgreSQL backends, and
+p50/p99 at a paced 1,000 events/s (wrk held to that rate by payment.lua, the same unique
+events). Ratios are against SQLite with one instance, round by round. The mocks run on core 0,
+wrk on core 1, PostgreSQL where the system puts it. The PostgreSQL databases are created on the
+server at --postgres-url (trust auth) and dropped at the end; without one, its rows are skipped
+with the reason. Prints a table, writes JSON, exits 0 whatever the figures; 2 when it cannot run.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import statistics
 import sys
@@ -41,11 +40,7 @@ __all__ = ["main", "parse_args", "summarise"]
 
 BENCH = Path(__file__).resolve().parent
 SCRIPT = BENCH / "payment.lua"
-ORIGIN = "sub.example.com"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
-# The paced run posts one body for its whole duration: a long freshness target keeps its events
-# from turning `late_delivery` (a warning to format and journal) after the first second.
-MOCK_ENV = {"MOCK_FT_FRESHNESS_TARGET_MS": "600000"}
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
@@ -56,9 +51,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections [32]")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds [3]")
     parser.add_argument("--rate", type=int, default=1000, help="paced rate, events/s [1000]")
-    # hey's workers wait for each answer: at 1,000/s and answers of up to 50 ms (PostgreSQL on a
-    # busy 2-core machine), 50 workers keep the rate where 10 could not.
-    parser.add_argument("--workers", type=int, default=50, help="hey workers sharing --rate [50]")
+    # A paced connection waits for its answer: at 1,000/s and answers of up to 50 ms (PostgreSQL
+    # on a busy 2-core machine), 50 connections keep the rate where 10 could not.
+    parser.add_argument(
+        "--paced-connections", type=int, default=50, help="wrk connections at --rate [50]"
+    )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES, help="maintenance database")
     parser.add_argument("--no-wait", action="store_true", help="measure at once, whatever load")
     parser.add_argument("--quick", action="store_true", help="3 s runs, 1 round")
@@ -75,7 +72,7 @@ def _mock(name: str, journal: Path | str, tmp: Path) -> Server:
     port = free_port()
     log = tmp / f"{name}.log"
     command = mock_command(port, journal)
-    return Server(name, command, port, log, health="/_mock/health", env=MOCK_ENV)
+    return Server(name, command, port, log, health="/_mock/health")
 
 
 def _setups(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> tuple[list[Setup], str]:
@@ -96,13 +93,6 @@ def _setups(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> tuple[list
     return setups, skipped
 
 
-def _login_body(path: Path) -> Path:
-    from mock_ft.samples import ft_timestamp
-
-    path.write_text(json.dumps({"user_id": "7001", "timestamp": ft_timestamp(), "origin": ORIGIN}))
-    return path
-
-
 def _show(label: str, figures: dict[str, Any], foreign: float) -> None:
     per_cpu = figures["events_per_cpu_s"]
     console.print(
@@ -112,8 +102,9 @@ def _show(label: str, figures: dict[str, Any], foreign: float) -> None:
     )
 
 
-def measure(setups: list[Setup], args: argparse.Namespace, tmp: Path, meter: Meter) -> None:
-    """Rounds of wrk then hey over every setup in turn; each run's figures go to setup.runs."""
+def measure(setups: list[Setup], args: argparse.Namespace, meter: Meter) -> None:
+    """Rounds of wrk at saturation, then paced, over every setup in turn; each run's figures go
+    to setup.runs."""
     tag = f"i{int(time.time())}"
     warmup = min(3.0, args.duration)
     for setup in setups:
@@ -137,10 +128,11 @@ def measure(setups: list[Setup], args: argparse.Namespace, tmp: Path, meter: Met
             label = f"{args.rate:,}/s {round_no}/{args.rounds} {setup.name:>13}"
 
             def pace(setup: Setup = setup) -> dict[str, Any]:
-                body = _login_body(tmp / "login.json")
+                run_tag = f"{tag}-p{setup.name[:2]}{len(setup.servers)}-{time.monotonic_ns()}"
                 return paced_run(
-                    setup, seconds=args.duration, rate=args.rate, workers=args.workers, body=body
-                )
+                    setup, seconds=args.duration, rate=args.rate,
+                    connections=args.paced_connections, script=SCRIPT, tag=run_tag,
+                )  # fmt: skip
 
             figures, load = meter.measure(label, pace)
             setup.runs["paced"].append(figures | {"foreign_cores": load.foreign_cores})
@@ -171,6 +163,12 @@ def summarise(setups: list[Setup]) -> dict[str, Any]:
         done = setup.runs["throughput"]
         events = sum(r["requests"] - r["non_2xx"] for r in done)
         row["journal_check"] = {"wrk_2xx": events, "journaled": sum(r["journaled"] for r in done)}
+        paced = setup.runs["paced"]
+        row["paced_journal_check"] = {
+            "wrk_2xx": sum(r["requests"] - r["non_2xx"] for r in paced),
+            "journaled": sum(r["journaled"] for r in paced),  # as accepted
+            "duplicate": row["paced"]["warnings"].get("duplicate", 0),
+        }
         row["cpu_us_per_event"] = {
             side: round(sum(r[key] for r in done) / events * 1e6, 1) if events else None
             for side, key in (("mock", "mock_cpu_s"), ("db", "db_cpu_s"))
@@ -205,7 +203,7 @@ def run(args: argparse.Namespace, command_line: str) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory(prefix="mock-ft-instances-") as name, ExitStack() as stack:
         tmp = Path(name)
-        console.print("[bold]starting the mocks[/] (core 0; wrk and hey on core 1)")
+        console.print("[bold]starting the mocks[/] (core 0; wrk on core 1)")
         setups, skipped = _setups(args, tmp, stack)
         if skipped:
             console.print(f"  [yellow]{skipped}[/]")
@@ -217,7 +215,7 @@ def run(args: argparse.Namespace, command_line: str) -> dict[str, Any]:
         meter = Meter(
             lambda: [pid for s in setups for pid in s.pids()], console, patient=not args.no_wait
         )
-        measure(setups, args, tmp, meter)
+        measure(setups, args, meter)
         results["setups"] = summarise(setups)
     return results
 

@@ -48,6 +48,11 @@ def _rows(setups: dict[str, Any], rate: int) -> list[tuple[str, list[str]]]:
         f"{row['journal_check']['journaled']:,} / {row['journal_check']['wrk_2xx']:,}"
         for row in setups.values()
     ]
+    paced = [
+        f"{row['paced_journal_check']['journaled']:,} / "
+        f"{row['paced_journal_check']['duplicate']:,} / {row['paced_journal_check']['wrk_2xx']:,}"
+        for row in setups.values()
+    ]
     return [
         ("events/s at saturation (wrk)", each("throughput", "requests_per_sec", ratio=True)),
         ("events per CPU-second, mocks", each("throughput", "events_per_mock_cpu_s", ratio=True)),
@@ -60,8 +65,9 @@ def _rows(setups: dict[str, Any], rate: int) -> list[tuple[str, list[str]]]:
         (f"p50 at {rate:,}/s (ms)", each("paced", "p50_ms", 2)),
         (f"p99 at {rate:,}/s (ms)", each("paced", "p99_ms", 2)),
         (f"non-2xx at {rate:,}/s", [str(row["paced"]["non_2xx"]) for row in setups.values()]),
+        (f"at {rate:,}/s: journaled / duplicates / wrk 2xx", paced),
         ("findings journaled at saturation", findings("throughput")),
-        (f"findings journaled at {rate:,}/s (one body)", findings("paced")),
+        (f"findings journaled at {rate:,}/s", findings("paced")),
         ("other CPU load, worst run (cores)", [_worst_load(row) for row in setups.values()]),
     ]
 
@@ -90,14 +96,16 @@ def render(results: dict[str, Any], console: Console) -> None:
     )
     console.print(
         f"machine:  {machine['nproc']} CPUs ({machine['cpu_model']}), {machine['os']}, "
-        f"Python {machine['python']}; mocks on core 0, wrk/hey on core 1, PostgreSQL unpinned"
+        f"Python {machine['python']}; mocks on core 0, wrk on core 1, PostgreSQL unpinned"
     )
     console.print(
         f"method:   {settings['rounds']} alternating round(s) of {settings['duration']:g} s per "
         "setup, medians (ratios: median of each round's ratio); "
         f"wrk -t2 -c{settings['connections']} unique PAYMENTs, its threads round robin over the "
-        "instances; hey LOGIN_V2, one hey per "
-        "instance at its share of the rate; CPU = user + system of the mocks and of the backends "
+        f"instances; paced: the same events, wrk -c{settings['paced_connections']} with one thread "
+        "per instance at its share of the rate, held to it by payment.lua's delay() (latency "
+        "from each send, so a stall that delays the next sends is not in the p99); "
+        "CPU = user + system of the mocks and of the backends "
         "serving the run's database (PostgreSQL's shared processes not counted)"
     )
     console.print(f"took:     {results['elapsed_seconds']:,.0f} s")

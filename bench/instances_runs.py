@@ -1,5 +1,5 @@
 """One measured run of bench.instances: a setup (one or two mocks on one journal), the CPU its
-processes and its PostgreSQL backends spend, wrk at saturation and hey at a fixed rate.
+processes and its PostgreSQL backends spend, wrk at saturation and wrk paced at a fixed rate.
 
 CPU is read from the processes themselves (psutil: user + system), before and after each run:
 the mocks with their threads, and the PostgreSQL backends serving the run's database (found in
@@ -8,9 +8,6 @@ pg_stat_activity; the server's shared processes, the WAL writer and checkpointer
 
 from __future__ import annotations
 
-import math
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,13 +18,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 
-from bench.servers import API_KEY, API_KEY_HEADER, Server, ServerError
-from bench.tools import LOAD_CPU, ToolError, parse_wrk, run_tool
+from bench.servers import API_KEY, Server
+from bench.tools import pace_ms, parse_wrk, run_tool, wrk_command
 
-__all__ = ["Postgres", "PostgresAbsent", "Setup", "hey_csv_latencies", "paced_run", "wrk_run"]
+__all__ = ["Postgres", "PostgresAbsent", "Setup", "paced_run", "wrk_run"]
 
 PAYMENT_PATH = "/v1/integration/payment"
-LOGIN_PATH = "/v2/integration/login"
 
 
 class PostgresAbsent(RuntimeError):
@@ -145,15 +141,26 @@ def _cpu_figures(setup: Setup, before: Any, after: Any, events: int) -> dict[str
 
 
 def wrk_run(
-    setup: Setup, *, seconds: float, connections: int, script: Path, tag: str
+    setup: Setup,
+    *,
+    seconds: float,
+    connections: int,
+    script: Path,
+    tag: str,
+    rate: float | None = None,
 ) -> dict[str, Any]:
-    """wrk at saturation, two threads, each thread on one mock in turn (round robin)."""
-    first = setup.servers[0]
-    command = [
-        "taskset", "-c", LOAD_CPU, "wrk", "-t2", f"-c{connections}",
-        f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script),
-        first.url + PAYMENT_PATH, "--", tag, API_KEY,
-    ]  # fmt: skip
+    """wrk with unique PAYMENT events, one thread per mock (round robin over their ports):
+    at saturation, or paced at `rate` events/s in all (each thread at its mock's share)."""
+    threads = 2 if rate is None else len(setup.servers)
+    args = [tag, API_KEY] + ([] if rate is None else [pace_ms(rate, threads)])
+    command = wrk_command(
+        setup.servers[0].url + PAYMENT_PATH,
+        seconds=seconds,
+        connections=max(connections, threads),
+        script=script,
+        args=args,
+        threads=threads,
+    )
     ports = ",".join(str(s.port) for s in setup.servers)
     (accepted, warned), before = setup.counts(), setup.cpu()
     result = parse_wrk(run_tool(command, seconds + 60, env={"MOCK_FT_BENCH_PORTS": ports}))
@@ -163,73 +170,11 @@ def wrk_run(
     return figures | _cpu_figures(setup, before, after, result.ok_requests)
 
 
-def hey_csv_latencies(output: str) -> tuple[list[float], dict[int, int]]:
-    """hey's `-o csv` rows: each response's time (ms) and the count of each status code."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    for line in output.splitlines()[1:]:
-        cells = line.split(",")
-        if len(cells) < 8:
-            continue
-        latencies.append(float(cells[0]) * 1000)
-        statuses[int(cells[6])] = statuses.get(int(cells[6]), 0) + 1
-    return latencies, statuses
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The nearest-rank percentile (0 < share <= 1) of `values`; 0.0 when there are none."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
-def _hey(url: str, seconds: float, workers: int, qps: float, body: Path) -> list[str]:
-    """hey on the load core, `workers` x `qps` requests/s, each response's time as CSV."""
-    return [
-        "taskset", "-c", LOAD_CPU, "hey", "-z", f"{max(1, round(seconds))}s", "-c", str(workers),
-        "-q", f"{qps:g}", "-m", "POST", "-T", "application/json", "-D", str(body),
-        "-H", f"{API_KEY_HEADER}: {API_KEY}", "-o", "csv", url + LOGIN_PATH,
-    ]  # fmt: skip
-
-
 def paced_run(
-    setup: Setup, *, seconds: float, rate: int, workers: int, body: Path
+    setup: Setup, *, seconds: float, rate: int, connections: int, script: Path, tag: str
 ) -> dict[str, Any]:
-    """hey at `rate` events/s in all, one hey per mock at its share, all at once; the latency
-    of every response, merged, gives p50 and p99."""
-    share, per = rate / len(setup.servers), max(1, workers // len(setup.servers))
-    commands = [_hey(server.url, seconds, per, share / per, body) for server in setup.servers]
-    (_, warned), before = setup.counts(), setup.cpu()
-    started = time.monotonic()
-    procs = [
-        subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for c in commands
-    ]
-    outputs = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=seconds + 60)
-        if proc.returncode != 0:
-            raise ToolError(f"hey exited {proc.returncode}: {err.strip()[-400:]}")
-        outputs.append(out)
-    elapsed = time.monotonic() - started
-    after, (_, warned_after) = setup.cpu(), setup.counts()
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    for out in outputs:
-        found, codes = hey_csv_latencies(out)
-        latencies += found
-        for code, count in codes.items():
-            statuses[code] = statuses.get(code, 0) + count
-    if not latencies:
-        raise ServerError(f"{setup.name}: hey got no response at {rate}/s")
-    ok = sum(n for code, n in statuses.items() if 200 <= code < 300)
-    figures: dict[str, Any] = {
-        "requests_per_sec": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50), 2),
-        "p99_ms": round(percentile(latencies, 0.99), 2),
-        "non_2xx": len(latencies) - ok,
-        "statuses": {str(code): n for code, n in sorted(statuses.items())},
-        "warnings": _new(warned, warned_after),
-    }
-    return figures | _cpu_figures(setup, before, after, ok)
+    """wrk paced at `rate` unique PAYMENT events/s in all (payment.lua's delay()), one thread
+    per mock at its share; latency is counted from each request's send."""
+    return wrk_run(
+        setup, seconds=seconds, connections=connections, script=script, tag=tag, rate=rate
+    )

@@ -1,5 +1,10 @@
 -- wrk script: POST one valid FT PAYMENT event per request, each with a unique payment_id.
--- Usage: wrk -s bench/payment.lua URL -- <run-tag> <api-key>
+-- Usage: wrk -s bench/payment.lua URL -- <run-tag> <api-key> [<interval-ms>]
+-- Without an interval wrk saturates. With one (the paced runs), each wrk thread keeps a schedule
+-- of one request per interval: wrk's `delay()` hook, called when a connection has its answer,
+-- holds that connection until the thread's next free slot (at once when the thread is behind).
+-- The rate then does not depend on the latency, as long as the thread's connections outnumber
+-- the requests in flight (wrk counts latency from the send, so the wait is not in it).
 -- The run tag keeps payment ids unique across runs against the same journal, so every request
 -- takes the mock's first-sighting path (no duplicates).
 -- MOCK_FT_BENCH_PORTS="8001,8002" (bench.instances): thread i talks to 127.0.0.1 on the i-th port,
@@ -8,6 +13,18 @@
 local counter = 0
 local tag = "run"
 local api_key = "mock-ft-local-key"
+
+local ffi = require("ffi")  -- wrk's LuaJIT: a monotonic clock in ms, which plain Lua lacks
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } mock_ft_timespec;
+int clock_gettime(int clock_id, mock_ft_timespec *tp);
+]]
+local clock = ffi.new("mock_ft_timespec")
+
+local function now_ms()
+    ffi.C.clock_gettime(1, clock)  -- CLOCK_MONOTONIC
+    return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
 
 local ports = os.getenv("MOCK_FT_BENCH_PORTS")
 local threads = 0
@@ -26,6 +43,19 @@ end
 function init(args)
     if args[1] then tag = args[1] end
     if args[2] then api_key = args[2] end
+    -- delay() is defined only when pacing: wrk looks for it after init(), and a saturating run
+    -- should not pay for a timer per request.
+    local interval = tonumber(args[3] or "")
+    if interval then
+        local next_slot = nil
+        delay = function()
+            local now = now_ms()
+            next_slot = next_slot or now
+            local wait = next_slot - now
+            next_slot = next_slot + interval
+            return wait > 0 and wait or 0
+        end
+    end
 end
 
 wrk.method = "POST"

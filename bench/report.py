@@ -86,7 +86,7 @@ def machine_info() -> dict[str, Any]:
         "uvloop": _version("uvloop"),
         "httptools": _version("httptools"),
         "wrk": _wrk_version(),
-        "pinning": "servers on core 0 (taskset -c 0), wrk/hey on core 1 (taskset -c 1)",
+        "pinning": "servers on core 0 (taskset -c 0), wrk on core 1 (taskset -c 1)",
     }
 
 
@@ -170,7 +170,7 @@ def render(results: dict[str, Any], console: Console) -> None:
     lb, lm = lat["bare"], lat["mock"]
     _load_row(table, "other CPU load in wrk runs (cores)", bare, mock)
     table.add_row(
-        f"achieved rate, hey at {rate:,}/s",
+        f"achieved rate, wrk paced at {rate:,}/s",
         _num(lb["requests_per_sec"]),
         _num(lm["requests_per_sec"]),
         f"{lm['requests_per_sec'] / rate:.2f}x of target",
@@ -186,7 +186,15 @@ def render(results: dict[str, Any], console: Console) -> None:
         f"< {TARGETS['p99_ms']:g} ms",
         _verdict(lm["p99_ms"] < TARGETS["p99_ms"]),
     )
-    _load_row(table, "other CPU load in hey runs (cores)", lb, lm)
+    paced = lat["journal_check"]
+    table.add_row(
+        f"journaled at {rate:,}/s: accepted / duplicate / wrk 2xx",
+        "",
+        f"{paced['accepted']:,} / {paced['duplicate']:,} / {paced['wrk_ok']:,}",
+        "every event new: 0 duplicates",
+        _verdict(paced["duplicate"] == 0 and paced["rejected"] == 0 and paced["accepted"] > 0),
+    )
+    _load_row(table, "other CPU load in paced runs (cores)", lb, lm)
     table.add_row(
         f"RSS at {mem['events_small']:,} events", "", _mib(mem["rss_small"]), "baseline", ""
     )
@@ -232,13 +240,15 @@ def render(results: dict[str, Any], console: Console) -> None:
         f"{machine['httptools']}, access log {'on' if uv['access_log'] else 'off'}, proxy headers "
         f"{'on' if uv['proxy_headers'] else 'off'}, "
         f"log level {uv['log_level']}; both served via mock_ft.crm.runner.uvicorn_config), "
-        f"wrk {machine['wrk']}, hey"
+        f"wrk {machine['wrk']}"
     )
     console.print(
         f"method:   {machine['pinning']}; {settings['rounds']} alternating round(s) of "
         f"{settings['duration']:g} s per server, medians shown (the throughput ratio: the median "
         "of each round's mock/bare); wrk POSTs unique PAYMENT events, "
-        f"hey POSTs one LOGIN_V2 event ({lat['workers']} workers x {rate // lat['workers']}/s)"
+        f"paced: the same events, wrk -c{lat['connections']} held to {rate:,}/s by payment.lua's "
+        "delay() (latency from each send: a stalled server delays the next sends, so the p99 "
+        "understates what an open-loop client would see)"
     )
     console.print(f"took:     {results['elapsed_seconds']:,.0f} s")
 

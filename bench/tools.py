@@ -1,4 +1,4 @@
-"""Drive the load generators (wrk, hey) and parse what they print. Parsers are pure functions."""
+"""Drive the load generator (wrk) and parse what it prints. Parsers are pure functions."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "HeyResult",
     "ToolError",
     "WrkResult",
-    "hey_command",
     "missing_tools",
+    "pace_ms",
     "parse_duration_ms",
-    "parse_hey",
     "parse_wrk",
     "run_tool",
     "wrk_command",
@@ -48,28 +46,6 @@ class WrkResult:
     def ok_requests(self) -> int:
         """Requests answered 2xx (or 3xx), as wrk counts them."""
         return self.requests - self.non_2xx
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-
-@dataclass(slots=True)
-class HeyResult:
-    """What one hey run reported."""
-
-    seconds: float
-    requests_per_sec: float
-    p50_ms: float
-    p99_ms: float
-    statuses: dict[int, int]
-    errors: int
-
-    @property
-    def non_2xx(self) -> int:
-        """Responses outside 2xx plus transport errors."""
-        bad = sum(n for code, n in self.statuses.items() if not 200 <= code < 300)
-        return bad + self.errors
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -112,58 +88,34 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def parse_hey(output: str) -> HeyResult:
-    """Read hey's summary: duration, req/s, p50/p99 from "Latency distribution", status counts."""
-    total = re.search(r"^\s*Total:\s+([\d.]+) secs", output, re.M)
-    rate = re.search(r"^\s*Requests/sec:\s+([\d.]+)", output, re.M)
-    p50 = re.search(r"^\s*50%+ in ([\d.]+) secs", output, re.M)
-    p99 = re.search(r"^\s*99%+ in ([\d.]+) secs", output, re.M)
-    if not (total and rate and p50 and p99):
-        raise ToolError("hey printed no latency distribution:\n" + output[-800:])
-    statuses = {
-        int(code): int(count)
-        for code, count in re.findall(r"^\s*\[(\d{3})\]\s+(\d+) responses", output, re.M)
-    }
-    errors = 0
-    if "Error distribution:" in output:
-        tail = output.split("Error distribution:", 1)[1]
-        errors = sum(int(n) for n in re.findall(r"^\s*\[(\d+)\]\s", tail, re.M))
-    return HeyResult(
-        seconds=float(total.group(1)),
-        requests_per_sec=float(rate.group(1)),
-        p50_ms=float(p50.group(1)) * 1000,
-        p99_ms=float(p99.group(1)) * 1000,
-        statuses=statuses,
-        errors=errors,
-    )
-
-
 def missing_tools() -> list[str]:
-    """The load generators (and taskset) not found on PATH."""
-    return [tool for tool in ("wrk", "hey", "taskset") if shutil.which(tool) is None]
+    """The load generator (and taskset) not found on PATH."""
+    return [tool for tool in ("wrk", "taskset") if shutil.which(tool) is None]
 
 
 def wrk_command(
-    url: str, *, seconds: float, connections: int, script: Path, args: list[str]
+    url: str,
+    *,
+    seconds: float,
+    connections: int,
+    script: Path,
+    args: list[str],
+    threads: int = 1,
 ) -> list[str]:
-    """wrk on the load core: one thread, `connections` keep-alive connections, the Lua script."""
+    """wrk on the load core: `threads` threads sharing `connections` keep-alive connections,
+    the Lua script (payment.lua) with its arguments."""
     return [
-        "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-        "--latency", "-s", str(script), url, "--", *args,
+        "taskset", "-c", LOAD_CPU, "wrk", f"-t{threads}", f"-c{connections}",
+        f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url, "--", *args,
     ]  # fmt: skip
 
 
-def hey_command(
-    url: str, *, seconds: float, workers: int, qps_per_worker: float, body: Path, headers: list[str]
-) -> list[str]:
-    """hey on the load core at a fixed rate: `workers` x `qps_per_worker` requests per second."""
-    command = [
-        "taskset", "-c", LOAD_CPU, "hey", "-z", f"{max(1, round(seconds))}s", "-c", str(workers),
-        "-q", f"{qps_per_worker:g}", "-m", "POST", "-T", "application/json", "-D", str(body),
-    ]  # fmt: skip
-    for header in headers:
-        command += ["-H", header]
-    return [*command, url]
+def pace_ms(rate: float, threads: int) -> str:
+    """payment.lua's pacing argument: the ms between one wrk thread's requests, so that
+    `threads` threads send `rate` requests/s in all (each thread keeps its own schedule)."""
+    if rate <= 0 or threads <= 0:
+        raise ToolError(f"cannot pace {threads} wrk thread(s) at {rate} requests/s")
+    return f"{threads * 1000 / rate:.6g}"
 
 
 def run_tool(command: list[str], timeout: float, env: dict[str, str] | None = None) -> str:

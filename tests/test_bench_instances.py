@@ -9,17 +9,10 @@ from pathlib import Path
 import pytest
 
 import bench.instances
-from bench.instances_runs import Postgres, PostgresAbsent, hey_csv_latencies, percentile
+from bench.instances_runs import Postgres, PostgresAbsent
 from bench.tools import missing_tools
 from tests.brokers import in_ci
 from tests.postgres import maintenance_url
-
-HEY_CSV = """\
-response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset
-0.0064,0.0014,0.0000,0.0001,0.0045,0.0001,200,0.2143
-0.0037,0.0005,0.0000,0.0000,0.0029,0.0002,200,0.2172
-0.0110,0.0002,0.0000,0.0000,0.0104,0.0002,503,0.4174
-"""
 
 
 def _tools() -> None:
@@ -33,11 +26,14 @@ def _tools() -> None:
 @pytest.mark.slow
 def test_compare_sqlite_and_postgres_instances_at_tiny_size(tmp_path: Path) -> None:
     """One 1 s round of each setup: every row is measured, the two instances both take load,
-    every 2xx is journaled, no payment id repeats, and the SQLite row is its own baseline."""
+    every 2xx is journaled, no payment id repeats (at saturation or paced: a paced run that
+    journals duplicates measures the mock's duplicate path), and the SQLite row is its own
+    baseline."""
     _tools()
     admin = maintenance_url()  # skips without PostgreSQL (fails under CI=true)
     out = tmp_path / "instances.json"
-    argv = ["--duration", "1", "--rounds", "1", "--rate", "40", "--workers", "2", "--no-wait"]
+    argv = ["--duration", "1", "--rounds", "1", "--rate", "40", "--paced-connections", "2"]
+    argv.append("--no-wait")
     assert bench.instances.main([*argv, "--postgres-url", admin, "--json", str(out)]) == 0
     results = json.loads(out.read_text())
     setups = results["setups"]
@@ -47,9 +43,13 @@ def test_compare_sqlite_and_postgres_instances_at_tiny_size(tmp_path: Path) -> N
         assert row["throughput"]["requests_per_sec"] > 0, name
         assert row["throughput"]["non_2xx"] == 0, name
         assert row["paced"]["non_2xx"] == 0, name
-        assert row["throughput"]["warnings"].get("duplicate", 0) == 0, f"{name}: ids repeated"
+        for phase in ("throughput", "paced"):
+            duplicates = row[phase]["warnings"].get("duplicate", 0)
+            assert duplicates == 0, f"{name} {phase}: ids repeated"
         check = row["journal_check"]
         assert check["journaled"] >= check["wrk_2xx"] > 0, name
+        paced = row["paced_journal_check"]
+        assert paced["journaled"] >= paced["wrk_2xx"] > 0, f"{name}: paced events not accepted"
     assert setups["sqlite x1"]["throughput"]["ratios"]["requests_per_sec"] == 1.0
     assert setups["postgresql x1"]["cpu_us_per_event"]["db"] > 0  # its backends were found
     for phase in ("throughput", "paced"):
@@ -62,17 +62,3 @@ def test_skip_postgres_rows_when_no_server_answers() -> None:
     """Nothing listens on port 1: the reason names the address, nothing else is attempted."""
     with pytest.raises(PostgresAbsent, match=r"no PostgreSQL answers at 127\.0\.0\.1:1"):
         Postgres("postgresql://postgres@127.0.0.1:1/postgres")
-
-
-def test_read_each_response_of_hey_csv() -> None:
-    """Each row's time in ms and its status; the header is not a response."""
-    latencies, statuses = hey_csv_latencies(HEY_CSV)
-    assert latencies == pytest.approx([6.4, 3.7, 11.0])
-    assert statuses == {200: 2, 503: 1}
-
-
-@pytest.mark.parametrize(("share", "expected"), [(0.5, 50.0), (0.99, 99.0), (1.0, 100.0)])
-def test_take_nearest_rank_percentile(share: float, expected: float) -> None:
-    """The nearest-rank percentile of 1..100 is the value at that rank."""
-    assert percentile([float(n) for n in range(100, 0, -1)], share) == expected
-    assert percentile([], share) == 0.0

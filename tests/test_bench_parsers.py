@@ -1,11 +1,11 @@
-"""The benchmark's readers of wrk and hey output, and how it pairs runs (pure functions)."""
+"""The benchmark's reader of wrk output, its pacing, and how it pairs runs (pure functions)."""
 
 from __future__ import annotations
 
 import pytest
 
 from bench.ingest import paired_ratios
-from bench.tools import ToolError, parse_duration_ms, parse_hey, parse_wrk
+from bench.tools import ToolError, pace_ms, parse_duration_ms, parse_wrk
 
 WRK = """Running 10s test @ http://127.0.0.1:8765/v1/integration/payment
   1 threads and 32 connections
@@ -24,25 +24,6 @@ Requests/sec:   5038.30
 Transfer/sec:      0.99MB
 """
 
-HEY = """
-Summary:
-  Total:\t10.0071 secs
-  Slowest:\t0.0250 secs
-  Requests/sec:\t999.2000
-
-Latency distribution:
-  10%% in 0.0010 secs
-  50%% in 0.0021 secs
-  99%% in 0.0074 secs
-
-Status code distribution:
-  [200]\t9990 responses
-  [503]\t2 responses
-
-Error distribution:
-  [3]\tGet "http://127.0.0.1": dial tcp: connection refused
-"""
-
 
 def test_parse_wrk_summary() -> None:
     """Requests, rate, percentiles, non-2xx and socket errors are read."""
@@ -53,15 +34,6 @@ def test_parse_wrk_summary() -> None:
     assert result.ok_requests == 50376
 
 
-def test_parse_hey_summary() -> None:
-    """Rate, percentiles (in ms), status counts and transport errors are read."""
-    result = parse_hey(HEY)
-    assert (result.seconds, result.requests_per_sec) == (10.0071, 999.2)
-    assert (result.p50_ms, round(result.p99_ms, 1)) == (2.1, 7.4)
-    assert result.statuses == {200: 9990, 503: 2}
-    assert result.non_2xx == 5
-
-
 @pytest.mark.parametrize(
     ("text", "ms"), [("812.00us", 0.812), ("1.86ms", 1.86), ("1.02s", 1020.0), ("2.00m", 120_000.0)]
 )
@@ -70,11 +42,24 @@ def test_parse_wrk_durations(text: str, ms: float) -> None:
     assert parse_duration_ms(text) == pytest.approx(ms)
 
 
-@pytest.mark.parametrize("parser", [parse_wrk, parse_hey])
-def test_refuse_output_without_summary(parser: object) -> None:
+def test_refuse_output_without_summary() -> None:
     """Output without a summary is a ToolError, never a wrong number."""
     with pytest.raises(ToolError):
-        parser("connection refused")  # type: ignore[operator]
+        parse_wrk("connection refused")
+
+
+@pytest.mark.parametrize(
+    ("rate", "threads", "interval"), [(1000, 1, "1"), (1000, 2, "2"), (40, 2, "50")]
+)
+def test_pace_each_wrk_thread_at_its_share(rate: int, threads: int, interval: str) -> None:
+    """Each thread sends one request per interval, so the threads together send `rate`/s."""
+    assert pace_ms(rate, threads) == interval
+
+
+def test_refuse_to_pace_at_no_rate() -> None:
+    """A rate of 0 would divide by zero in wrk's script; it is refused with the numbers."""
+    with pytest.raises(ToolError, match="0 requests/s"):
+        pace_ms(0, 1)
 
 
 def test_pair_throughput_ratios_by_round() -> None:
