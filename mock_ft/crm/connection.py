@@ -8,6 +8,7 @@ ConnectionAbortedError, the closest equivalent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import struct
@@ -63,10 +64,15 @@ async def drop_connection(send: Send, receive: Receive, *, reset: bool) -> None:
     if transport is None or not hasattr(transport, "abort"):  # uvloop's is no asyncio.Transport
         msg = "a fault rule dropped the connection (needs uvicorn to do it on the wire)"
         raise ConnectionAbortedError(msg)
-    if reset:
+    if transport.is_closing():
+        pass  # the client left first (its own timeout fired): there is nothing to drop
+    elif reset:
         sock = transport.get_extra_info("socket")
-        if sock is not None:  # linger 0: close() sends RST instead of FIN
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # linger 0: close() sends RST instead of FIN. The client may leave meanwhile, and a
+        # socket already closed refuses options (EBADF; ValueError from uvloop's).
+        with contextlib.suppress(OSError, ValueError):
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         transport.abort()
     else:
         transport.close()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import struct
 from typing import Any
 
 import pytest
+import uvloop
 from fastapi.testclient import TestClient
 
 from mock_ft.contracts import EventRoute, integration_contract
 from mock_ft.crm import create_app
-from mock_ft.crm.connection import client_gone
+from mock_ft.crm.connection import client_gone, drop_connection
 from mock_ft.samples import ft_timestamp, sample_events
 from mock_ft.settings import Settings
 from tests.conftest import KEY_HEADERS
@@ -271,3 +274,45 @@ def test_tellclient_gone_from_its_socket() -> None:
         assert client_gone(cycle.send) is True
         cycle.disconnected = True
         assert client_gone(cycle.send) is True
+
+
+class _Server(asyncio.Protocol):
+    """A real server connection; `gone` is set once its client's RST has closed the transport."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.BaseTransport | None = None
+        self.gone = asyncio.Event()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gone.set()
+
+    async def send(self, message: Any) -> None:
+        """Stands for uvicorn's send, whose `__self__` holds the transport."""
+
+
+async def _drop_after_client_left(reset: bool) -> None:
+    connection = _Server()
+    server = await asyncio.get_running_loop().create_server(lambda: connection, "127.0.0.1", 0)
+    async with server:
+        client = socket.create_connection(server.sockets[0].getsockname())
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()  # an RST: the operator's own timeout fired first
+        await connection.gone.wait()
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.disconnect"}
+
+        await drop_connection(connection.send, receive, reset=reset)
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("reset", [True, False], ids=["reset", "close"])
+def test_drop_connection_of_client_already_gone(loop: str, reset: bool) -> None:
+    """A reset or close fault meets a client that left first: nothing to drop, nothing raised
+    (uvicorn's uvloop transport raised ValueError, and the mock logged a 500 traceback)."""
+    factory = uvloop.new_event_loop if loop == "uvloop" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_drop_after_client_left(reset))
