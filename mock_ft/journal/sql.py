@@ -93,6 +93,10 @@ class Dialect:
     # Locks the keys (sorted 64-bit hashes, one array) until the transaction ends: several
     # writers on one database check one key one after the other (None: one writer per file).
     lock_keys: str | None = None
+    # Locks the shared fault rules (their state row) for a batch that decides or changes them,
+    # right after the keys: every writer takes it at the same point, so a batch never holds a
+    # rule's row, the draw counter or the event ids while waiting for it (None: rules in memory).
+    lock_rules: str | None = None
     # Sent in a transaction that wrote events: other writers' waiters hear of the commit.
     notify: str | None = None
 
@@ -142,4 +146,5 @@ POSTGRES = Dialect(
     # batches never wait for each other in a cycle.
     notify="NOTIFY mock_ft_commits",  # journal/pglisten.py
     lock_keys="SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS k",
+    lock_rules="SELECT 1 FROM rules_state WHERE name = 'rules' FOR UPDATE",
 )

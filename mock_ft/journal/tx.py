@@ -57,12 +57,13 @@ class Reads:
     """The stream-check state a job will read: marks as (kind, key), and players by user id;
     and the broker deliveries it will look for: Kafka sources (`Tx.covered`), and broker refs
     (`Journal.delivery`), locked so that an instance taking over another's deliveries waits for the
-    other's batch to end before it looks."""
+    other's batch to end before it looks; and whether it touches the shared fault rules."""
 
     marks: list[tuple[str, str]] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     refs: list[str] = field(default_factory=list)
+    rules: bool = False  # decides or changes the shared fault rules (journal/rules.py)
 
 
 class Tx:
@@ -177,7 +178,11 @@ class Tx:
         """
         reads = list(reads)
         if self._dialect.lock_keys is not None and reads:
-            self._conn.execute(self._dialect.lock_keys, (lock_keys(reads),))
+            hashes = lock_keys(reads)
+            if hashes:
+                self._conn.execute(self._dialect.lock_keys, (hashes,))
+            if self._dialect.lock_rules is not None and any(read.rules for read in reads):
+                self._conn.execute(self._dialect.lock_rules)
         sources = {source for read in reads for source in read.sources}
         if sources:
             self._fetch_offsets(sources)
