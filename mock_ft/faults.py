@@ -9,7 +9,8 @@ before authentication and validation, as a load balancer in front of FT would pr
 
 On a PostgreSQL journal (`shared`) the rules and their counters live in the journal, shared by
 every instance writing it (journal/rules.py): the rules here are a copy for matching, and `shared`
-(set by crm/rulesync.py) counts in the rule's row whether a matching rule fires.
+(set by crm/rulesync.py) decides which matching rule fires, counted in the rules' rows, in one
+transaction per attempt.
 """
 
 from __future__ import annotations
@@ -97,8 +98,11 @@ class FaultInjector:
         self._lock = threading.Lock()
         # Told the ids of removed rules: a pause in progress ends with its rule.
         self._on_removed: set[Callable[[frozenset[int]], None]] = set()
-        # Whether a rule fires, counted where the rules are shared: (rule, body digest) -> fires?
-        self.shared: Callable[[FaultRule, bytes | None], Awaitable[bool]] | None = None
+        # Where the rules are shared: the matching rules, in order, each with the body digest
+        # its first_attempts needs -> the first that fires, decided and counted all at once.
+        self.shared: (
+            Callable[[list[tuple[FaultRule, bytes | None]]], Awaitable[FaultRule | None]] | None
+        ) = None
 
     @property
     def active(self) -> bool:
@@ -175,11 +179,11 @@ class FaultInjector:
                         rule.hits += 1
                         return rule
                 return None
-        fires = self.shared
-        for rule in list(self._matching(transport, path, event_type, body)):
-            if await fires(rule, _digest(body) if rule.first_attempts is not None else None):
-                return rule
-        return None
+        matching = [
+            (rule, _digest(body) if rule.first_attempts is not None else None)
+            for rule in self._matching(transport, path, event_type, body)
+        ]
+        return await self.shared(matching) if matching else None
 
     def _matching(
         self, transport: str, path: str | None, event_type: str | None, body: bytes

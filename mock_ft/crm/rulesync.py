@@ -83,14 +83,14 @@ class RuleSync:
             return
         faults, callbacks = self._startup
         self._loop = asyncio.get_running_loop()
-        self.faults.shared = self._fires
+        self.faults.shared = self._decides
         self.journal.watch_rules(self._heard)
         seeded_faults = [_fault_row(spec) for spec in faults]
         seeded_callbacks = [_callback_row(rule) for rule in callbacks]
         job = stored.seed_or_join(
             self.instance_id, seeded_faults, seeded_callbacks, self.fault_seed
         )
-        await self.journal.run(job)
+        await self.journal.run(job, stored.RULES)
         await self.reload()
 
     async def stop(self) -> None:
@@ -173,7 +173,7 @@ class RuleSync:
 
     async def _change(self, job: Callable[[Tx], tuple[T, int]]) -> T:
         """Commit a change, take it here, and wait until every running instance holds it."""
-        value, generation = await self.journal.run(job)
+        value, generation = await self.journal.run(job, stored.RULES)
         await self.reload()
         deadline = asyncio.get_running_loop().time() + _SETTLE_SECONDS
         while await self.journal.run(stored.lagging(generation)):
@@ -188,11 +188,15 @@ class RuleSync:
             await asyncio.sleep(_SETTLE_POLL)
         return value
 
-    async def _fires(self, rule: FaultRule, digest: bytes | None) -> bool:
-        """Whether the rule acts on an attempt, counted in its row (journal/rules.py `fire`)."""
-        body = None if digest is None else digest.hex()
-        job = stored.fire(rule.id, rule.first_attempts, body, rule.probability)
-        return await self.journal.run(job)
+    async def _decides(self, matching: list[tuple[FaultRule, bytes | None]]) -> FaultRule | None:
+        """The first matching rule that acts on an attempt, decided and counted in the journal in
+        one transaction for all of them (journal/rules.py `decide`)."""
+        candidates = [
+            stored.Candidate(rule.id, rule.first_attempts, _hex(digest), rule.probability)
+            for rule, digest in matching
+        ]
+        fired = await self.journal.run(stored.decide(candidates), stored.RULES)
+        return next((rule for rule, _ in matching if rule.id == fired), None)
 
     def _heard(self) -> None:
         """Another instance changed the rules (called from the listening thread)."""
@@ -229,6 +233,10 @@ class RuleSync:
             except (RuleError, ValueError) as exc:  # this instance's settings refuse it
                 log.warning("callback rule %r is not loaded on this instance: %s", rule_id, exc)
         return rules
+
+
+def _hex(digest: bytes | None) -> str | None:
+    return None if digest is None else digest.hex()
 
 
 def _fault_row(spec: FaultSpec) -> tuple[str, int | None]:

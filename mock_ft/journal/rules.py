@@ -6,10 +6,11 @@ the set and records the generation it holds in its `instances` row. The instance
 change waits until every instance whose lease runs holds it (`lagging`): once a control call
 has answered, every instance acts on the new rules, and the ingest path costs nothing extra.
 
-A fault rule's counters live in its row: `fire` takes the row's lock (`FOR UPDATE`) in a batch
-transaction and counts there, so `times: 3` fails three attempts across the cluster. The seeded
-probability draws are numbered in `rules_state`: draw n of seed s is `Random("s:n")`, the same
-sequence whichever instance draws. SQLite's one process keeps its rules in memory instead.
+A fault rule's counters live in its row: `decide` counts there, so `times: 3` fails three
+attempts across the cluster. The seeded probability draws are numbered in `rules_state`. Every
+batch that decides or changes rules takes `rules_state`'s lock first (`RULES`), then rule rows
+in ascending id order: two instances' batches never hold what the other waits for (they did,
+and PostgreSQL broke the cycle with "deadlock detected"). SQLite keeps its rules in memory.
 """
 
 from __future__ import annotations
@@ -19,17 +20,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from mock_ft.journal.tx import Tx
+from mock_ft.journal.tx import Reads, Tx
 
 __all__ = [
+    "RULES",
     "RULES_CHANNEL",
+    "Candidate",
     "RuleSet",
     "add_callbacks",
     "add_fault",
     "clear_callbacks",
     "clear_faults",
-    "draw",
-    "fire",
+    "decide",
     "lagging",
     "load",
     "remove_callback",
@@ -38,6 +40,9 @@ __all__ = [
 ]
 
 RULES_CHANNEL = "mock_ft_rules"
+# What every job that decides or changes the fault rules is run with (`Journal.run(job, RULES)`):
+# its batch locks `rules_state` before anything else, so no two batches wait for each other.
+RULES = Reads(rules=True)
 _STATE = "UPDATE rules_state SET generation = generation + 1{extra} WHERE name = 'rules' "
 _BUMP = _STATE.format(extra="") + "RETURNING generation"
 
@@ -202,41 +207,73 @@ def clear_callbacks(tx: Tx) -> tuple[int, int]:
     return tx.conn.execute("DELETE FROM callback_rules").rowcount, bump(tx)
 
 
-def draw(tx: Tx) -> float:
-    """The next seeded probability draw of the cluster (the state row is locked till COMMIT)."""
-    n, seed = tx.conn.execute(
-        "UPDATE rules_state SET draws = draws + 1 WHERE name = 'rules' RETURNING draws, seed"
-    ).fetchone()
-    return random.Random(f"{seed}:{n}").random()  # noqa: S311 - reproducible, not security
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A fault rule that matches an attempt, with what deciding it needs."""
+
+    rule_id: int
+    first_attempts: int | None
+    digest: str | None  # the attempt's body digest (hex), for first_attempts
+    probability: float
 
 
-def fire(
-    rule_id: int, first_attempts: int | None, digest: str | None, probability: float
-) -> Callable[[Tx], bool]:
-    """Job: whether the fault rule acts on this attempt, counted in its row under its lock (the
-    same steps as faults.FaultInjector does in memory). False when the rule is gone."""
+def decide(candidates: Sequence[Candidate]) -> Callable[[Tx], int | None]:
+    """Job: the id of the first candidate (in order) that acts on this attempt, counted in its
+    row, or None (the same steps as faults.FaultInjector does in memory). Run it with `RULES`.
 
-    def job(tx: Tx) -> bool:
+    One transaction per attempt, whatever the number of rules: the batch holds the rules' lock
+    (`rules_state`) from its start, the candidates' rows are locked in ascending id order in one
+    statement, and the draws are numbered from one read of the counter and written back once.
+    """
+
+    def job(tx: Tx) -> int | None:
         conn = tx.conn
-        row = conn.execute(
-            "SELECT times FROM fault_rules WHERE id = ? FOR UPDATE", (rule_id,)
-        ).fetchone()
-        if row is None or (row[0] is not None and int(row[0]) <= 0):
-            return False
-        if first_attempts is not None and digest is not None:
-            attempts = conn.execute(
-                "INSERT INTO fault_rule_attempts (rule_id, body, attempts) VALUES (?, ?, 1) "
-                "ON CONFLICT (rule_id, body) DO UPDATE "
-                "SET attempts = fault_rule_attempts.attempts + 1 RETURNING attempts",
-                (rule_id, digest),
-            ).fetchone()[0]
-            if int(attempts) > first_attempts:
-                return False
-        if probability < 1.0 and draw(tx) >= probability:
-            return False
-        conn.execute(
-            "UPDATE fault_rules SET times = times - 1, hits = hits + 1 WHERE id = ?", (rule_id,)
-        )
-        return True
+        ids = sorted({c.rule_id for c in candidates})
+        times: dict[int, int | None] = {
+            int(r[0]): None if r[1] is None else int(r[1])
+            for r in conn.execute(
+                "SELECT id, times FROM fault_rules WHERE id = ANY(?) ORDER BY id FOR UPDATE",
+                (ids,),
+            )
+        }
+        draws: list[int] = []  # [seed, draws so far], read at the first probability rule
+        fired: int | None = None
+        for c in candidates:
+            if c.rule_id not in times:  # removed since this instance loaded the rules
+                continue
+            left = times[c.rule_id]
+            if left is not None and left <= 0:
+                continue
+            if c.first_attempts is not None and c.digest is not None:
+                attempts = conn.execute(
+                    "INSERT INTO fault_rule_attempts (rule_id, body, attempts) VALUES (?, ?, 1) "
+                    "ON CONFLICT (rule_id, body) DO UPDATE "
+                    "SET attempts = fault_rule_attempts.attempts + 1 RETURNING attempts",
+                    (c.rule_id, c.digest),
+                ).fetchone()[0]
+                if int(attempts) > c.first_attempts:
+                    continue
+            if c.probability < 1.0 and _draw(tx, draws) >= c.probability:
+                continue
+            fired = c.rule_id
+            conn.execute(
+                "UPDATE fault_rules SET times = times - 1, hits = hits + 1 WHERE id = ?", (fired,)
+            )
+            break
+        if draws:
+            conn.execute("UPDATE rules_state SET draws = ? WHERE name = 'rules'", (draws[1],))
+        return fired
 
     return job
+
+
+def _draw(tx: Tx, drawn: list[int]) -> float:
+    """The cluster's next seeded probability draw: draw n of seed s is `Random("s:n")`, the same
+    sequence whichever instance draws. `drawn` keeps [seed, n] for the job's next draws."""
+    if not drawn:
+        seed, n = tx.conn.execute(
+            "SELECT seed, draws FROM rules_state WHERE name = 'rules'"
+        ).fetchone()
+        drawn += [int(seed), int(n)]
+    drawn[1] += 1
+    return random.Random(f"{drawn[0]}:{drawn[1]}").random()  # noqa: S311 - reproducible
