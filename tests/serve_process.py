@@ -7,9 +7,11 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 
@@ -41,6 +43,10 @@ def serve_process(
                 raise RuntimeError(f"server exited with {process.wait()}")
             match = _BANNER.search(line)
             url = match.group(1) if match else None
+        # From here a thread reads the log as it comes: a server whose log outgrew the pipe
+        # (64 KiB) would block on its next line and stop answering.
+        drain = _Drain(process.stderr)
+        _DRAINS[process.pid] = drain
         wait_until(lambda: _answers(f"{url}/_mock/health"), f"{url} answering /_mock/health")
         yield url, process
     finally:
@@ -51,8 +57,35 @@ def serve_process(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        reader = _DRAINS.pop(process.pid, None)
+        if reader is not None:
+            reader.join(HANG_GUARD)  # the pipe ends with the process
         if process.stderr is not None:
             process.stderr.close()
+
+
+class _Drain(threading.Thread):
+    """Reads a server's stderr to its end, keeping the lines."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__(daemon=True, name="server log")
+        self.stream = stream
+        self.lines: list[str] = []
+        self.start()
+
+    def run(self) -> None:
+        self.lines.extend(self.stream)
+
+
+_DRAINS: dict[int, _Drain] = {}
+
+
+def server_log(process: subprocess.Popen[str]) -> str:
+    """What a `serve_process` server wrote to stderr after its banner, once it has exited."""
+    process.wait(timeout=HANG_GUARD)
+    drain = _DRAINS[process.pid]
+    drain.join(HANG_GUARD)
+    return "".join(drain.lines)
 
 
 def _answers(url: str) -> bool:

@@ -14,7 +14,8 @@ import pytest
 from mock_ft.journal import EventFilter, Journal
 from mock_ft.samples import ft_timestamp, sample_events
 from mock_ft.settings import DEFAULT_API_KEY
-from tests.serve_process import run_cli, serve_process
+from tests import web
+from tests.serve_process import run_cli, serve_process, server_log
 
 pytestmark = pytest.mark.slow
 KEY = {"X-API-Key": DEFAULT_API_KEY}
@@ -104,3 +105,12 @@ def test_bind_port_in_use_exits_2(journal_file: str) -> None:
     assert result.returncode == 2
     assert "already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_read_server_log_as_it_comes() -> None:
+    """The harness reads a served mock's stderr while it runs (a server whose log outgrows the
+    64 KiB pipe would block on its next line) and hands the log over once it has stopped."""
+    with serve_process("--journal", ":memory:", "--log-level", "info") as (url, process):
+        assert web.get(f"{url}/_mock/health").status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert "Finished server process" in server_log(process)

@@ -10,9 +10,8 @@ from mock_ft.errors import ConfigError
 from mock_ft.settings import Settings, load_settings
 from tests import web
 from tests.brokers import free_port
-from tests.serve_process import run_cli, serve_process
+from tests.serve_process import run_cli, serve_process, server_log
 from tests.transports.conftest import wait_until
-from tests.waiting import HANG_GUARD
 
 
 def test_split_kafka_topics_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,8 +73,6 @@ def test_keep_serving_rest_while_brokers_are_away() -> None:
         assert "hunter2" not in health
         assert web.get(f"{url}/_mock/events").status_code == 200  # REST still serves
         process.send_signal(signal.SIGINT)
-        assert process.stderr is not None
-        logs = process.stderr.read()  # the retry warnings, up to the shutdown
-        process.wait(timeout=HANG_GUARD)
+        logs = server_log(process)  # the retry warnings, up to the shutdown
     assert "cannot consume" in logs
     assert "hunter2" not in logs
