@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -42,6 +43,13 @@ def _probable(journal: Journal) -> int:
     spec = json.dumps({"action": "status", "status": 503, "probability": 0.5})
     rule_id, _ = journal.run_sync(stored.add_fault(spec, None))
     return rule_id
+
+
+def _draws(journal: Journal) -> int:
+    """How many probability draws the cluster has made."""
+    return int(
+        journal.run_sync(lambda tx: tx.conn.execute("SELECT draws FROM rules_state").fetchone()[0])
+    )
 
 
 def _attempt(rule_id: int) -> stored.Candidate:
@@ -87,8 +95,7 @@ def test_decide_crossing_fault_rules_on_two_writers(
         thread.join(HANG_GUARD)
     assert not isinstance(decided_b, BaseException), decided_b
     assert not [o for o in outcome["a"] if isinstance(o, BaseException)], outcome["a"]
-    draws = a.run_sync(lambda tx: tx.conn.execute("SELECT draws FROM rules_state").fetchone()[0])
-    assert draws == 3
+    assert _draws(a) == 3
 
 
 async def _decide(journal: Journal, rule_id: int) -> Any:
@@ -96,3 +103,24 @@ async def _decide(journal: Journal, rule_id: int) -> Any:
         return await journal.run(stored.decide([_attempt(rule_id)]), stored.RULES)
     except Exception as exc:  # the failure is what the test reports
         return exc
+
+
+def test_number_draws_of_each_attempt_in_order(writers: tuple[Journal, Journal, str]) -> None:
+    """Attempts meeting two probable rules draw in sequence: draw n of seed s is
+    `Random("s:n")`, the first rule's draw first, the second's only when the first did not
+    fire, numbered on from one attempt to the next."""
+    a, _, _ = writers
+    first, second = _probable(a), _probable(a)
+    candidates = [_attempt(first), _attempt(second)]
+    decided = [a.run_sync(stored.decide(candidates), stored.RULES) for _ in range(20)]
+    expected, n = [], 0
+    for _ in range(20):
+        fired = None
+        for rule_id in (first, second):
+            n += 1
+            if random.Random(f"0:{n}").random() < 0.5:  # noqa: S311 - the seeded sequence
+                fired = rule_id
+                break
+        expected.append(fired)
+    assert decided == expected
+    assert _draws(a) == n
