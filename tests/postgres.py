@@ -19,6 +19,7 @@ import pytest
 
 from bench.broker_infra import reachable
 from tests.brokers import in_ci
+from tests.waiting import wait_until
 
 POSTGRES_URL_ENV = "MOCK_FT_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -68,3 +69,25 @@ def empty_schema(url: str) -> str:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     return url
+
+
+@contextmanager
+def listeners_cut_off(url: str) -> Iterator[None]:
+    """Within the block, no journal on the database hears another's commits: the database
+    refuses new connections (superusers too) and the commit listeners' connections are gone.
+    After it, the listeners reconnect (journal/pglisten.py). `url` is a scratch database."""
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    listeners = (
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND application_name = 'mock-ft listener'"
+    )
+    with psycopg.connect(maintenance_url(), autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        try:
+            # pg_terminate_backend only signals: the row goes once the backend has exited.
+            wait_until(lambda: not conn.execute(listeners, (name,)).fetchall(), "listeners cut off")
+            yield
+        finally:
+            conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')

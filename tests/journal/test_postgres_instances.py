@@ -22,7 +22,7 @@ from mock_ft.journal import Journal, NewEntry
 from mock_ft.journal.instances import Heartbeat
 from mock_ft.journal.tx import Tx
 from mock_ft.samples import sample_events
-from tests.postgres import empty_schema
+from tests.postgres import empty_schema, listeners_cut_off, scratch_database
 from tests.waiting import HANG_GUARD, wait_until
 
 ROUTE, PAYMENT = next((r, p) for r, p in sample_events() if r.event_type == "PAYMENT")
@@ -158,3 +158,44 @@ def test_wake_waiter_of_one_writer_on_commit_of_another(url: str) -> None:
 
     seen, after = asyncio.run(run())
     assert after > seen
+
+
+def _listeners(journal: Journal) -> set[int]:
+    """The backend pids of the commit listeners connected to the journal's database now."""
+    rows = journal.run_sync(
+        lambda tx: tx.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'mock-ft listener' "
+            "AND datname = current_database()"
+        ).fetchall()
+    )
+    return {int(r[0]) for r in rows}
+
+
+def test_wake_waiter_on_commit_made_while_its_listener_was_cut_off() -> None:
+    """A's listening connection is terminated and cannot come back (the database refuses new
+    connections) when B commits, so no notification can reach A: once connections are allowed
+    again, A's listener reconnects and its waiter wakes; the next commit is heard as usual."""
+
+    async def run(url: str) -> int:
+        with Journal(url) as a, Journal(url) as b:
+            seen = a.changes
+            waiting = asyncio.create_task(a.next_commit(HANG_GUARD, after=seen))
+            await asyncio.sleep(0)  # lets the task register before anything can wake it
+            with listeners_cut_off(url):  # A's and B's: which is A's does not matter
+                await asyncio.to_thread(
+                    b.run_sync, Journal.append(NewEntry("rest", 1.0, "accepted", 200))
+                )
+                assert a.changes == seen  # nobody listened: nothing heard
+            await waiting
+            await asyncio.to_thread(wait_until, lambda: len(_listeners(a)) == 2, "listeners back")
+            heard = a.changes
+            again = asyncio.create_task(a.next_commit(HANG_GUARD, after=heard))
+            await asyncio.sleep(0)
+            await asyncio.to_thread(
+                b.run_sync, Journal.append(NewEntry("rest", 2.0, "accepted", 200))
+            )
+            await again
+            return a.changes - heard
+
+    with scratch_database() as url:
+        assert asyncio.run(asyncio.wait_for(run(url), HANG_GUARD)) > 0
