@@ -13,12 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_ft.journal import Journal, NewEntry
 from mock_ft.samples import ft_timestamp
 from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 from tests.postgres import scratch_database
 from tests.serve_process import serve_process
+from tests.waiting import HANG_GUARD, wait_until
 
 Pair = tuple[str, str]
 
@@ -158,3 +160,54 @@ def test_answer_wait_on_one_instance_with_event_posted_to_the_other(pair: Pair) 
     [answer] = answers
     assert answer.status_code == 200, answer.text
     assert [e["user_id"] for e in answer.json()["data"]] == [user]
+
+
+def _newest_id(base: str) -> int:
+    """The id of the newest journaled attempt (0: none)."""
+    answer = web.get(f"{base}/_mock/events", params={"order": "desc", "limit": 1}, timeout=30)
+    answer.raise_for_status()
+    return int(next((e["id"] for e in answer.json()["data"]), 0))
+
+
+def _listeners(url: str) -> set[int]:
+    """The backend pids of the commit listeners on the database now."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'mock-ft listener' "
+            "AND datname = current_database()"
+        )
+        return {int(r[0]) for r in rows}
+
+
+def test_answer_wait_on_survivor_of_a_killed_instance() -> None:
+    """B is kill -9'd after journaling: A keeps the listening connection it had, and a wait on
+    A (longer than the hang guard: only a commit it sees can answer it) is answered by the
+    commit of another writer of the journal."""
+    forever = str(10 * HANG_GUARD)
+    env = {"MOCK_FT_WAIT_MAX_SECONDS": forever}
+    with scratch_database() as url, serve_process("--journal", url, env=env) as (a, _):
+        with serve_process("--journal", url) as (b, victim):
+            path, body = ft_event("LOGIN_V2", user_id="victim")
+            assert web.post(f"{b}{path}", json=body, headers=KEY_HEADERS, timeout=60).is_success
+            both = _listeners(url)
+            victim.kill()
+            victim.wait()
+        wait_until(lambda: len(_listeners(url)) == 1, "the killed instance's listener gone")
+        assert _listeners(url) < both  # the survivor's own, never dropped
+        answers: list[httpx.Response] = []
+        params = {"count": 1, "after_id": _newest_id(a), "timeout": forever}
+        waiter = threading.Thread(
+            target=lambda: answers.append(
+                web.get(f"{a}/_mock/events/wait", params=params, timeout=None)
+            ),
+            daemon=True,  # a survivor that never answers fails the test below, not the session
+        )
+        waiter.start()
+        with Journal(url) as writer:
+            written = writer.run_sync(Journal.append(NewEntry("rest", 1.0, "accepted", 200)))
+        waiter.join(timeout=HANG_GUARD)
+        [answer] = answers
+    assert answer.status_code == 200, answer.text
+    assert [e["id"] for e in answer.json()["data"]] == [written]
