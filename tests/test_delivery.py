@@ -147,6 +147,18 @@ def test_leave_rejected_attempts_out_of_events(journal: Journal) -> None:
     assert (report.rejected_attempts, report.events, report.problems) == (1, 0, [])
 
 
+def test_excuse_retry_of_client_that_left_before_retry_after(journal: Journal) -> None:
+    """A client that hung up before its 429 (its own timeout fired) never saw Retry-After: its
+    retry on its own back-off ignored nothing, and its gap counts from the attempt's arrival."""
+    fault = {"rule": 1, "action": "status", "status": 429, "retry_after": 1, "delay_ms": 600_000}
+    _attempt(journal, "a", 0, "faulted", fault)
+    journal.run_sync(note_lost_answer(1, "client_left"))
+    _attempt(journal, "a", 0.5)
+    report = _report(journal)
+    assert (report.retry_after_asked, report.retry_after_ignored, report.hammering) == (0, 0, 0)
+    assert report.problems == []
+
+
 def test_serve_delivery_report_with_expected(client: TestClient) -> None:
     """GET /_mock/delivery reports a faulted-then-accepted event and the missing ones."""
     client.post("/_mock/faults", json={"status": 503, "retry_after": 0, "times": 1})

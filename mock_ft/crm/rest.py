@@ -117,14 +117,24 @@ class RestIngest:
             pipeline, attempt, rule, lambda: self._decide(attempt, *request, pipeline)
         )
         hold = rule.hold_seconds()
+        # A client gone before its answer never heard it: neither the 200 of a delay nor the
+        # Retry-After of a 429 (its retry follows its own back-off). Timeout and reset answer
+        # nothing anyway.
+        answers = rule.action not in CONNECTION_ACTIONS
         if hold and await client_left_during(receive, hold):
-            if outcome.error_code is None and rule.action == "delay":
+            if answers:
                 await pipeline.answer_lost(outcome.event_id, "client_left")
             return
         if rule.action in CONNECTION_ACTIONS:
             await drop_connection(send, receive, reset=rule.action == "reset")
-        else:
-            await self._answer(send, outcome, attempt.path or "")
+            return
+        if (
+            answers
+            and time.time() - attempt.received_at > _SLOW_ANSWER_SECONDS
+            and client_gone(send)
+        ):
+            await pipeline.answer_lost(outcome.event_id, "client_left")
+        await self._answer(send, outcome, attempt.path or "")
 
     async def _answer(self, send: Send, outcome: Outcome, path: str) -> None:
         start, body = self._answer_messages(outcome, path)

@@ -224,9 +224,12 @@ def _summarise(report: DeliveryReport, by_key: dict[str, list[_Attempt]]) -> Non
             if before.verdict == "accepted" and before.lost_answer is None:
                 continue  # a duplicate, not a retry
             report.retries += 1
-            gap = after.at - (before.at + before.held)
+            # A client that left first (its timeout fired) waited from arrival, on its clock,
+            # and never heard the answer's Retry-After.
+            heard = before.lost_answer != "client_left"
+            gap = after.at - (before.at + (before.held if heard else 0.0))
             gaps.append(gap * 1000)
-            if before.retry_after is not None:
+            if before.retry_after is not None and heard:
                 report.retry_after_asked += 1
                 if gap + _RETRY_AFTER_SLACK >= before.retry_after:
                     report.retry_after_honoured += 1

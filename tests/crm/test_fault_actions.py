@@ -81,6 +81,22 @@ def test_record_client_that_left_before_delayed_answer(mock_url: str) -> None:
     assert (report()["duplicated"], report()["redelivered_after_lost_answer"]) == (0, 1)
 
 
+def test_record_client_that_left_before_retry_after(mock_url: str) -> None:
+    """A 429 held longer than its client waits never reaches it: the client's retry on its own
+    back-off is not reported as a Retry-After ignored."""
+    _rule(mock_url, status=429, retry_after=1, delay_ms=600_000, times=1)
+    with pytest.raises(httpx.ReadTimeout):
+        _send(mock_url, timeout=0.2)
+    wait_until(lambda: _verdicts(mock_url) == ["faulted"], "the attempt journaled")
+    assert _send(mock_url).status_code == 200  # the publisher's retry, on its own back-off
+
+    def retry_after() -> dict[str, Any]:
+        return dict(web.get(f"{mock_url}/_mock/delivery").json()["retry_after"])
+
+    wait_until(lambda: retry_after()["asked"] == 0, "the unheard Retry-After not counted")
+    assert retry_after() == {"asked": 0, "honoured": 0, "ignored": 0}
+
+
 def test_reset_connection(mock_url: str) -> None:
     """`reset` answers nothing: the client's read fails on the reset connection."""
     _rule(mock_url, action="reset")
