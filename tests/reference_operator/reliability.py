@@ -9,6 +9,7 @@ what an operator with at-least-once delivery must get every time is `assert_deli
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -34,6 +35,13 @@ OPERATOR = {
     "retry_max_seconds": 1.0,
     "dispatch_concurrency": 32,
 }
+
+
+def players() -> int:
+    """How many players the 10,000-event runs create: 100 (10,000 events), or fewer for a quick
+    look with `TEST_RELIABILITY_PLAYERS=10` (1,000 events). Not a `MOCK_FT_*` name: the autouse
+    clean_environ fixture removes those before any test reads them."""
+    return int(os.environ.get("TEST_RELIABILITY_PLAYERS", "100"))
 
 
 def faults() -> list[str]:

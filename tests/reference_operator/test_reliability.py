@@ -23,6 +23,7 @@ from tests.reference_operator.reliability import (
     delivered_payloads,
     delivery,
     faults,
+    players,
     publish,
 )
 from tests.serve_process import serve_process
@@ -36,13 +37,12 @@ def test_deliver_ten_thousand_events_exactly_once_through_faults(
     """10,000 events through ~30% faults: none lost; an event FT took twice only ever after an
     attempt whose answer never reached the operator (at-least-once, which FT expects); and the
     report files what the mock saw of those as re-deliveries, not as duplicates."""
-    players = int(os.environ.get("MOCK_FT_RELIABILITY_PLAYERS", "100"))
     journal = str(tmp_path / "journal.sqlite3")
     with (
         serve_process("--journal", journal, *faults()) as (mock_url, _),
         make_operator(ft_url=mock_url, **OPERATOR) as client,
     ):
-        expected = publish(client, players)
+        expected = publish(client, players())
         assert outbox_settled(client)["pending"] == 0
         report = delivery(mock_url, expected)
     with sqlite3.connect(journal) as conn:
