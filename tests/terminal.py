@@ -9,6 +9,7 @@ anyway: uvicorn sets its own handlers.)
 
 from __future__ import annotations
 
+import signal
 import sys
 
 # `python -c BOOT MODULE ARGS...`: as `python -m MODULE ARGS...`, with Ctrl-C's handler back.
@@ -23,3 +24,8 @@ _BOOT = (
 def python_module(module: str, *args: str) -> list[str]:
     """The command line running `python -m module args` with SIGINT as from a terminal."""
     return [sys.executable, "-c", _BOOT, module, *args]
+
+
+if __name__ == "__main__":  # a child for the tests: ready once Ctrl-C's handler is in, then wait
+    print("ready", flush=True)
+    signal.pause()  # SIGINT raises KeyboardInterrupt, uncaught: Python exits by SIGINT
