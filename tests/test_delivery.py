@@ -201,3 +201,17 @@ def test_excuse_redelivery_after_client_left(journal: Journal) -> None:
     assert (report.duplicated, report.redelivered_after_lost_answer) == (0, 1)
     assert report.client_left_before_answer == 1
     assert report.problems == []
+
+
+def test_read_attempts_of_event_in_arrival_order(journal: Journal) -> None:
+    """On a shared journal an instance can commit a retry before another instance commits the
+    attempt it retried (that one waited on a lock): the report follows arrival, not ids. Here
+    the first attempt's client left before its 200 and its retry, journaled first, came 0.5 s
+    later: at-least-once, neither a duplicate nor a retry sooner than anything allowed."""
+    _attempt(journal, "a", 0.5)  # the retry, committed first (id 1)
+    _attempt(journal, "a", 0)  # the first attempt, committed late (id 2)
+    journal.run_sync(note_lost_answer(2, "client_left"))
+    report = _report(journal)
+    assert (report.duplicated, report.redelivered_after_lost_answer) == (0, 1)
+    assert (report.retry_gap_ms["min"], report.time_to_deliver_ms["max"]) == (500.0, 0.0)
+    assert report.problems == []

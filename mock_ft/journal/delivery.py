@@ -193,6 +193,10 @@ def delivery_report(
     return job
 
 
+def _arrival(attempt: _Attempt) -> float:
+    return attempt.at
+
+
 def _summarise(report: DeliveryReport, by_key: dict[str, list[_Attempt]]) -> None:
     gaps: list[float] = []
     latencies: list[float] = []
@@ -201,6 +205,10 @@ def _summarise(report: DeliveryReport, by_key: dict[str, list[_Attempt]]) -> Non
     examples: dict[str, list[str]] = {}
     report.events = len(by_key)
     for key, attempts in by_key.items():
+        # Arrival order, not id order: on a shared journal a retry taken by one instance can
+        # commit before the attempt it retried, which another instance took first but whose
+        # commit waited. One instance commits in arrival order, so this changes nothing there.
+        attempts.sort(key=_arrival)
         per_event[len(attempts)] += 1
         accepted = [a for a in attempts if a.verdict == "accepted"]
         if accepted:
