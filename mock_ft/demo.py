@@ -1,9 +1,10 @@
 """`mock-ft demo`: everything on embedded defaults, in one command.
 
 Starts the local stack (the mock in this process, the reference operator as a child process,
-RabbitMQ when one answers locally), seeds players through the operator, verifies the operator
-the way FT will, replays the scenario library, sends one sample of every event type plus typical
-mistakes, prints a scorecard, and leaves the mock and its dashboard running until Ctrl-C.
+RabbitMQ when one answers locally, Kafka when given), seeds players through the operator,
+verifies the operator the way FT will, replays the scenario library, sends one sample of every
+event type plus typical mistakes, prints a scorecard, and leaves the mock and its dashboard
+running until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def run_demo(
     p95_budget_ms: float = 500.0,
     event_wait_seconds: float = 1.5,
     scenarios: str | None = None,
+    kafka_bootstrap: str | None = None,
     keep_running: bool = True,
 ) -> int:
     """Run the demo; 0 when verification, the scenarios and every sample went as they should."""
@@ -71,7 +73,7 @@ def run_demo(
     if journal_path != ":memory:":
         Path(journal_path).unlink(missing_ok=True)
     started = time.monotonic()
-    with local_stack(journal=journal_path) as target:
+    with local_stack(journal=journal_path, kafka_bootstrap=kafka_bootstrap) as target:
         console.print(
             f"[bold]mock-ft demo[/]: mock {target.ft_url} (dashboard {target.ft_url}/ui), "
             f"reference operator {target.operator_url}, journal {journal_path}"

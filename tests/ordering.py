@@ -17,7 +17,6 @@ LONGEST_FIRST = (
     "tests/test_cli.py::test_run_demo_end_to_end",
     "tests/test_docs.py::test_run_examples_of_page[docs/reference-operator.md]",
     "tests/transports/test_broker_crashes.py::test_resume_after_rabbitmq_restart",
-    "tests/scenarios/test_library.py::test_pass_whole_library",
     "tests/transports/test_broker_crashes.py::",
     "tests/test_docs.py::test_run_examples_of_page",
     "tests/reference_operator/test_reliability.py::",

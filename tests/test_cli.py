@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,9 +11,11 @@ from typer.testing import CliRunner
 
 from mock_ft import __version__
 from mock_ft.cli import app
+from tests.brokers import in_ci
 from tests.serve_process import run_cli
 
 runner = CliRunner()
+LIBRARY = Path(__file__).parents[1] / "scenarios"
 
 
 def test_print_version() -> None:
@@ -61,17 +64,36 @@ def test_exit_2_on_unknown_option() -> None:
     assert runner.invoke(app, ["serve", "--bogus"]).exit_code == 2
 
 
-def test_run_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The demo runs the stack, verification, the scenario library and every event sample."""
+@pytest.fixture
+def kafka_if_any(request: pytest.FixtureRequest) -> str | None:
+    """The Kafka broker (always there under CI); None when there is none to start here."""
+    try:
+        bootstrap: str = request.getfixturevalue("kafka_bootstrap")
+    except pytest.skip.Exception:
+        return None
+    return bootstrap
+
+
+def test_run_demo_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kafka_if_any: str | None
+) -> None:
+    """The demo runs the stack, verification, the scenario library (RabbitMQ and Kafka
+    included: the one run of the whole library) and every event sample."""
     # The flow is under test, not the speed: FT's latency and freshness targets are set out of
     # reach of any machine's load (the comparisons are tested on set durations elsewhere).
     monkeypatch.setenv("MOCK_FT_FRESHNESS_TARGET_MS", "3600000")
     journal = str(tmp_path / "demo.sqlite3")
     reports = tmp_path / "reports"
     untimed = ["--p95-budget-ms", "3600000", "--event-wait", "3600"]
-    arguments = ["demo", "--exit", "--journal", journal, *untimed]
+    arguments = ["demo", "--exit", "--journal", journal, *untimed, "--scenarios", str(LIBRARY)]
+    if kafka_if_any:
+        arguments += ["--kafka-bootstrap", kafka_if_any]
     result = runner.invoke(app, [*arguments, "--report-dir", str(reports)])
     assert result.exit_code == 0, result.output
+    counts = json.loads((reports / "replay.json").read_text())["counts"]
+    assert counts["passed"] == len(list(LIBRARY.glob("*.yaml"))) - counts["skipped"]
+    if in_ci():  # every broker is there under CI: nothing may be skipped
+        assert counts["skipped"] == 0
     # the reference operator, verified against the mock
     assert re.search(r"^READY: \d+ passed", result.output, re.MULTILINE), result.output
     assert "every verdict as expected" in result.output

@@ -37,6 +37,14 @@ def demo(
             show_default=False,
         ),
     ] = None,
+    kafka_bootstrap: Annotated[
+        str | None,
+        typer.Option(
+            help="Kafka bootstrap servers (host:port,...) for the library's Kafka scenarios, "
+            "skipped without.",
+            show_default=False,
+        ),
+    ] = None,
     report_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = _REPORTS,
     exit_after: Annotated[
         bool, typer.Option("--exit", help="Stop after the run instead of serving the dashboard.")
@@ -54,6 +62,7 @@ def demo(
         p95_budget_ms=p95_budget_ms,
         event_wait_seconds=event_wait,
         scenarios=scenarios,
+        kafka_bootstrap=kafka_bootstrap,
         keep_running=not exit_after,
     )
     raise SystemExit(code)
