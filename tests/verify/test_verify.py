@@ -192,6 +192,18 @@ def test_catch_defect(tmp_path: Path, defect: str) -> None:
     assert any(expected in name for name in failed), failed
 
 
+def test_fail_contract_step_on_schema_violation(tmp_path: Path) -> None:
+    """The property-based step fails an answer FT's schema forbids (unknown users answered 200
+    with an empty object), with the exchange that shows it."""
+    with _integration(tmp_path, defects=("unknown_user_200",)) as options:
+        options.steps = ("Contract (property-based)",)
+        results = run_verification(options)
+    failed = {r.name: r for r in results if not r.passed}
+    details = failed["GET /userdetails/{user_id} handles generated valid requests"]
+    assert "Response violates schema" in details.message
+    assert [exchange.status for exchange in details.evidence] == [200]
+
+
 def test_write_reports(tmp_path: Path) -> None:
     """JSON, one JUnit testcase per check, and an HTML scorecard naming what to fix."""
     with _integration(tmp_path, defects=("blocks_wrong_shape",)) as options:
