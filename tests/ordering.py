@@ -24,7 +24,6 @@ LONGEST_FIRST = (
     "tests/test_timeouts.py::",
     "tests/test_journal_opening.py::",
     "tests/test_bench_verify.py::",
-    "tests/verify/test_verify.py::test_catch_defect[drops_events]",
     "tests/verify/test_verify_brokers.py::",
     "tests/verify/test_verify.py::test_pass_correct_operator_under_each_scheme",
     "tests/scenarios/test_library.py::",
