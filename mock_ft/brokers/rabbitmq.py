@@ -93,7 +93,8 @@ class RabbitConsumer:
         """Stop consuming, let messages in flight finish (journal and ack), then disconnect.
 
         Bounded whatever the state: connecting, consuming, paused or reconnecting. Messages still
-        unsettled after `STOP_GRACE_SECONDS` are left unacked, so the broker redelivers them.
+        unsettled after `STOP_GRACE_SECONDS`, and those a `delay` rule holds, are left unacked, so
+        the broker redelivers them.
         """
         if self._starter is not None:
             self._starter.cancel()

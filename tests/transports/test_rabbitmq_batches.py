@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from yarl import URL
 
+from mock_ft.brokers import rabbitmq
 from mock_ft.settings import Settings
 from tests import web
 from tests.amqp_tap import AmqpTap, amqp_tap
@@ -102,6 +103,31 @@ def test_keep_held_ack_out_of_multiple_acks(rabbitmq_url: str, tmp_path: Path, r
     assert acked == {str(i) for i in range(total)} - {"100"}
     assert any(s.multiple for s in settled)
     assert twice == []
+
+
+def test_stop_without_waiting_out_held_ack(
+    rabbitmq_url: str, tmp_path: Path, running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping while a `delay` rule holds a journaled message's ack does not wait the hold out
+    (nor the stop's grace): the message is left unacked, for the broker to deliver again."""
+    monkeypatch.setattr(rabbitmq, "STOP_GRACE_SECONDS", 3600.0)  # a wait would hang the test
+    with amqp_tap(URL(rabbitmq_url).port or 5672, hold=1) as tap:
+        settings = rabbit_settings(_through(tap, rabbitmq_url), tmp_path / "journal.sqlite3")
+        try:
+            client = running(settings)
+            wait_connected(client, "rabbitmq")
+            rule = {"action": "delay", "delay_ms": 600_000, "user_id": "7"}
+            client.post("/_mock/faults", json=rule).raise_for_status()
+            publish_amqp(
+                rabbitmq_url,
+                settings.rabbitmq_exchange,
+                [("PAYMENT", payment("7", "p-0"), {"message_id": "0"})],
+            )
+            wait_until(lambda: count(settings.journal) == 1, "the held message journaled")
+            client.__exit__(None, None, None)
+        finally:
+            delete_rabbit_topology(rabbitmq_url, settings)
+    assert tap.acked() == (set(), [])
 
 
 def test_ack_only_journaled_messages_across_kill_9(rabbitmq_url: str, tmp_path: Path) -> None:
