@@ -159,6 +159,15 @@ def test_excuse_retry_of_client_that_left_before_retry_after(journal: Journal) -
     assert report.problems == []
 
 
+def test_list_as_many_examples_as_asked(journal: Journal) -> None:
+    """Five example keys per kind of problem unless more are asked for."""
+    for n in range(7):
+        _attempt(journal, f"k{n}", 0)
+        _attempt(journal, f"k{n}", 1)
+    assert len(_report(journal).examples["duplicated"]) == 5
+    assert len(_report(journal, examples=7).examples["duplicated"]) == 7
+
+
 def test_serve_delivery_report_with_expected(client: TestClient) -> None:
     """GET /_mock/delivery reports a faulted-then-accepted event and the missing ones."""
     client.post("/_mock/faults", json={"status": 503, "retry_after": 0, "times": 1})

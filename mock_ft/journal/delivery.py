@@ -142,11 +142,13 @@ def delivery_report(
     hammer_ms: float = 20.0,
     max_rows: int = 500_000,
     newest: bool = False,
+    examples: int = _EXAMPLES,
 ) -> Any:
     """A journal job computing the report over the attempts `flt` selects (oldest first).
 
     At most `max_rows` attempts are read (the oldest, or the newest with `newest`); the report
-    says `truncated` when there were more.
+    says `truncated` when there were more. Each kind of problem lists the idempotency keys of
+    up to `examples` of its cases.
     """
     where, params = flt.where()
     order = "DESC" if newest else "ASC"
@@ -187,7 +189,7 @@ def delivery_report(
                     latency,
                 )
             )
-        _summarise(report, by_key)
+        _summarise(report, by_key, examples)
         return report
 
     return job
@@ -197,7 +199,7 @@ def _arrival(attempt: _Attempt) -> float:
     return attempt.at
 
 
-def _summarise(report: DeliveryReport, by_key: dict[str, list[_Attempt]]) -> None:
+def _summarise(report: DeliveryReport, by_key: dict[str, list[_Attempt]], listed: int) -> None:
     gaps: list[float] = []
     latencies: list[float] = []
     to_deliver: list[float] = []
@@ -254,4 +256,4 @@ def _summarise(report: DeliveryReport, by_key: dict[str, list[_Attempt]]) -> Non
     report.retry_gap_ms = quantiles(gaps, ("min", "p50", "p99"))
     report.latency_ms = quantiles(latencies, ("p50", "p99", "max"))
     report.time_to_deliver_ms = quantiles(to_deliver, ("p50", "p99", "max"))
-    report.examples = {kind: keys[:_EXAMPLES] for kind, keys in examples.items()}
+    report.examples = {kind: keys[:listed] for kind, keys in examples.items()}

@@ -86,6 +86,14 @@ async def delivery(
             "counts as hammering.",
         ),
     ] = 20.0,
+    examples: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=100_000,
+            description="How many idempotency keys to list per kind of problem.",
+        ),
+    ] = 5,
 ) -> DeliveryPublic:
     """Delivery report of a run: lost, duplicated, attempts per event, back-off, latency.
 
@@ -93,7 +101,9 @@ async def delivery(
     is ignored, since the report needs every attempt.
     """
     flt = replace(flt, verdict=None, after_id=after_id)
-    report = await journal.run(delivery_report(flt, expected=expected, hammer_ms=hammer_ms))
+    report = await journal.run(
+        delivery_report(flt, expected=expected, hammer_ms=hammer_ms, examples=examples)
+    )
     return DeliveryPublic.model_validate(report.public())
 
 

@@ -78,7 +78,7 @@ class DeliveryPublic(BaseModel):
     )
     truncated: bool = Field(description="True when the window held more attempts than read.")
     examples: dict[str, list[str]] = Field(
-        description="Up to five idempotency keys per problem kind."
+        description="Idempotency keys per problem kind: five, or as many as `examples` asks."
     )
 
 
