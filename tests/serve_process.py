@@ -23,14 +23,20 @@ _BANNER = re.compile(r"listening on (http://\S+)")
 
 @contextmanager
 def serve_process(
-    *args: str, env: dict[str, str] | None = None
+    *args: str, env: dict[str, str] | None = None, measured: bool = True
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Run the server CLI; yield (base URL, process). Stopped with SIGINT unless already dead."""
+    """Run the server CLI; yield (base URL, process). Stopped with SIGINT unless already dead.
+
+    `measured=False` leaves the server out of the run's coverage: for the volume runs, whose
+    code the other tests cover, and which would spend a third of their time in the tracer."""
+    environ = {**os.environ, **(env or {})}
+    if not measured:
+        environ = {k: v for k, v in environ.items() if not k.startswith("COVERAGE_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_ft", "serve", "--port", "0", "--log-level", "warning", *args],
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=environ,
     )
     try:
         assert process.stderr is not None
