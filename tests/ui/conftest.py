@@ -36,10 +36,11 @@ def guard_waits(page: Page) -> Page:
     return page
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    # Module scope, not session: Playwright's sync API keeps an event loop running in this
-    # thread while it is open, and later tests in the same worker call asyncio.run().
+    # One Chromium for the package's tests in a row (a launch is 1-2 s), not for the session:
+    # Playwright's sync API keeps an event loop running in this thread while it is open, and
+    # later tests in the same worker call asyncio.run(). pytest ends it on leaving the package.
     if not Path(CHROMIUM).is_file():
         message = f"no Chromium at {CHROMIUM}; run `bash .ci/ensure-chromium`"
         if in_ci():
