@@ -86,6 +86,9 @@ def test_show_banner_and_errors_when_mock_stops(browser: Browser, tmp_path: Path
     """When the mock goes away a banner says so, and a view opened then shows why it has no
     data rather than an empty table."""
     server = ServerThread(create_app(Settings(journal=str(tmp_path / "j.sqlite3"))))
+    # The page's open event stream would hold a graceful stop for its whole 5 s: how the mock
+    # goes away is not under test, so it goes at once (open requests cancelled, lifespan ended).
+    server.server.config.timeout_graceful_shutdown = 0
     server.__enter__()
     page = _page(browser, server.url)
     page.goto("/ui#journal")
