@@ -89,9 +89,11 @@ def needs(page: Path) -> set[str]:
     return set() if words == {"none"} else words
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def docs_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`mock-ft serve` with its defaults, on a free port (one for every page).
+    """`mock-ft serve` with its defaults, on a free port (one for every page). For the session:
+    tests/ordering.py runs the reference-operator page long before the others, and a module's
+    fixtures end when a worker runs another module's test in between.
 
     Only its freshness target is 5 s instead of 1 s: on a loaded test machine a second can pass
     between stamping an example's event and sending it, which would warn `late_delivery`.
@@ -104,7 +106,7 @@ def docs_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def docs_operator(docs_mock: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The reference operator as its README starts it, publishing to the docs mock."""
     folder = tmp_path_factory.mktemp("docs-operator")
