@@ -22,7 +22,7 @@ serve: $(STAMP)
 	$(BIN)/mock-ft serve
 
 ## test: lint, type-check and run the whole suite with the branch-coverage gate. Tests marked
-## xdist_group(NAME) share one worker, in file order (tests/test_wheel.py's venv).
+## xdist_group(NAME) share one worker, in file order (tests/test_wheel.py's venv, tests/ui's browser).
 test: lint typecheck unit
 
 lint: $(STAMP)

@@ -41,6 +41,8 @@ def browser() -> Iterator[Browser]:
     # One Chromium for the package's tests in a row (a launch is 1-2 s), not for the session:
     # Playwright's sync API keeps an event loop running in this thread while it is open, and
     # later tests in the same worker call asyncio.run(). pytest ends it on leaving the package.
+    # Every module here is in xdist_group("browser"): the package runs on one worker, so this
+    # Chromium and each module's servers (test_charts' replayed stack) start once, not on both.
     if not Path(CHROMIUM).is_file():
         message = f"no Chromium at {CHROMIUM}; run `bash .ci/ensure-chromium`"
         if in_ci():

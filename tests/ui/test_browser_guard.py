@@ -18,6 +18,8 @@ from tests import web
 from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 
+pytestmark = pytest.mark.xdist_group("browser")  # tests/ui/conftest.py says why
+
 # Records every CSP violation the page meets, for the test to read.
 _WATCH_CSP = """
 window.__csp = [];

@@ -22,6 +22,8 @@ from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 from tests.ui.conftest import SCREENSHOTS, guard_waits
 
+pytestmark = pytest.mark.xdist_group("browser")  # tests/ui/conftest.py says why
+
 LIBRARY = Path(__file__).parents[2] / "scenarios"
 # Deliveries with retries (503 and 429 faults), lookups, registrations, payments, logins and a
 # Callback Action.

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from mock_ft.crm import create_app
@@ -18,6 +19,8 @@ from tests.conftest import KEY_HEADERS
 from tests.ft_events import ft_event
 from tests.serve_process import run_cli
 from tests.ui.conftest import screenshot
+
+pytestmark = pytest.mark.xdist_group("browser")  # tests/ui/conftest.py says why
 
 
 def _send(mock: str, event_type: str, **fields: Any) -> httpx.Response:

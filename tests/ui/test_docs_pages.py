@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, Route
 
+pytestmark = pytest.mark.xdist_group("browser")  # tests/ui/conftest.py says why
+
 
 @pytest.fixture
 def offline(page: Page) -> list[str]:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests import web
 from tests.test_report_escaping import hostile_replay_report, hostile_verify_report
+
+pytestmark = pytest.mark.xdist_group("browser")  # tests/ui/conftest.py says why
 
 
 def _dialogs(page: Page) -> list[str]:

@@ -18,6 +18,8 @@ from mock_ft.settings import Settings
 from tests import web
 from tests.ui.conftest import guard_waits
 
+pytestmark = pytest.mark.xdist_group("browser")  # tests/ui/conftest.py says why
+
 
 @pytest.fixture(scope="module")
 def empty_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
