@@ -50,13 +50,21 @@ def faults() -> list[str]:
     return [arg for rule in FAULT_MIX for arg in ("--fault", rule)]
 
 
-def publish(client: TestClient, players: int, *, batch: bool = True) -> int:
-    """Create players who each deposit 33 times; return how many events that must publish.
+def publish(
+    client: TestClient,
+    players: int,
+    *,
+    batch: bool = True,
+    deposits: int = (EVENTS_PER_PLAYER - 1) // 3,
+) -> int:
+    """Create players who each deposit 33 times (or `deposits`); return how many events that
+    must publish (three per deposit, and a registration).
 
     A batch is one round trip for a player's deposits, still one commit and one outbox
-    wake-up per deposit: the same publish path, for a fraction of this process's CPU.
+    wake-up per deposit: the same publish path, for a fraction of this process's CPU. A
+    player's events go out one after another, so a run lasts as long as one player's chain.
     """
-    count = (EVENTS_PER_PLAYER - 1) // 3
+    count = deposits
     for _ in range(players):
         user = client.post("/platform/players").json()["user_id"]
         if not batch:
@@ -64,10 +72,10 @@ def publish(client: TestClient, players: int, *, batch: bool = True) -> int:
                 response = client.post(f"/platform/players/{user}/deposits", json={"amount": 5})
                 assert response.status_code == 201, response.text
             continue
-        deposits = {"amounts": [5] * count}
-        response = client.post(f"/platform/players/{user}/deposits/batch", json=deposits)
+        amounts = {"amounts": [5] * count}
+        response = client.post(f"/platform/players/{user}/deposits/batch", json=amounts)
         assert response.status_code == 201, response.text
-    return players * EVENTS_PER_PLAYER
+    return players * (1 + 3 * deposits)
 
 
 def delivery(mock_url: str, expected: int) -> dict[str, Any]:

@@ -74,7 +74,7 @@ def test_report_lost_events_of_broken_publisher(
         serve_process("--journal", journal, *faults()) as (mock_url, _),
         make_operator(ft_url=mock_url, defects=[defect], **OPERATOR) as client,
     ):
-        expected = publish(client, 10)
+        expected = publish(client, 30, deposits=3)  # 300 events, in chains of 10
         outbox_settled(client)
         report = delivery(mock_url, expected)
     assert report[what] > 0
