@@ -139,9 +139,9 @@ def test_resume_after_rabbitmq_restart_without_loss(tmp_path: Path) -> None:
             wait_until(lambda: _health(url)["state"] == "connected", "consuming")
             publish_amqp(node.url, settings.rabbitmq_exchange, first)
             wait_until(lambda: count(journal) >= 100, "consuming the first batch")
-            node.stop()  # mid-stream: unacked messages stay in the durable queue
+            node.stop_app()  # mid-stream: unacked messages stay in the durable queue
             wait_until(lambda: _health(url)["state"] == "reconnecting", "noticed")
-            node.start()
+            node.start_app()
             wait_until(lambda: _health(url)["state"] == "connected", "reconnected")
             publish_amqp(node.url, settings.rabbitmq_exchange, second)
             wait_until(lambda: count(journal, "verdict = 'accepted'") >= 1_500, "all in")
