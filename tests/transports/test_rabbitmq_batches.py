@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from yarl import URL
 
 from mock_ft.brokers import rabbitmq
@@ -43,6 +44,14 @@ def _messages(total: int) -> list[AmqpMessage]:
 
 def _through(tap: AmqpTap, rabbitmq_url: str) -> str:
     return str(URL(rabbitmq_url).with_port(tap.port))
+
+
+def _holding_user_7(client: TestClient) -> TestClient:
+    """The running mock, consuming, with a `delay` rule holding user 7's acks for ten minutes."""
+    wait_connected(client, "rabbitmq")
+    rule = {"action": "delay", "delay_ms": 600_000, "user_id": "7"}
+    client.post("/_mock/faults", json=rule).raise_for_status()
+    return client
 
 
 def _journaled_ids(journal: Path) -> set[str]:
@@ -90,10 +99,7 @@ def test_keep_held_ack_out_of_multiple_acks(rabbitmq_url: str, tmp_path: Path, r
     with amqp_tap(URL(rabbitmq_url).port or 5672, hold=total) as tap:
         settings = rabbit_settings(_through(tap, rabbitmq_url), tmp_path / "journal.sqlite3")
         try:
-            client = running(settings)
-            wait_connected(client, "rabbitmq")
-            rule = {"action": "delay", "delay_ms": 600_000, "user_id": "7"}
-            client.post("/_mock/faults", json=rule).raise_for_status()
+            _holding_user_7(running(settings))
             publish_amqp(rabbitmq_url, settings.rabbitmq_exchange, messages)
             wait_until(lambda: len(tap.acked()[0]) >= total - 1, "every other message acked")
             acked, twice = tap.acked()
@@ -114,10 +120,7 @@ def test_stop_without_waiting_out_held_ack(
     with amqp_tap(URL(rabbitmq_url).port or 5672, hold=1) as tap:
         settings = rabbit_settings(_through(tap, rabbitmq_url), tmp_path / "journal.sqlite3")
         try:
-            client = running(settings)
-            wait_connected(client, "rabbitmq")
-            rule = {"action": "delay", "delay_ms": 600_000, "user_id": "7"}
-            client.post("/_mock/faults", json=rule).raise_for_status()
+            client = _holding_user_7(running(settings))
             publish_amqp(
                 rabbitmq_url,
                 settings.rabbitmq_exchange,
