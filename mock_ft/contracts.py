@@ -24,7 +24,12 @@ __all__ = [
     "contracts_dir",
     "deviations",
     "integration_contract",
+    "parse_contract_yaml",
 ]
+
+# libyaml's parser where PyYAML was built with it: the contracts are parsed at every start, and it
+# takes a tenth of the pure-Python parser's time (0.01 s against 0.09 s for the Integration API).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 INTEGRATION_FILE = "integration-api.yaml"
 ASYNCAPI_FILE = "asyncapi.yaml"
@@ -141,10 +146,15 @@ def _route(path: str, method: str, operation: dict[str, Any], doc: dict[str, Any
     )
 
 
+def parse_contract_yaml(text: str) -> Any:
+    """A shipped contract document's data, as `yaml.safe_load` would build it."""
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
+
+
 def load_integration_contract(path: Path) -> IntegrationContract:
     """Parse an Integration API contract file."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = parse_contract_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         msg = f"cannot read {path}: {exc.strerror}; is the contracts/ folder present?"
         raise ContractError(msg) from None
@@ -186,7 +196,7 @@ def asyncapi_document() -> dict[str, Any]:
     """
     path = contracts_dir() / ASYNCAPI_FILE
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = parse_contract_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         msg = f"cannot read {path}: {exc.strerror}; is the contracts/ folder present?"
         raise ContractError(msg) from None

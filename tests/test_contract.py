@@ -9,7 +9,12 @@ import schemathesis
 import yaml
 from fastapi.testclient import TestClient
 
-from mock_ft.contracts import contracts_dir, integration_contract, load_integration_contract
+from mock_ft.contracts import (
+    contracts_dir,
+    integration_contract,
+    load_integration_contract,
+    parse_contract_yaml,
+)
 from mock_ft.crm import create_app
 from mock_ft.errors import ConfigError, ContractError
 from mock_ft.settings import Settings
@@ -159,6 +164,23 @@ def test_match_schema_required_fields(
     """The contract's required list is exactly FT's schema-required list."""
     route = integration_contract().by_method_path()[(method, path)]
     assert sorted(route.schema.get("required", [])) == sorted(required.split())
+
+
+@pytest.mark.parametrize("name", ["integration-api.yaml", "asyncapi.yaml", "operator-api.yaml"])
+def test_parse_contract_as_safe_load_does(name: str) -> None:
+    """The fast (libyaml) parse of a shipped contract builds exactly what `yaml.safe_load` does."""
+    text = (contracts_dir() / name).read_text(encoding="utf-8")
+    assert parse_contract_yaml(text) == yaml.safe_load(text)
+
+
+def test_parse_contracts_with_libyaml_where_pyyaml_has_it() -> None:
+    """Every start parses the contracts: with libyaml that is a tenth of the pure-Python time."""
+    if not yaml.__with_libyaml__:
+        pytest.skip("this PyYAML was built without libyaml; the pure-Python parser is used")
+    with pytest.raises(yaml.MarkedYAMLError) as caught:
+        parse_contract_yaml("a: [1")
+    assert caught.value.problem_mark is not None
+    assert caught.value.problem_mark.buffer is None  # libyaml's marks carry no copy of the text
 
 
 def test_load_contract_as_valid_openapi() -> None:

@@ -6,9 +6,8 @@ from functools import cache
 from typing import Any
 
 import jsonschema_rs
-import yaml
 
-from mock_ft.contracts import contracts_dir
+from mock_ft.contracts import contracts_dir, parse_contract_yaml
 from mock_ft.problems import Problem, json_path
 
 __all__ = ["OPERATOR_CONTRACT_FILE", "operator_contract", "shape_problems"]
@@ -19,7 +18,7 @@ OPERATOR_CONTRACT_FILE = "operator-api.yaml"
 @cache
 def operator_contract() -> dict[str, Any]:
     """The Operator API contract document (read once)."""
-    document: dict[str, Any] = yaml.safe_load(
+    document: dict[str, Any] = parse_contract_yaml(
         (contracts_dir() / OPERATOR_CONTRACT_FILE).read_text(encoding="utf-8")
     )
     return document
