@@ -230,10 +230,12 @@ def build_platform_router(platform: Platform) -> APIRouter:
                 "SUM(delivered_at IS NOT NULL), SUM(abandoned) FROM outbox"
             ).fetchone()
             # Each player's events go out in order: only the oldest pending one can be in flight.
+            # One pass over the pending index, not a lookup per row: tests poll this while
+            # thousands of events wait, and it holds the database the dispatcher writes to.
             heads = conn.execute(
-                "SELECT COUNT(*) FROM outbox AS o WHERE attempts = 0 AND id = (SELECT MIN(id) "
-                "FROM outbox AS p WHERE p.user_id = o.user_id AND p.delivered_at IS NULL "
-                "AND p.abandoned = 0)"
+                "SELECT COUNT(*) FROM (SELECT MIN(id) AS head FROM outbox "
+                "WHERE delivered_at IS NULL AND abandoned = 0 GROUP BY user_id) AS h "
+                "JOIN outbox AS o ON o.id = h.head WHERE o.attempts = 0"
             ).fetchone()[0]
             rows = conn.execute(
                 "SELECT id, user_id, event_type, attempts, delivered_at, abandoned, last_error "

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from reference_operator.app import create_app
+from reference_operator.settings import OperatorSettings
 from tests.reference_operator.conftest import OperatorFactory
 
 
@@ -237,3 +239,26 @@ def test_answer_unknown_player_404(client: TestClient) -> None:
     """Actions on an unknown player are 404s in FT's error shape."""
     response = client.post("/platform/players/nobody/login")
     assert (response.status_code, set(response.json())) == (404, {"error", "code"})
+
+
+def test_count_players_whose_next_event_was_never_sent(tmp_path: Any) -> None:
+    """`next_unsent` counts the players whose oldest pending event has no attempt yet: an event
+    behind an attempted one, a delivered one or an abandoned one is not a player's next."""
+    settings = OperatorSettings(database=str(tmp_path / "p.sqlite3"), players=0)
+    app = create_app(settings)  # no lifespan: no dispatcher sends anything meanwhile
+    rows = [  # user, attempts, delivered, abandoned
+        ("tried", 1, False, False), ("tried", 0, False, False),
+        ("fresh", 0, False, False), ("fresh", 0, False, False),
+        ("done", 1, True, False),
+        ("gave_up", 3, False, True), ("gave_up", 0, False, False),
+    ]  # fmt: skip
+    with app.state.platform.db.transaction() as conn:
+        for user, attempts, delivered, abandoned in rows:
+            conn.execute(
+                "INSERT INTO outbox (user_id, event_type, method, path, payload, created_at, "
+                "due_at, attempts, delivered_at, abandoned) VALUES (?, 'LOGIN_V2', 'POST', "
+                "'/v2/integration/login', '{}', 0, 0, ?, ?, ?)",
+                (user, attempts, 1.0 if delivered else None, int(abandoned)),
+            )
+    outbox = TestClient(app).get("/platform/outbox").json()
+    assert (outbox["next_unsent"], outbox["pending"]) == (2, 5)  # fresh and gave_up
