@@ -1,4 +1,4 @@
-"""Longest tests first: with `-n 2 --dist loadgroup` each worker takes the next test in
+"""Longest tests first: with `-n N --dist loadgroup` each worker takes the next test in
 collection order when it is free, so a run ends no sooner than the last test to start plus its
 length. A 2-minute test collected near the end leaves the other worker idle for most of those
 2 minutes; started first, it runs while the other worker clears the short ones.
