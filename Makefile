@@ -36,9 +36,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# One worker more than the cores, up to 8: the tests wait on sockets, brokers and child processes
-# a good part of their time, and with one worker a core a 2-core machine was 73% busy.
-WORKERS ?= $(shell n=$$(nproc); echo $$(( n < 8 ? n + 1 : 8 )))
+# A worker a core, up to 8. One more than the cores filled a 2-core machine better (pytest 584 s
+# against 623 s) but two tests then failed by chance, each once in 7 runs, for causes not fixed
+# yet (docs/architecture.md, "Known chance failures"); WORKERS=3 runs it so.
+WORKERS ?= $(shell n=$$(nproc); echo $$(( n < 8 ? n : 8 )))
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
 
