@@ -64,15 +64,14 @@ def publish(
     wake-up per deposit: the same publish path, for a fraction of this process's CPU. A
     player's events go out one after another, so a run lasts as long as one player's chain.
     """
-    count = deposits
     for _ in range(players):
         user = client.post("/platform/players").json()["user_id"]
         if not batch:
-            for _ in range(count):
+            for _ in range(deposits):
                 response = client.post(f"/platform/players/{user}/deposits", json={"amount": 5})
                 assert response.status_code == 201, response.text
             continue
-        amounts = {"amounts": [5] * count}
+        amounts = {"amounts": [5] * deposits}
         response = client.post(f"/platform/players/{user}/deposits/batch", json=amounts)
         assert response.status_code == 201, response.text
     return players * (1 + 3 * deposits)
