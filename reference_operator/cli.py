@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import socket
+from typing import Annotated, Any, NoReturn
 
 import typer
 import uvicorn
@@ -25,7 +26,7 @@ app = typer.Typer(
 err = Console(stderr=True, soft_wrap=True)
 
 
-def _fail(headline: str, explanation: str) -> None:
+def _fail(headline: str, explanation: str) -> NoReturn:
     err.print(f"[bold red]error:[/] {headline}")
     err.print(explanation)
     raise typer.Exit(2)
@@ -35,6 +36,13 @@ def _fail(headline: str, explanation: str) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind [127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port [8766].")] = None,
+    fd: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve on this inherited listening socket instead of binding --host/--port: "
+            "a parent that chose the port keeps it from the moment it chose it."
+        ),
+    ] = None,
     database: Annotated[str | None, typer.Option(help="Platform SQLite file.")] = None,
     ft_url: Annotated[str | None, typer.Option(help="FT Integration API base URL.")] = None,
     ft_api_key: Annotated[str | None, typer.Option(help="Key sent to FT.")] = None,
@@ -94,25 +102,46 @@ def serve(
             f"{first['msg']}. Set it with --{name.replace('_', '-')} or "
             f"REFERENCE_OPERATOR_{name.upper()}.",
         )
-        return
+    listener = _inherited(fd) if fd is not None else None
     from .app import create_app
 
     try:
         application = create_app(settings)
     except OperatorError as exc:
         _fail("cannot start the reference operator", str(exc))
-        return
     destination = {
         "rest": settings.ft_url,
         "rabbitmq": f"{mask_url(settings.ft_rabbitmq_url.get_secret_value())} "
         f"exchange {settings.ft_rabbitmq_exchange}",
         "kafka": f"{settings.ft_kafka_bootstrap} topic {settings.ft_kafka_topic}",
     }[settings.ft_transport]
+    host, port = listener.getsockname()[:2] if listener else (settings.host, settings.port)
     err.print(
-        f"reference-operator listening on http://{settings.host}:{settings.port} "
+        f"reference-operator listening on http://{host}:{port} "
         f"(auth {settings.auth}, publishing over {settings.ft_transport} to {destination})"
     )
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+    if listener is None:
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+        return
+    # uvicorn's own `fd` setting opens any descriptor as a UNIX socket; a TCP one is passed whole.
+    server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
+    server.run(sockets=[listener])
+
+
+def _inherited(fd: int) -> socket.socket:
+    """The listening TCP socket a parent passed as descriptor `fd`, or a CLI error."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError as exc:
+        _fail(f"--fd {fd} is not an open socket", f"{exc.strerror}. Pass a listening TCP socket.")
+    listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or not listening:
+        sock.detach()  # the descriptor is the caller's: do not close it here
+        _fail(
+            f"--fd {fd} is not a listening TCP socket",
+            "Bind and listen() a TCP socket, then pass its descriptor (subprocess pass_fds).",
+        )
+    return sock
 
 
 @app.callback()

@@ -58,10 +58,10 @@ def local_stack(
     if rabbitmq_url is None and _port_open("127.0.0.1", 5672):
         rabbitmq_url = DEFAULT_RABBITMQ_URL
     folder = Path(tempfile.mkdtemp(prefix="mock-ft-replay-"))
+    # The operator serves a socket bound here and handed down: closing it for the child to bind
+    # the port again left a window in which another server could take the port.
     operator_sock = bind_socket("127.0.0.1", 0)
-    operator_port = operator_sock.getsockname()[1]
-    operator_sock.close()  # the child binds it; the window in between is short and local
-    operator_url = f"http://127.0.0.1:{operator_port}"
+    operator_url = f"http://127.0.0.1:{operator_sock.getsockname()[1]}"
     brokers: dict[str, Any] = {}
     if rabbitmq_url:
         brokers |= {
@@ -97,7 +97,7 @@ def local_stack(
     }
     settings = Settings(**(values | brokers))
     command = [
-        sys.executable, "-m", operator_module(), "serve", "--port", str(operator_port),
+        sys.executable, "-m", operator_module(), "serve", "--fd", str(operator_sock.fileno()),
         "--database", str(folder / "platform.sqlite3"), "--api-key", _OPERATOR_KEY,
         "--callback-api-key", _CALLBACK_KEY,
     ]  # fmt: skip
@@ -108,7 +108,7 @@ def local_stack(
     try:
         with _sigterm_unwinds(), ServerThread(create_app(settings)) as mock:
             command += ["--ft-url", mock.url]
-            with _start(command) as child:
+            with _start(command, operator_sock) as child:
                 try:
                     _wait_up(operator_url, child)
                     if rabbitmq_url:
@@ -125,6 +125,7 @@ def local_stack(
                 finally:
                     _stop(child)
     finally:
+        operator_sock.close()
         if rabbitmq_url:  # after the mock stopped: its consumer would declare them again
             _delete_rabbit(rabbitmq_url, settings)
         shutil.rmtree(folder, ignore_errors=True)
@@ -148,9 +149,12 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _start(command: list[str]) -> subprocess.Popen[bytes]:
-    """The reference operator; its stderr is kept for the reason when it stops at start."""
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603 - our own CLI
+def _start(command: list[str], listener: socket.socket) -> subprocess.Popen[bytes]:
+    """The reference operator, serving `listener`; its stderr is kept for the reason when it
+    stops at start."""
+    return subprocess.Popen(  # noqa: S603 - our own CLI
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=[listener.fileno()]
+    )
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,7 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from reference_operator.cli import app as cli_app
 from reference_operator.defects import DEFECTS
 from tests import web
 from tests.reference_operator.conftest import wait_for_events
@@ -59,6 +63,36 @@ def test_refuse_unusable_database(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "cannot start the reference operator" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _refuse_fd(fd: int) -> str:
+    """serve --fd FD, in this process (it fails before serving): its stderr, after exit 2."""
+    result = CliRunner().invoke(cli_app, ["serve", "--fd", str(fd)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_refuse_fd_that_is_not_a_socket(tmp_path: Path) -> None:
+    with (tmp_path / "file").open("w") as file:
+        fd = file.fileno()
+        stderr = _refuse_fd(fd)
+    assert f"--fd {fd} is not an open socket" in stderr
+
+
+def test_refuse_fd_of_a_socket_that_does_not_listen() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        stderr = _refuse_fd(sock.fileno())
+        os.fstat(sock.fileno())  # the caller's descriptor is left open (EBADF if closed)
+    assert "is not a listening TCP socket" in stderr
+
+
+def test_refuse_fd_of_a_unix_socket(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "sock"))
+        sock.listen()
+        assert "is not a listening TCP socket" in _refuse_fd(sock.fileno())
 
 
 @pytest.mark.slow
