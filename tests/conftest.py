@@ -26,7 +26,13 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-pytest_plugins = ["tests.ordering", "tests.reporting", "tests.timeline", "tests.timeouts"]
+pytest_plugins = [
+    "tests.coverage_workers",
+    "tests.ordering",
+    "tests.reporting",
+    "tests.timeline",
+    "tests.timeouts",
+]
 
 KEY_HEADERS = {"X-API-Key": DEFAULT_API_KEY}
 # The control API takes changes (POST, PUT, PATCH, DELETE) only as JSON, even without a body.
