@@ -113,9 +113,19 @@ class RabbitConsumer:
 
     async def _disconnect(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            # Closing also ends aio-pika's reconnect loop, which would otherwise keep a
-            # connection to the broker open (and this loop busy) after the mock stopped.
+        if connection is None:
+            return
+        # Closing also ends aio-pika's reconnect loop, which would otherwise keep a connection to
+        # the broker open (and this loop busy) after the mock stopped.
+        with suppress(Exception):
+            async with asyncio.timeout(STOP_GRACE_SECONDS):
+                await connection.close()
+        if connection.transport is not None:
+            # close() waits for the reconnect loop before it closes the connection. A reconnect
+            # whose handshake finished as it was cancelled goes on (Python 3.11's wait_for
+            # returns a result that raced a cancellation) and may hang opening its channel: the
+            # wait above then times out with the connection still open, and the event loop's end
+            # would leave aiormq's close tasks pending. The loop is over by now; close again.
             with suppress(Exception):
                 async with asyncio.timeout(STOP_GRACE_SECONDS):
                     await connection.close()
