@@ -16,7 +16,10 @@ import struct
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
+
+import pytest
 
 T = TypeVar("T")
 Mode = Literal["forward", "handshake", "channel"]
@@ -125,6 +128,36 @@ async def _pipe_frames(
             writer.write(header + rest)
             await writer.drain()
     writer.close()
+
+
+@dataclass
+class LateConnect:
+    """aio-pika connects that ignore a cancellation, from `armed` on; `reached` once one has."""
+
+    armed: threading.Event = field(default_factory=threading.Event)
+    reached: threading.Event = field(default_factory=threading.Event)
+
+
+@contextmanager
+def connect_despite_cancel() -> Iterator[LateConnect]:
+    """Within, once armed, aio-pika's connects (a reconnect) wait, swallow the cancellation that
+    a close sends them, and connect after all, as Python 3.11's `asyncio.wait_for` does when the
+    connect finishes in the same turn of the loop as the cancellation (it returns the result)."""
+    from aio_pika.abc import UnderlayConnection
+
+    late = LateConnect()
+    real = UnderlayConnection.make_connection
+
+    async def make(cls: type, /, url: Any, timeout: Any = None, **kwargs: Any) -> Any:
+        if late.armed.is_set():
+            late.reached.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(60)  # the close's cancellation lands here
+        return await real(url, timeout=timeout, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(UnderlayConnection, "make_connection", classmethod(make))
+        yield late
 
 
 @contextmanager

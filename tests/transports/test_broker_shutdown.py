@@ -9,13 +9,10 @@ alive, connected to the broker with no channel, forever.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,9 +20,8 @@ from fastapi.testclient import TestClient
 
 from mock_ft.crm import create_app
 from mock_ft.settings import Settings
-from tests.stall_proxy import Mode, StallProxy, stall_proxy
+from tests.stall_proxy import Mode, StallProxy, connect_despite_cancel, stall_proxy
 from tests.transports.conftest import rabbit_settings, wait_connected, wait_until
-from tests.waiting import HANG_GUARD
 
 pytestmark = pytest.mark.slow
 _HANG_GUARD = 60.0  # seconds: a stop takes milliseconds; past this it is stuck, not slow
@@ -115,29 +111,15 @@ def test_close_connection_whose_reconnect_ignored_the_stop(
     stayed open to the end of the event loop, whose last cancellation left aiormq's close
     tasks pending ("Task was destroyed but it is pending", an unraisable error in whichever
     test collected them). The stop must hang up whatever aio-pika kept."""
-    from aio_pika.abc import UnderlayConnection
-
     from mock_ft.brokers import rabbitmq
 
     monkeypatch.setattr(rabbitmq, "STOP_GRACE_SECONDS", 1.0)
-    real = UnderlayConnection.make_connection
-    reconnecting = threading.Event()
-
-    async def finish_despite_cancel(cls: type, /, url: Any, timeout: Any = None, **kw: Any) -> Any:
-        if not reconnecting.is_set():
-            return await real(url, timeout=timeout, **kw)  # the first connect
-        connecting.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.sleep(HANG_GUARD)  # the stop's cancellation lands here: swallowed
-        return await real(url, timeout=timeout, **kw)
-
-    connecting = threading.Event()
-    monkeypatch.setattr(UnderlayConnection, "make_connection", classmethod(finish_despite_cancel))
-    client = _start(proxy, _settings(proxy, rabbitmq_url, tmp_path), "forward")
-    wait_connected(client, "rabbitmq")
-    reconnecting.set()
-    proxy.sever(then="channel")
-    _reach("the consumer reconnects", connecting.is_set)
-    _stop(client)
+    with connect_despite_cancel() as late:
+        client = _start(proxy, _settings(proxy, rabbitmq_url, tmp_path), "forward")
+        wait_connected(client, "rabbitmq")
+        late.armed.set()
+        proxy.sever(then="channel")
+        _reach("the consumer reconnects", late.reached.is_set)
+        _stop(client)
     gc.collect()  # what the loop's end left pending is reported now, in this test
     _reach("the consumer hung up", lambda: proxy.clients == 0)
