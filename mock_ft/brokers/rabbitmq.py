@@ -121,11 +121,11 @@ class RabbitConsumer:
             async with asyncio.timeout(STOP_GRACE_SECONDS):
                 await connection.close()
         if connection.transport is not None:
-            # close() waits for the reconnect loop before it closes the connection. A reconnect
-            # whose handshake finished as it was cancelled goes on (Python 3.11's wait_for
-            # returns a result that raced a cancellation) and may hang opening its channel: the
-            # wait above then times out with the connection still open, and the event loop's end
-            # would leave aiormq's close tasks pending. The loop is over by now; close again.
+            # The wait above ran out before close() closed the connection: close() first waits
+            # for aio-pika's reconnect loop, and a reconnect that ignored its cancellation (Python
+            # 3.11's wait_for returns a connect that raced one) sleeps out its reconnect interval
+            # first. Left open, the connection's tasks are cancelled at the event loop's end,
+            # which leaves aiormq's close tasks pending. The reconnect loop is over: close again.
             with suppress(Exception):
                 async with asyncio.timeout(STOP_GRACE_SECONDS):
                     await connection.close()

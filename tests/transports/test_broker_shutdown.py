@@ -104,16 +104,15 @@ def test_stop_consumer_while_reconnecting(
 def test_close_connection_whose_reconnect_ignored_the_stop(
     proxy: StallProxy, rabbitmq_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A reconnect that finishes its AMQP handshake as the stop cancels it keeps going: Python
-    3.11's `asyncio.wait_for` (aio-pika's connect) returns a result that raced a cancellation
-    instead of raising it. aio-pika's close() then waits for that reconnect, which hangs in
-    opening its channel, until the stop's grace runs out, and never closes the connection: it
-    stayed open to the end of the event loop, whose last cancellation left aiormq's close
-    tasks pending ("Task was destroyed but it is pending", an unraisable error in whichever
-    test collected them). The stop must hang up whatever aio-pika kept."""
+    """A reconnect that ignores the stop's cancellation (Python 3.11's `asyncio.wait_for`, in
+    aio-pika's connect, returns a connect that raced one) goes on and sleeps out aio-pika's
+    reconnect interval (5 s), and aio-pika's close() waits for it before closing anything. With
+    the stop's grace shorter than that, the grace ran out with the connection open; the event
+    loop's end then left aiormq's close tasks pending ("Task was destroyed but it is pending",
+    an unraisable error in whichever test collected them). The stop must hang up all the same."""
     from mock_ft.brokers import rabbitmq
 
-    monkeypatch.setattr(rabbitmq, "STOP_GRACE_SECONDS", 1.0)
+    monkeypatch.setattr(rabbitmq, "STOP_GRACE_SECONDS", 1.0)  # shorter than the 5 s interval
     with connect_despite_cancel() as late:
         client = _start(proxy, _settings(proxy, rabbitmq_url, tmp_path), "forward")
         wait_connected(client, "rabbitmq")
