@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mock_ft.terminal import human_ms, human_seconds
+from mock_ft.tls import client_tls
 
 if TYPE_CHECKING:
     from mock_ft.scenarios.target import Target
@@ -100,7 +101,7 @@ def _seed(target: Target, console: Console) -> tuple[list[str], str]:
     """Three players live a little through the operator: registration, login, money, games."""
     base = f"{target.operator_url}/platform/players"
     users = []
-    with httpx.Client(timeout=10) as client:
+    with httpx.Client(timeout=10, verify=client_tls()) as client:
         for amount in (25, 40, 60):
             user = client.post(base, json={}).json()["user_id"]
             client.post(f"{base}/{user}/login")
@@ -175,7 +176,7 @@ def _samples(target: Target, console: Console) -> bool:
     from mock_ft.settings import DEFAULT_API_KEY
 
     wrong = 0
-    with httpx.Client(base_url=target.ft_url, timeout=10) as client:
+    with httpx.Client(base_url=target.ft_url, timeout=10, verify=client_tls()) as client:
         newest = client.get("/_mock/events", params={"order": "desc", "limit": 1}).json()["data"]
         after = newest[0]["id"] if newest else 0
         for route, payload in sample_events():
@@ -206,7 +207,7 @@ def _scorecard(
     reports: Path,
     started: float,
 ) -> None:
-    stats = httpx.get(f"{target.ft_url}/_mock/stats").json()
+    stats = httpx.get(f"{target.ft_url}/_mock/stats", verify=client_tls()).json()
     by_verdict = stats["by_verdict"]
     table = Table(title="mock-ft demo: scorecard")
     table.add_column("part")
@@ -217,7 +218,9 @@ def _scorecard(
     )
     if replayed is not None:
         document = httpx.get(
-            f"{target.ft_url}/_mock/runs", params={"kind": "replay", "limit": 1}
+            f"{target.ft_url}/_mock/runs",
+            params={"kind": "replay", "limit": 1},
+            verify=client_tls(),
         ).json()
         counts = document["data"][0]["document"]["counts"] if document["data"] else {}
         line = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("passed", "failed", "skipped"))
@@ -242,7 +245,10 @@ def _latency_note(target: Target, p99: float, transports: dict[str, int]) -> str
     each = []
     for transport in sorted(transports):
         report = httpx.get(
-            f"{target.ft_url}/_mock/delivery", params={"transport": transport}, timeout=30
+            f"{target.ft_url}/_mock/delivery",
+            params={"transport": transport},
+            timeout=30,
+            verify=client_tls(),
         ).json()
         each.append(f"{transport} {human_ms(report['latency_ms']['p99'])}")
     return (

@@ -30,6 +30,8 @@ class MockFT:
     def __init__(self, url: str, settings: Settings) -> None:
         import httpx
 
+        from mock_ft.tls import client_tls
+
         self.url = url
         self.api_key = settings.api_key.get_secret_value()
         self.headers = {settings.api_key_header: self.api_key} if settings.auth_enabled else {}
@@ -38,7 +40,7 @@ class MockFT:
         if token:
             control["Authorization"] = f"Bearer {token.get_secret_value()}"
         self._settings = settings
-        self._http = httpx.Client(base_url=url, headers=control, timeout=30)
+        self._http = httpx.Client(base_url=url, headers=control, timeout=30, verify=client_tls())
 
     def close(self) -> None:
         self._http.close()

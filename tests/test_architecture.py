@@ -26,6 +26,7 @@ LAYERS: list[set[str]] = [
         "origins",
         "figures",
         "journal_url",
+        "tls",
     },
     {"settings", "contracts", "terminal", "charts", "extras"},
     {"journal", "reference", "faults"},

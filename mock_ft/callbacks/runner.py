@@ -36,6 +36,7 @@ from mock_ft.journal.jsontext import dumps
 from mock_ft.lookups import LookupRunner
 from mock_ft.players import PlayerModel
 from mock_ft.players.model import base_amount
+from mock_ft.tls import client_tls
 
 __all__ = ["CallbackRunner"]
 
@@ -92,7 +93,7 @@ class CallbackRunner:
         """Start the evaluator."""
         self._queue = asyncio.Queue(_QUEUE_SIZE)
         # Never follow a redirect: it could lead the callback key to an origin no one allowed.
-        self._client = httpx.AsyncClient(follow_redirects=False)
+        self._client = httpx.AsyncClient(follow_redirects=False, verify=client_tls())
         self._evaluator = asyncio.create_task(self._evaluate())
 
     async def stop(self) -> None:

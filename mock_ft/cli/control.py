@@ -37,11 +37,20 @@ class ControlAPI:
         """One control-API call; its JSON answer, or a MockFTError that says what to do."""
         import httpx
 
+        from mock_ft.tls import client_tls
+
         headers = {"Content-Type": "application/json"}  # the mock takes changes only as JSON
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
-            response = httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+            response = httpx.request(
+                method,
+                self.url + path,
+                headers=headers,
+                timeout=30,
+                verify=client_tls(),
+                **kwargs,
+            )
         except httpx.HTTPError as exc:
             msg = (
                 f"cannot reach the mock at {self.url} ({type(exc).__name__}); "

@@ -26,6 +26,7 @@ from mock_ft.lookups.auth import OperatorAuth, TokenError
 from mock_ft.lookups.shapes import shape_problems
 from mock_ft.problems import Problem
 from mock_ft.settings import LOOKUP_CONCURRENCY, Settings
+from mock_ft.tls import client_tls
 
 __all__ = ["ENDPOINTS", "LOOKUPS_AFTER", "LOOKUP_CONCURRENCY", "LookupRunner"]
 
@@ -76,7 +77,9 @@ class LookupRunner:
         if not self.enabled:
             return
         self._queue = asyncio.Queue(_QUEUE_SIZE)
-        self._client = httpx.AsyncClient(timeout=self.settings.lookup_timeout_seconds)
+        self._client = httpx.AsyncClient(
+            timeout=self.settings.lookup_timeout_seconds, verify=client_tls()
+        )
         self._workers = [asyncio.create_task(self._work()) for _ in range(LOOKUP_CONCURRENCY)]
 
     async def stop(self) -> None:

@@ -20,6 +20,7 @@ from mock_ft.scenarios.spec import StepSpec
 from mock_ft.scenarios.steps import StepRunner
 from mock_ft.scenarios.target import Target
 from mock_ft.scenarios.templating import FakerProxy
+from mock_ft.tls import client_tls
 
 __all__ = ["ScenarioResult", "StepResult", "replay", "summary"]
 
@@ -77,7 +78,7 @@ async def replay(
     """
     results: list[ScenarioResult] = []
     reporter = Reporter(console, verbosity)
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, verify=client_tls()) as client:
         await _reachable(client, target)
         for scenario in scenarios:
             result = await _run_one(client, target, scenario, reporter, seed)

@@ -31,6 +31,7 @@ from mock_ft.errors import ConfigError
 from mock_ft.reference import operator_module
 from mock_ft.scenarios.target import Target
 from mock_ft.settings import DEFAULT_API_KEY, Settings
+from mock_ft.tls import client_tls
 
 __all__ = ["DEFAULT_RABBITMQ_URL", "local_stack"]
 
@@ -170,7 +171,7 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 def _wait_up(base: str, child: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     # One client for all the polls: each `httpx.get` would build one, SSL context and all.
-    with httpx.Client(timeout=1) as client:
+    with httpx.Client(timeout=1, verify=client_tls()) as client:
         while time.monotonic() < deadline:
             if child.poll() is not None:
                 error = (child.stderr.read() if child.stderr else b"").decode(errors="replace")
@@ -188,7 +189,7 @@ def _wait_up(base: str, child: subprocess.Popen[bytes]) -> None:
 def _wait_consuming(mock_url: str) -> None:
     """Until the mock's RabbitMQ consumer has declared its exchange (publishing needs it)."""
     deadline = time.monotonic() + 15
-    with httpx.Client() as client:
+    with httpx.Client(verify=client_tls()) as client:
         while time.monotonic() < deadline:
             health = client.get(f"{mock_url}/_mock/health").json()
             if all(b.get("state") == "connected" for b in health.get("brokers", [])):

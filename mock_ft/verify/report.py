@@ -200,11 +200,17 @@ def post_run(ft_url: str, kind: str, report: Path, token: str | None = None) -> 
     """
     import httpx
 
+    from mock_ft.tls import client_tls
+
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     body = {"kind": kind, "document": json.loads(report.read_text())}
     try:
         response = httpx.post(
-            f"{ft_url.rstrip('/')}/_mock/runs", json=body, headers=headers, timeout=10
+            f"{ft_url.rstrip('/')}/_mock/runs",
+            json=body,
+            headers=headers,
+            timeout=10,
+            verify=client_tls(),
         )
     except httpx.HTTPError as exc:
         return f"could not send the report to {ft_url}: {type(exc).__name__}"

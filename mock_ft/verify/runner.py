@@ -10,6 +10,7 @@ import httpx
 
 from mock_ft.errors import OperatorUnreachable
 from mock_ft.lookups.auth import TokenError
+from mock_ft.tls import client_tls
 from mock_ft.verify.bonus import check_bonus_and_session, offered_codes
 from mock_ft.verify.checks import (
     check_auth,
@@ -38,7 +39,7 @@ def run_verification(
 
 async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
     results: list[CheckResult] = []
-    async with httpx.AsyncClient(timeout=options.timeout_seconds) as client:
+    async with httpx.AsyncClient(timeout=options.timeout_seconds, verify=client_tls()) as client:
         operator = OperatorClient(options, client)
         try:
             await operator.auth.headers(client)  # no token at all: exit 2 before any check
@@ -101,7 +102,9 @@ async def _run(options: VerifyOptions, progress: Progress) -> list[CheckResult]:
             # A client of its own for the mock: only it carries the mock's control token.
             token = options.control_token
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            async with httpx.AsyncClient(timeout=options.timeout_seconds, headers=headers) as mock:
+            async with httpx.AsyncClient(
+                timeout=options.timeout_seconds, headers=headers, verify=client_tls()
+            ) as mock:
                 feed = await check_event_feed(mock, options, opt_outs, repeated_ft_ids, credits)
             results += _stamp(feed, started)
     return results
