@@ -196,6 +196,7 @@ def test_export_public_names() -> None:
         "scenarios",
         "verify",
         "testing",
+        "tls",
         "pytest_plugin",  # imported by pytest itself (entry point `pytest11`)
         "annotations",  # from `from __future__ import annotations`
     }
