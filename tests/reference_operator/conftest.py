@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from reference_operator import OperatorSettings, create_app
 from tests import web
-from tests.waiting import HANG_GUARD
+from tests.waiting import HANG_GUARD, pauses
 
 OperatorFactory = Callable[..., Any]
 CONTRACT = yaml.safe_load(
@@ -82,6 +82,7 @@ def outbox_settled(client: TestClient, stall: float = HANG_GUARD) -> dict[str, A
     progress, not on the whole drain: it gives up (returning what is pending) only when the
     count has not moved for `stall` seconds, however long a loaded machine takes to drain."""
     seen, since = None, time.monotonic()
+    looks = pauses(longest=0.25)  # a look counts the rows of an outbox of up to 10,000
     while True:
         # Counts only: the recent rows would cost this polling loop more than the counts do.
         state: dict[str, Any] = client.get("/platform/outbox", params={"limit": 0}).json()
@@ -91,7 +92,7 @@ def outbox_settled(client: TestClient, stall: float = HANG_GUARD) -> dict[str, A
             seen, since = state["pending"], time.monotonic()
         elif time.monotonic() - since > stall:
             return state
-        time.sleep(0.05)
+        time.sleep(next(looks))
 
 
 def free_port() -> int:
