@@ -31,7 +31,7 @@ def serve_process(
     code the other tests cover, and which would spend a third of their time in the tracer."""
     environ = {**os.environ, **(env or {})}
     if not measured:
-        environ = {k: v for k, v in environ.items() if not k.startswith("COVERAGE_")}
+        environ = unmeasured(environ)
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_ft", "serve", "--port", "0", "--log-level", "warning", *args],
         stderr=subprocess.PIPE,
@@ -68,6 +68,12 @@ def serve_process(
             reader.join(HANG_GUARD)  # the pipe ends with the process
         if process.stderr is not None:
             process.stderr.close()
+
+
+def unmeasured(environ: dict[str, str]) -> dict[str, str]:
+    """`environ` for a Python child that the run's coverage leaves out: coverage starts in every
+    child that inherits its COVERAGE_* variables (pyproject's `patch = ["subprocess"]`)."""
+    return {k: v for k, v in environ.items() if not k.startswith("COVERAGE_")}
 
 
 class _Drain(threading.Thread):
