@@ -22,6 +22,7 @@ from mock_ft.charts import (
     steps_chart,
 )
 from mock_ft.charts.canvas import format_ms, linear_ticks, log_ticks
+from mock_ft.crm import create_app
 from mock_ft.journal import Journal, NewEntry
 from mock_ft.journal.lookups import LookupRecord, append_lookup
 from mock_ft.journal.series import (
@@ -35,6 +36,7 @@ from mock_ft.journal.series import (
 from mock_ft.scenarios.report import write_replay_reports
 from mock_ft.scenarios.runner import ScenarioResult, StepResult
 from mock_ft.scenarios.target import Target
+from mock_ft.settings import Settings
 from mock_ft.verify.model import CheckResult, Exchange, VerifyOptions
 from mock_ft.verify.report import write_reports
 from tests.conftest import KEY_HEADERS
@@ -217,6 +219,20 @@ def test_serve_dashboard_charts_from_one_reading(client: TestClient) -> None:
     charts = client.get("/_mock/charts/all", params={"width": 900}).json()
     assert sorted(charts) == ["attempts", "latency", "lookups", "rate"]
     assert all(svg.startswith("<svg") and 'viewBox="0 0 900 ' in svg for svg in charts.values())
+
+
+def test_serve_dashboard_charts_of_journal_file(journal_file: str) -> None:
+    """On a journal file the charts are read off the event loop, from a snapshot: the same
+    four charts, drawn from the events in it."""
+    settings = Settings(journal=journal_file, allowed_hosts=["testserver"])
+    with TestClient(create_app(settings)) as client:
+        path, event = ft_event("LOGIN_V2")
+        answer = client.post(path, json=event, headers=KEY_HEADERS)
+        assert answer.status_code == 200, answer.text
+        charts = client.get("/_mock/charts/all", params={"width": 900}).json()
+    assert sorted(charts) == ["attempts", "latency", "lookups", "rate"]
+    assert all(svg.startswith("<svg") for svg in charts.values())
+    assert "No delivered or refused events" not in charts["rate"]  # the login is in it
 
 
 def test_refuse_unknown_chart(client: TestClient) -> None:

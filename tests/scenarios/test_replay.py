@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
+from mock_ft.cli import app
 from mock_ft.crm import create_app
 from mock_ft.crm.runner import ServerThread
 from mock_ft.scenarios import Target, load_scenarios, replay
@@ -20,6 +22,7 @@ from mock_ft.scenarios.report import write_replay_reports
 from mock_ft.scenarios.runner import ScenarioResult
 from mock_ft.scenarios.stack import local_stack
 from mock_ft.settings import Settings
+from tests import web
 from tests.serve_process import run_cli
 
 DATA = Path(__file__).parent / "data"
@@ -144,3 +147,18 @@ def test_replay_against_mock_with_control_token(tmp_path: Path) -> None:
         target = Target(ft_url=server.url, control_token="t0k-replay")
         [result], _ = _replay(target, "injected-events.yaml")
     assert result.status == "passed", [(s.label, s.message) for s in result.steps]
+
+
+def test_replay_from_cli_against_running_mock(tmp_path: Path) -> None:
+    """`mock-ft replay --stack url --ft-url URL` runs the scenarios against that mock, writes the
+    reports, and sends the run to the mock's dashboard (/_mock/runs)."""
+    settings = Settings(journal=str(tmp_path / "j.sqlite3"))
+    reports = tmp_path / "reports"
+    scenario = str(DATA / "injected-events.yaml")
+    with ServerThread(create_app(settings)) as server:
+        arguments = ["replay", scenario, "--stack", "url", "--ft-url", server.url]
+        result = CliRunner().invoke(app, [*arguments, "--report-dir", str(reports)])
+        assert result.exit_code == 0, result.output
+        runs = web.get(f"{server.url}/_mock/runs", params={"kind": "replay"}).json()["data"]
+    assert [run["document"]["counts"]["passed"] for run in runs] == [1]
+    assert (reports / "replay.json").is_file()
