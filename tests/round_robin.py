@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.serve_process import unmeasured
 from tests.waiting import HANG_GUARD
 
 
@@ -42,7 +43,7 @@ class RoundRobin:
 @contextmanager
 def round_robin(ports: list[int]) -> Iterator[RoundRobin]:
     """A balancer process over the backends on `ports` of 127.0.0.1, stopped at the end."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}  # not ours
+    env = unmeasured(dict(os.environ))  # not ours to measure
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.round_robin", *map(str, ports)],
         stdout=subprocess.PIPE,

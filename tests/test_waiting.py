@@ -19,7 +19,7 @@ def test_grow_pauses_up_to_longest() -> None:
 
 def test_look_once_at_condition_already_true() -> None:
     """A condition that holds is seen on the first look, with no pause before it."""
-    looks: list[float] = []
+    looks: list[int] = []
 
     def holds() -> bool:
         looks.append(1)

@@ -116,19 +116,17 @@ class RabbitConsumer:
         if connection is None:
             return
         # Closing also ends aio-pika's reconnect loop, which would otherwise keep a connection to
-        # the broker open (and this loop busy) after the mock stopped.
-        with suppress(Exception):
-            async with asyncio.timeout(STOP_GRACE_SECONDS):
-                await connection.close()
-        if connection.transport is not None:
-            # The wait above ran out before close() closed the connection: close() first waits
-            # for aio-pika's reconnect loop, and a reconnect that ignored its cancellation (Python
-            # 3.11's wait_for returns a connect that raced one) sleeps out its reconnect interval
-            # first. Left open, the connection's tasks are cancelled at the event loop's end,
-            # which leaves aiormq's close tasks pending. The reconnect loop is over: close again.
+        # the broker open (and this loop busy) after the mock stopped. A second close is for when
+        # the first one's grace ran out: close() first waits for the reconnect loop, and a
+        # reconnect that ignored its cancellation (Python 3.11's wait_for returns a connect that
+        # raced one) sleeps out its reconnect interval first. Left open, the connection's tasks
+        # are cancelled at the event loop's end, which leaves aiormq's close tasks pending.
+        for _ in range(2):
             with suppress(Exception):
                 async with asyncio.timeout(STOP_GRACE_SECONDS):
                     await connection.close()
+            if connection.transport is None:
+                return
 
     async def _connect(self) -> None:
         # The connection is ours before it connects: a stop() in any stage of connecting can
