@@ -26,7 +26,8 @@ serve: $(STAMP)
 	$(BIN)/mock-ft serve
 
 ## test: lint, type-check and run the whole suite with the branch-coverage gate. Tests marked
-## xdist_group(NAME) share one worker, in file order (tests/test_wheel.py's venv, tests/ui's browser).
+## xdist_group(NAME) share one worker, in file order (tests/test_wheel.py's venv, tests/ui's browser,
+## the Schemathesis cases that share one app).
 test: lint typecheck unit
 
 lint: $(STAMP)

@@ -18,11 +18,18 @@ from tests.brokers import kafka_broker, shared_rabbitmq_url
 from tests.postgres import empty_schema, scratch_database
 from tests.serve_process import serve_process
 
+# The suite draws the same cases every run: a property test that fails fails every time, never
+# by chance. `HYPOTHESIS_PROFILE=explore` draws new ones (and more), as `make fuzz` does for
+# Schemathesis; a failure found there becomes a plain test of its own.
 hypothesis_settings.register_profile(
-    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "default", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 hypothesis_settings.register_profile(
-    "ci", deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow]
+    "explore",
+    deadline=None,
+    derandomize=False,
+    max_examples=300,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 

@@ -14,6 +14,7 @@ import pytest
 
 LONGEST_FIRST = (
     "tests/reference_operator/test_cluster_reliability.py::",
+    "tests/test_openapi_schemathesis.py::",  # one xdist group: 66 s of one worker, measured
     "tests/reference_operator/test_reliability.py::test_deliver_ten_thousand_events",
     "tests/test_cli.py::test_run_demo_end_to_end",
     "tests/test_docs.py::test_run_examples_of_page[docs/reference-operator.md]",

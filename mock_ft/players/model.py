@@ -4,7 +4,8 @@
 counted in base currency (`amount * exchange_rate`, facts file 2.5; a missing rate counts as 1).
 Payments follow FT's segmentation rules (2.5.4): Credit+Approved adds a deposit, Credit+Rollback
 takes it away again; Debit likewise for withdrawals. Casino and sportsbook turnover count
-approved bets; a Rollback reverses what its type added.
+approved bets; a Rollback reverses what its type added. An amount no float holds counts as 0,
+and so does one whose sum with a total would leave the floats: JSON has no infinity.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ def base_amount(payload: dict[str, Any]) -> float:
     except OverflowError:  # an integer beyond any float: FT's schema allows it, no total can
         return 0.0
     return value if math.isfinite(value) else 0.0
+
+
+def _plus(total: float, change: float) -> float:
+    """`total + change`, or `total` when the sum is beyond any float (1e308 + 1e308)."""
+    value = total + change
+    return value if math.isfinite(value) else total
 
 
 @dataclass(slots=True)
@@ -114,14 +121,14 @@ def _payment(state: PlayerState, payload: dict[str, Any], stamp: str | None) -> 
     sign = {"Approved": 1, "Rollback": -1}.get(str(status), 0)
     if kind == "Credit" and sign:
         state.deposit_count += sign
-        state.deposit_total_base += sign * base
+        state.deposit_total_base = _plus(state.deposit_total_base, sign * base)
         if sign > 0:
             state.last_deposit_at = stamp
             if state.first_deposit_at is None:
                 state.first_deposit_at, state.first_deposit_amount_base = stamp, base
     elif kind == "Debit" and sign:
         state.withdrawal_count += sign
-        state.withdrawal_total_base += sign * base
+        state.withdrawal_total_base = _plus(state.withdrawal_total_base, sign * base)
     elif kind == "Debit" and status == "Requested":
         state.withdrawal_requested_count += 1
         state.last_withdrawal_requested_at = stamp
@@ -129,20 +136,22 @@ def _payment(state: PlayerState, payload: dict[str, Any], stamp: str | None) -> 
 
 def _casino(state: PlayerState, payload: dict[str, Any], stamp: str | None) -> None:
     sign = {"Approved": 1, "Rollback": -1}.get(str(payload.get("status")), 0)
+    change = sign * base_amount(payload)
     if payload.get("type") == "Bet":
         state.casino_bet_count += sign
-        state.casino_turnover_base += sign * base_amount(payload)
+        state.casino_turnover_base = _plus(state.casino_turnover_base, change)
     elif payload.get("type") == "Win":
-        state.casino_win_total_base += sign * base_amount(payload)
+        state.casino_win_total_base = _plus(state.casino_win_total_base, change)
 
 
 def _sportsbook(state: PlayerState, payload: dict[str, Any], stamp: str | None) -> None:
     sign = {"Approved": 1, "Rollback": -1}.get(str(payload.get("status")), 0)
+    change = sign * base_amount(payload)
     if payload.get("type", "Bet") == "Bet":  # `type` is optional in the schema: a bet then
         state.sportsbook_bet_count += sign
-        state.sportsbook_turnover_base += sign * base_amount(payload)
+        state.sportsbook_turnover_base = _plus(state.sportsbook_turnover_base, change)
     elif payload.get("type") == "Settlement":
-        state.sportsbook_settled_total_base += sign * base_amount(payload)
+        state.sportsbook_settled_total_base = _plus(state.sportsbook_settled_total_base, change)
 
 
 def _bonus(state: PlayerState, payload: dict[str, Any], stamp: str | None) -> None:

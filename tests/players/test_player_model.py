@@ -314,3 +314,14 @@ def test_fold_tolerates_amounts_beyond_floats(journal_settings: Settings) -> Non
         player = client.get("/_mock/players/7001").json()
     assert (player["sportsbook_turnover_base"], player["casino_turnover_base"]) == (0.0, 0.0)
     assert player["event_count"] == 2
+
+
+def test_fold_keeps_totals_finite_when_a_sum_overflows(journal_settings: Settings) -> None:
+    """Two amounts each a float, whose sum is not (2 x 1e308), leave the total a number: the
+    view's schema says `number`, and JSON has no infinity (a Schemathesis run found `null`)."""
+    with TestClient(create_app(journal_settings)) as client:
+        for activity in ("sb-1", "sb-2"):
+            _post(client, "SPORTSBOOK", activity_id=activity, amount=1e308)
+        player = client.get("/_mock/players/7001").json()
+    assert player["sportsbook_turnover_base"] == 1e308
+    assert player["sportsbook_bet_count"] == 2
