@@ -29,6 +29,14 @@ def test_on():
     assert None not in traces()
 """
 
+OFF = """
+import pytest
+
+@pytest.mark.no_cover
+def test_off():
+    pass
+"""
+
 
 @pytest.mark.slow
 def test_stop_every_tracer_in_a_no_cover_test_on_a_worker(
@@ -42,3 +50,19 @@ def test_stop_every_tracer_in_a_no_cover_test_on_a_worker(
         "-n", "1", "--cov=.", "-p", "tests.coverage_workers", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=2)
+
+
+@pytest.mark.slow
+def test_run_no_cover_test_with_coverage_switched_off(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make unit PYTEST_ARGS=--no-cov` runs a `no_cover` test: pytest-cov 7.1 paused a coverage
+    that `--no-cov` never started, and every such test failed with an AttributeError."""
+    for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(test_off=OFF)
+    result = pytester.runpytest_subprocess(
+        "--cov=.", "--no-cov", "-p", "tests.coverage_workers", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=1)
