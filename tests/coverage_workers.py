@@ -8,7 +8,8 @@ it as the worker is configured loses nothing.
 
 With `--no-cov` after `--cov` (`make unit PYTEST_ARGS=--no-cov`), pytest-cov 7.1 still pauses its
 coverage for a `no_cover` test, and there is none: every such test failed with an AttributeError.
-Such a run gets a coverage that pauses and resumes nothing.
+Such a run gets a coverage that pauses and resumes nothing (pytest-cov issue 590, open; drop this
+once a release has the fix).
 """
 
 from __future__ import annotations
